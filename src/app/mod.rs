@@ -1,0 +1,3 @@
+//! Orchestration: runs the pipeline slices behind each command, in parallel, under one deadline.
+
+pub mod probe;

@@ -1,0 +1,208 @@
+//! Command line: clap types, dispatch, output format, exit codes. The only place that
+//! knows about argv, TTYs and stdout.
+
+pub mod assets;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::{Endpoint, Protocol};
+use crate::report::human;
+use crate::session::net::ConnectTo;
+use crate::session::tls::TlsContext;
+use crate::session::{SessionConfig, Timeouts, Trace};
+
+/// Exit codes (documented in README and `--help`).
+pub mod exit {
+    /// Every endpoint ok (warnings allowed).
+    pub const OK: i32 = 0;
+    /// At least one endpoint had an error (or a login failed).
+    pub const ENDPOINT_ERROR: i32 = 1;
+    /// Usage error or bad input (bad URL, unreadable file, ...).
+    pub const USAGE: i32 = 2;
+}
+
+const AFTER_HELP: &str = "\
+Exit status: 0 all endpoints ok (warnings allowed), 1 at least one endpoint error, 2 usage or bad input.
+JSON output (--json) is a stable contract: see docs/json.md.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailsetup",
+    version,
+    about = "Get an email account working, and say exactly why it isn't",
+    long_about = "Get an email account working, and say exactly why it isn't.\n\n\
+mailsetup finds and tests a mail provider's IMAP, POP3 and SMTP servers: every documented \
+port and TLS mode at once, with certificates, capabilities and login mechanisms.",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe a server's six standard endpoints at once (no login)
+    #[command(after_help = AFTER_HELP, long_about = "Probe a server's six standard endpoints at once: \
+imaps://HOST:993, imap://HOST:143 (STARTTLS required), pop3s://HOST:995, pop3://HOST:110 (STLS required), \
+smtps://HOST:465 and smtp://HOST:587 (STARTTLS required). Reports TLS version and certificate, capabilities \
+read after TLS, and the login mechanisms offered. Never logs in.")]
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Host whose standard endpoints are probed
+    #[arg(value_name = "HOST", required_unless_present = "server")]
+    pub host: Option<String>,
+
+    /// Probe exactly this endpoint instead (repeatable): imaps://h:993, imap://h:143 (STARTTLS),
+    /// pop3s://, pop3://, smtps://, smtp:// and the +plain variants (imap+plain://h:143) for servers without TLS
+    #[arg(long = "server", value_name = "URL")]
+    pub server: Vec<Endpoint>,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Connection options shared by every command that touches the network.
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    /// Only these protocols (comma-separated: imap,pop3,smtp)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub protocols: Vec<Protocol>,
+
+    /// Overall deadline in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl's syntax, repeatable;
+    /// TLS still checks the certificate against HOST). Test a new server before a DNS change.
+    #[arg(long = "connect-to", value_name = "HOST:PORT:TARGET_HOST:TARGET_PORT")]
+    pub connect_to: Vec<ConnectTo>,
+
+    /// Extra trusted CA certificates (PEM), on top of the system store (repeatable)
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_file: Vec<PathBuf>,
+
+    /// Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)
+    #[arg(long = "pin-sha256", value_name = "HEX")]
+    pub pin_sha256: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Shorthand for --format json
+    #[arg(long)]
+    pub json: bool,
+
+    /// Protocol trace on stderr (secrets redacted)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+impl NetArgs {
+    /// The session configuration for a run starting now.
+    pub fn session_config(&self, verbose: bool) -> Result<SessionConfig> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
+            bail!("--timeout must be a number of seconds between 0 and 3600");
+        }
+        for pin in &self.pin_sha256 {
+            let hex = crate::session::tls::normalize_fingerprint(pin);
+            if hex.len() != 64 || pin.chars().any(|c| !c.is_ascii_hexdigit() && c != ':') {
+                bail!("--pin-sha256 {pin:?}: expected a SHA-256 fingerprint (64 hex digits, colons allowed), as shown in the report's tls.certificate.sha256");
+            }
+        }
+        let tls = TlsContext::new(&self.ca_file, self.insecure, self.pin_sha256.clone())
+            .context("--ca-file")?;
+        Ok(SessionConfig {
+            timeouts: Timeouts::default(),
+            deadline: Instant::now() + Duration::from_secs_f64(self.timeout),
+            tls,
+            connect_to: Arc::new(self.connect_to.clone()),
+            trace: if verbose { Trace::stderr() } else { Trace::off() },
+            ehlo_name: "mailsetup.invalid".into(),
+        })
+    }
+
+    pub fn wants(&self, p: Protocol) -> bool {
+        self.protocols.is_empty() || self.protocols.contains(&p)
+    }
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    match cli.command {
+        Command::Probe(args) => runtime.block_on(probe(args)),
+    }
+}
+
+async fn probe(args: ProbeArgs) -> Result<i32> {
+    let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
+        args.server.clone()
+    } else {
+        let host = args.host.as_deref().unwrap_or_default().trim().to_ascii_lowercase();
+        crate::model::validate_host(&host).map_err(anyhow::Error::msg)?;
+        Endpoint::standard(&host)
+    };
+    let endpoints: Vec<Endpoint> = endpoints.into_iter().filter(|e| args.net.wants(e.protocol)).collect();
+    if endpoints.is_empty() {
+        bail!("no endpoint left to probe after --protocols");
+    }
+    let cfg = args.net.session_config(args.output.verbose)?;
+    let report = crate::app::probe::run(endpoints, &cfg).await;
+    let text = match args.output.format() {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Human => human::render_probe(&report),
+    };
+    write_stdout(&text)?;
+    Ok(report.exit_code())
+}
+
+fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

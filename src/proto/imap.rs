@@ -1,0 +1,475 @@
+//! IMAP4rev1/rev2 client side, as much as probing and login need (RFC 3501, RFC 9051).
+
+use super::{text, LineReader, ProtoError, StartTlsRefusal, MAX_LITERAL, MAX_REPLY};
+
+/// Status of a tagged or untagged condition response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    No,
+    Bad,
+    PreAuth,
+    Bye,
+}
+
+/// One logical server response (literals already folded in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// `* ...`: `keyword` is the upper-cased first atom after the star (for `* 3 EXISTS`,
+    /// `EXISTS` with `number = Some(3)`); `status` is set for OK/NO/BAD/PREAUTH/BYE.
+    Untagged {
+        keyword: String,
+        number: Option<u64>,
+        status: Option<Status>,
+        code: Option<String>,
+        text: String,
+    },
+    /// `TAG OK|NO|BAD [CODE] text`.
+    Tagged {
+        tag: String,
+        status: Status,
+        code: Option<String>,
+        text: String,
+    },
+    /// `+ text` (command continuation request).
+    Continuation { text: String },
+}
+
+impl Response {
+    /// Capabilities carried by this response: `* CAPABILITY ...` or an `[CAPABILITY ...]` code.
+    pub fn capabilities(&self) -> Option<Vec<String>> {
+        match self {
+            Response::Untagged { keyword, text, .. } if keyword == "CAPABILITY" => {
+                Some(split_capabilities(text))
+            }
+            Response::Untagged {
+                code: Some(code), ..
+            }
+            | Response::Tagged {
+                code: Some(code), ..
+            } => {
+                let (name, rest) = code.split_once(' ').unwrap_or((code, ""));
+                name.eq_ignore_ascii_case("CAPABILITY")
+                    .then(|| split_capabilities(rest))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Upper-cased capability atoms, deduplicated, in server order.
+pub fn split_capabilities(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for atom in s.split_ascii_whitespace().take(256) {
+        let atom = atom.to_ascii_uppercase();
+        if !out.contains(&atom) {
+            out.push(atom);
+        }
+    }
+    out
+}
+
+/// `AUTH=` mechanisms from a capability list, upper-case.
+pub fn auth_mechanisms(caps: &[String]) -> Vec<String> {
+    caps.iter()
+        .filter_map(|c| c.strip_prefix("AUTH="))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reassembles responses from lines, folding in `{N}` literals (bounded).
+#[derive(Debug, Default)]
+pub struct ResponseParser {
+    acc: Vec<u8>,
+    literal: Option<usize>,
+}
+
+impl ResponseParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next complete response, or `None` when more bytes are needed.
+    pub fn next(&mut self, r: &mut LineReader) -> Result<Option<Response>, ProtoError> {
+        loop {
+            if let Some(n) = self.literal {
+                let Some(bytes) = r.take_bytes(n) else {
+                    return Ok(None);
+                };
+                self.acc.extend_from_slice(&bytes);
+                self.literal = None;
+            }
+            let Some(line) = r.next_line()? else {
+                return Ok(None);
+            };
+            self.acc.extend_from_slice(&line);
+            if self.acc.len() > MAX_REPLY {
+                return Err(ProtoError::ReplyTooLarge { limit: MAX_REPLY });
+            }
+            match literal_size(&line) {
+                Some(size) if size > MAX_LITERAL => {
+                    return Err(ProtoError::LiteralTooLarge {
+                        size,
+                        limit: MAX_LITERAL,
+                    })
+                }
+                Some(size) => {
+                    self.acc.extend_from_slice(b"\r\n");
+                    self.literal = Some(size as usize);
+                }
+                None => {
+                    let full = std::mem::take(&mut self.acc);
+                    return parse_response(&full).map(Some);
+                }
+            }
+        }
+    }
+}
+
+/// `{N}` or `{N+}` at the end of a line.
+pub fn literal_size(line: &[u8]) -> Option<u64> {
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let digits = &inner[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits)
+        .ok()?
+        .parse::<u64>()
+        .ok()
+        .or(Some(u64::MAX))
+}
+
+fn parse_status(word: &str) -> Option<Status> {
+    match word.to_ascii_uppercase().as_str() {
+        "OK" => Some(Status::Ok),
+        "NO" => Some(Status::No),
+        "BAD" => Some(Status::Bad),
+        "PREAUTH" => Some(Status::PreAuth),
+        "BYE" => Some(Status::Bye),
+        _ => None,
+    }
+}
+
+/// Splits `[CODE ...] text` into the code and the text.
+fn split_code(rest: &str) -> (Option<String>, String) {
+    if let Some(inner) = rest.strip_prefix('[') {
+        if let Some(end) = inner.find(']') {
+            return (
+                Some(inner[..end].to_string()),
+                inner[end + 1..].trim_start().to_string(),
+            );
+        }
+    }
+    (None, rest.to_string())
+}
+
+/// Parses one logical response line.
+pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
+    let s = text(line);
+    if let Some(rest) = s.strip_prefix("+ ").or(if s == "+" { Some("") } else { None }) {
+        return Ok(Response::Continuation {
+            text: rest.to_string(),
+        });
+    }
+    let (first, rest) = s.split_once(' ').unwrap_or((s.as_str(), ""));
+    if first == "*" {
+        let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
+        if let Ok(n) = word.parse::<u64>() {
+            let (kw, tail) = after.split_once(' ').unwrap_or((after, ""));
+            return Ok(Response::Untagged {
+                keyword: kw.to_ascii_uppercase(),
+                number: Some(n),
+                status: None,
+                code: None,
+                text: tail.to_string(),
+            });
+        }
+        let status = parse_status(word);
+        let (code, text) = if status.is_some() {
+            split_code(after)
+        } else {
+            (None, after.to_string())
+        };
+        if word.is_empty() {
+            return Err(ProtoError::Malformed(s));
+        }
+        return Ok(Response::Untagged {
+            keyword: word.to_ascii_uppercase(),
+            number: None,
+            status,
+            code,
+            text,
+        });
+    }
+    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_graphic() && b != b'*' && b != b'+') {
+        return Err(ProtoError::Malformed(s));
+    }
+    let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
+    match parse_status(word) {
+        Some(status @ (Status::Ok | Status::No | Status::Bad)) => {
+            let (code, text) = split_code(after);
+            Ok(Response::Tagged {
+                tag: first.to_string(),
+                status,
+                code,
+                text,
+            })
+        }
+        _ => Err(ProtoError::Malformed(s)),
+    }
+}
+
+/// Our command tags: `A1`, `A2`, ...
+#[derive(Debug, Default)]
+pub struct Tags(u32);
+
+impl Tags {
+    pub fn next_tag(&mut self) -> String {
+        self.0 += 1;
+        format!("A{}", self.0)
+    }
+}
+
+/// `TAG COMMAND\r\n`.
+pub fn command(tag: &str, cmd: &str) -> Vec<u8> {
+    format!("{tag} {cmd}\r\n").into_bytes()
+}
+
+/// What the greeting allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Greeting {
+    /// `* OK`: capabilities included when the server put them in the greeting.
+    Ok { capabilities: Option<Vec<String>> },
+    /// `* PREAUTH` on an implicit-TLS connection.
+    PreAuth,
+}
+
+/// Why a greeting ends the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GreetingError {
+    /// `* BYE`: the server refuses service.
+    Bye(String),
+    /// `* PREAUTH` before TLS: a STARTTLS endpoint can't be secured any more.
+    PreAuthBeforeTls(String),
+    /// Anything that is not a greeting.
+    Unexpected(String),
+}
+
+/// Judges the greeting. `tls_active` is whether TLS protects the connection already.
+pub fn check_greeting(resp: &Response, tls_active: bool) -> Result<Greeting, GreetingError> {
+    match resp {
+        Response::Untagged {
+            status: Some(Status::Ok),
+            ..
+        } => Ok(Greeting::Ok {
+            capabilities: resp.capabilities(),
+        }),
+        Response::Untagged {
+            status: Some(Status::PreAuth),
+            text,
+            ..
+        } => {
+            if tls_active {
+                Ok(Greeting::PreAuth)
+            } else {
+                Err(GreetingError::PreAuthBeforeTls(text.clone()))
+            }
+        }
+        Response::Untagged {
+            status: Some(Status::Bye),
+            text,
+            ..
+        } => Err(GreetingError::Bye(text.clone())),
+        other => Err(GreetingError::Unexpected(describe(other))),
+    }
+}
+
+/// The outcome of a command: untagged data collected, then our tagged completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Untagged data or a continuation request; keep reading.
+    Data,
+    /// Our command completed.
+    Done {
+        status: Status,
+        code: Option<String>,
+        text: String,
+    },
+}
+
+/// Classifies a response while waiting for the completion of the command tagged `our_tag`.
+/// A tagged reply with any other tag is a protocol violation (a reply to a command we
+/// never sent: injected or desynchronised), never a completion; a `* BYE` ends the session.
+pub fn expect_completion(resp: &Response, our_tag: &str) -> Result<Step, ProtoError> {
+    match resp {
+        Response::Tagged {
+            tag,
+            status,
+            code,
+            text,
+        } => {
+            if tag == our_tag {
+                Ok(Step::Done {
+                    status: *status,
+                    code: code.clone(),
+                    text: text.clone(),
+                })
+            } else {
+                Err(ProtoError::Malformed(format!(
+                    "reply tagged {tag:?} while waiting for {our_tag:?}"
+                )))
+            }
+        }
+        Response::Untagged {
+            status: Some(Status::Bye),
+            text,
+            ..
+        } => Err(ProtoError::Malformed(format!("server closed the session: BYE {text}"))),
+        _ => Ok(Step::Data),
+    }
+}
+
+/// Whether a capability list lets us ask for STARTTLS.
+pub fn starttls_offered(caps: &[String]) -> Result<(), StartTlsRefusal> {
+    if caps.iter().any(|c| c == "STARTTLS") {
+        Ok(())
+    } else {
+        Err(StartTlsRefusal::NotOffered)
+    }
+}
+
+/// Judges the completion of our STARTTLS command: only the tagged OK counts.
+pub fn check_starttls_reply(status: Status, text: &str) -> Result<(), StartTlsRefusal> {
+    match status {
+        Status::Ok => Ok(()),
+        other => Err(StartTlsRefusal::Rejected(format!("{other:?} {text}").to_uppercase())),
+    }
+}
+
+/// `LOGINDISABLED`: the server forbids LOGIN on this connection (RFC 3501 §6.2.3).
+pub fn login_disabled(caps: &[String]) -> bool {
+    caps.iter().any(|c| c == "LOGINDISABLED")
+}
+
+fn describe(resp: &Response) -> String {
+    match resp {
+        Response::Untagged { keyword, text, .. } => format!("* {keyword} {text}"),
+        Response::Tagged {
+            tag, status, text, ..
+        } => format!("{tag} {status:?} {text}"),
+        Response::Continuation { text } => format!("+ {text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(bytes: &[u8]) -> Result<Vec<Response>, ProtoError> {
+        let mut r = LineReader::new(1024);
+        r.push(bytes);
+        let mut p = ResponseParser::new();
+        let mut out = vec![];
+        while let Some(resp) = p.next(&mut r)? {
+            out.push(resp);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn greeting_with_capabilities() {
+        let rs = parse_all(b"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] Dovecot ready.\r\n").unwrap();
+        let g = check_greeting(&rs[0], false).unwrap();
+        assert_eq!(
+            g,
+            Greeting::Ok {
+                capabilities: Some(vec!["IMAP4REV1".into(), "STARTTLS".into(), "AUTH=PLAIN".into()])
+            }
+        );
+    }
+
+    #[test]
+    fn preauth_before_tls_is_refused() {
+        let rs = parse_all(b"* PREAUTH IMAP4rev1 logged in\r\n").unwrap();
+        assert!(matches!(check_greeting(&rs[0], false), Err(GreetingError::PreAuthBeforeTls(_))));
+        assert_eq!(check_greeting(&rs[0], true).unwrap(), Greeting::PreAuth);
+    }
+
+    #[test]
+    fn bye_greeting() {
+        let rs = parse_all(b"* BYE go away\r\n").unwrap();
+        assert_eq!(check_greeting(&rs[0], true), Err(GreetingError::Bye("go away".into())));
+    }
+
+    #[test]
+    fn capability_and_completion() {
+        let rs = parse_all(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=CRAM-MD5 LOGINDISABLED\r\nA1 OK done\r\n").unwrap();
+        let caps = rs[0].capabilities().unwrap();
+        assert_eq!(auth_mechanisms(&caps), ["PLAIN", "CRAM-MD5"]);
+        assert!(login_disabled(&caps));
+        assert_eq!(expect_completion(&rs[0], "A1").unwrap(), Step::Data);
+        assert!(matches!(expect_completion(&rs[1], "A1").unwrap(), Step::Done { status: Status::Ok, .. }));
+    }
+
+    #[test]
+    fn other_tags_are_never_our_completion() {
+        let rs = parse_all(b"A7 OK begin TLS\r\n").unwrap();
+        assert!(expect_completion(&rs[0], "A2").is_err());
+    }
+
+    #[test]
+    fn starttls_needs_tagged_ok() {
+        assert!(check_starttls_reply(Status::Ok, "go").is_ok());
+        assert!(matches!(check_starttls_reply(Status::No, "x"), Err(StartTlsRefusal::Rejected(_))));
+        assert!(matches!(check_starttls_reply(Status::Bad, "x"), Err(StartTlsRefusal::Rejected(_))));
+        assert_eq!(starttls_offered(&["IMAP4REV1".into()]), Err(StartTlsRefusal::NotOffered));
+    }
+
+    #[test]
+    fn literals_are_folded_and_bounded() {
+        let rs = parse_all(b"* LIST () \"/\" {5}\r\nINBOX\r\nA1 OK\r\n").unwrap();
+        assert_eq!(rs.len(), 2);
+        match &rs[0] {
+            Response::Untagged { keyword, text, .. } => {
+                assert_eq!(keyword, "LIST");
+                assert!(text.ends_with("{5}\r\nINBOX"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_all(b"* OK {9999999999}\r\n"),
+            Err(ProtoError::LiteralTooLarge { .. })
+        ));
+        assert!(matches!(
+            parse_all(b"* OK {99999999999999999999999}\r\n"),
+            Err(ProtoError::LiteralTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn literal_waits_for_bytes() {
+        let mut r = LineReader::new(1024);
+        let mut p = ResponseParser::new();
+        r.push(b"* X {4}\r\nab");
+        assert_eq!(p.next(&mut r).unwrap(), None);
+        r.push(b"cd tail\r\n");
+        assert!(p.next(&mut r).unwrap().is_some());
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert!(parse_all(b"HTTP/1.1 400 Bad Request\r\n").is_err());
+        assert!(parse_all(b"*\r\n").is_err());
+        assert!(parse_all(b"\r\n").is_err());
+    }
+
+    #[test]
+    fn continuation() {
+        let rs = parse_all(b"+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+\r\n+\r\n").unwrap();
+        assert!(matches!(&rs[0], Response::Continuation { text } if text.starts_with("PDE4")));
+        assert!(matches!(&rs[1], Response::Continuation { text } if text.is_empty()));
+    }
+}

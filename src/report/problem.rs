@@ -1,0 +1,129 @@
+//! Problems: every user-visible failure, with a stable code and a hint on what to do next.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// Stable problem codes. The kebab-case names are a public contract (docs/json.md):
+/// add new ones, never rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    DnsFailed,
+    ConnectRefused,
+    ConnectTimeout,
+    ConnectFailed,
+    GreetingTimeout,
+    ConnectionClosed,
+    TlsHandshakeFailed,
+    TlsHandshakeTimeout,
+    TlsCertUntrusted,
+    TlsCertExpired,
+    TlsCertNotYetValid,
+    TlsCertHostnameMismatch,
+    TlsVersionTooOld,
+    TlsInsecureAccepted,
+    TlsPinMatched,
+    TlsPlaintextOnTlsPort,
+    CertExpiresSoon,
+    PlaintextEndpoint,
+    StarttlsNotOffered,
+    StarttlsRejected,
+    StarttlsInjection,
+    PreauthBeforeTls,
+    ServerRefused,
+    ProtocolError,
+    LineTooLong,
+    ReplyTooLarge,
+    Timeout,
+}
+
+impl Code {
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// The usual next step for this problem.
+    pub fn hint(self) -> &'static str {
+        use Code::*;
+        match self {
+            DnsFailed => "Check the spelling of the host name; if it is new, its DNS records may not exist yet (test the new server before a DNS change with --connect-to).",
+            ConnectRefused => "Nothing listens on this port: the server may not offer this protocol/port, or a firewall rejects it. Try the other port for this protocol.",
+            ConnectTimeout => "No answer at all: a firewall drops the traffic (common on hotel, guest and corporate networks for ports 25/465/587) or the host is down. Try another network or port.",
+            ConnectFailed => "The connection could not be made; check the host name and your network.",
+            GreetingTimeout => "The port accepts connections but the server never greeted: it may be overloaded, or this port speaks another protocol (or TLS: try the implicit-TLS URL).",
+            ConnectionClosed => "The server closed the connection; it may limit connections per IP or reject this client's address.",
+            TlsHandshakeFailed => "TLS could not be negotiated. Check that this port really uses this TLS mode (993/995/465 implicit TLS, 143/110/587 STARTTLS).",
+            TlsHandshakeTimeout => "The server stopped answering during the TLS handshake; a middlebox may be interfering.",
+            TlsCertUntrusted => "The certificate is not signed by a trusted authority (self-signed or private CA). Ask the provider for a proper certificate; to trust a private CA add --ca-file CA.pem, or pin this exact certificate with --pin-sha256.",
+            TlsCertExpired => "The server's certificate has expired: the administrator must renew it. Don't work around this for real accounts.",
+            TlsCertNotYetValid => "The certificate is not valid yet: check this computer's clock, or the server's certificate dates.",
+            TlsCertHostnameMismatch => "The certificate is for another name: use the host name the certificate names (see sans), which is usually the provider's documented server name.",
+            TlsVersionTooOld => "The server only speaks TLS older than 1.2, which is insecure (RFC 8996); the server must be upgraded.",
+            TlsInsecureAccepted => "Certificate checks were turned off with --insecure: the connection could be intercepted. Use --ca-file or --pin-sha256 instead.",
+            TlsPinMatched => "The certificate was accepted because it matches --pin-sha256.",
+            TlsPlaintextOnTlsPort => "The server answered in plaintext on a TLS port: use the STARTTLS URL for this port (imap://, pop3://, smtp://).",
+            CertExpiresSoon => "The certificate expires soon; tell the server's administrator.",
+            PlaintextEndpoint => "This endpoint has no TLS: a password sent here can be read by anyone on the network. Use the TLS or STARTTLS endpoint.",
+            StarttlsNotOffered => "The server does not offer STARTTLS here (or something on the network removed it). Use the implicit-TLS port (993/995/465) instead; never send a password on this connection.",
+            StarttlsRejected => "The server refused STARTTLS (or something on the network interfered). Use the implicit-TLS port (993/995/465) instead.",
+            StarttlsInjection => "Data arrived after the STARTTLS reply but before encryption began: a man-in-the-middle or a broken server. The connection was abandoned; use the implicit-TLS port and report it to the network or server administrator.",
+            PreauthBeforeTls => "The server said PREAUTH before TLS, so the connection can't be secured (a downgrade). Use the implicit-TLS port 993.",
+            ServerRefused => "The server refused service; it may block your address or be over capacity. Try again later or from another network.",
+            ProtocolError => "The server's reply did not follow the protocol: this port may speak another protocol, or something between you and the server interferes.",
+            LineTooLong => "The server sent an absurdly long line; it is broken or hostile.",
+            ReplyTooLarge => "The server sent an absurdly large reply; it is broken or hostile.",
+            Timeout => "The server stopped answering in time; try again, or raise --timeout.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
+        Problem {
+            severity,
+            code,
+            message: message.into(),
+            hint: Some(code.hint().to_string()),
+        }
+    }
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, message)
+    }
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, message)
+    }
+    pub fn info(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Info, code, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_kebab_case() {
+        assert_eq!(Code::TlsCertHostnameMismatch.as_str(), "tls-cert-hostname-mismatch");
+        assert_eq!(Code::PreauthBeforeTls.as_str(), "preauth-before-tls");
+        assert_eq!(Code::StarttlsInjection.as_str(), "starttls-injection");
+        assert_eq!(Code::DnsFailed.as_str(), "dns-failed");
+    }
+}

@@ -1,0 +1,192 @@
+//! Drives one endpoint: connect, TLS or STARTTLS, greeting, capabilities (and, later, login).
+//! Protocol decisions are made by `proto`; this layer does I/O, deadlines and limits.
+
+pub mod conn;
+mod imap;
+pub mod net;
+mod pop3;
+mod smtp;
+pub mod tls;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::model::{Endpoint, Protocol, Security};
+use crate::proto::StartTlsRefusal;
+use crate::report::escape::terminal_safe;
+use crate::report::{Code, EndpointReport, Problem};
+use conn::Conn;
+use net::{ConnectError, ConnectTo};
+use tls::TlsContext;
+
+/// Per-phase time limits; each is also capped by the overall deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub greeting: Duration,
+    pub tls: Duration,
+    pub command: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            greeting: Duration::from_secs(10),
+            tls: Duration::from_secs(10),
+            command: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The protocol trace (`-v`): one line per protocol line, on stderr, escaped.
+#[derive(Clone, Default)]
+pub struct Trace {
+    enabled: bool,
+}
+
+impl Trace {
+    pub fn stderr() -> Self {
+        Trace { enabled: true }
+    }
+    pub fn off() -> Self {
+        Trace { enabled: false }
+    }
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+    pub fn line(&self, label: &str, dir: &str, text: &str) {
+        if self.enabled {
+            eprintln!("[{label}] {dir} {}", terminal_safe(text));
+        }
+    }
+}
+
+/// Everything a session needs, passed down as a value (no globals).
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub timeouts: Timeouts,
+    pub deadline: Instant,
+    pub tls: TlsContext,
+    pub connect_to: Arc<Vec<ConnectTo>>,
+    pub trace: Trace,
+    /// Name we announce in EHLO.
+    pub ehlo_name: String,
+}
+
+impl SessionConfig {
+    /// The end of a phase that may take `d`, never past the overall deadline.
+    pub fn phase(&self, d: Duration) -> Instant {
+        (Instant::now() + d).min(self.deadline)
+    }
+}
+
+/// Probes one endpoint without logging in.
+pub async fn probe_endpoint(endpoint: &Endpoint, cfg: &SessionConfig) -> EndpointReport {
+    let start = Instant::now();
+    let mut rep = EndpointReport::new(endpoint);
+    if let Some(mut conn) = open(endpoint, cfg, &mut rep).await {
+        conn.shutdown().await;
+    }
+    rep.elapsed_ms = start.elapsed().as_millis() as u64;
+    rep.finish();
+    rep
+}
+
+/// Connects and secures a session up to the point where login could start.
+/// Returns the connection only when every check passed (the state a credential may follow).
+pub async fn open(endpoint: &Endpoint, cfg: &SessionConfig, rep: &mut EndpointReport) -> Option<Conn> {
+    if endpoint.security == Security::Plain {
+        rep.problems.push(Problem::warning(
+            Code::PlaintextEndpoint,
+            "no TLS on this endpoint: anything sent here, passwords included, can be read on the network",
+        ));
+    }
+    let connected = match net::connect(&cfg.connect_to, &endpoint.host, endpoint.port, cfg.phase(cfg.timeouts.connect)).await {
+        Ok(c) => c,
+        Err(e) => {
+            rep.problems.push(connect_problem(&e));
+            return None;
+        }
+    };
+    rep.address = Some(connected.peer.to_string());
+    rep.connect_ms = Some(connected.elapsed.as_millis() as u64);
+    let label = endpoint.url();
+    cfg.trace.line(&label, "--", &format!("connected to {}", connected.peer));
+    let mut conn = Conn::new(connected.stream, cfg.trace.clone(), label);
+
+    if endpoint.security == Security::Tls {
+        if let Err(problems) = conn
+            .start_tls(&cfg.tls, &endpoint.host, false, cfg.phase(cfg.timeouts.tls), rep)
+            .await
+        {
+            rep.problems.extend(problems);
+            return None;
+        }
+    }
+    let result = match endpoint.protocol {
+        Protocol::Imap => imap::establish(&mut conn, endpoint, cfg, rep).await,
+        Protocol::Pop3 => pop3::establish(&mut conn, endpoint, cfg, rep).await,
+        Protocol::Smtp => smtp::establish(&mut conn, endpoint, cfg, rep).await,
+    };
+    match result {
+        Ok(()) => Some(conn),
+        Err(problems) => {
+            rep.problems.extend(problems);
+            conn.shutdown().await;
+            None
+        }
+    }
+}
+
+/// The STARTTLS upgrade after a positive reply, shared by the three protocols:
+/// nothing may be buffered; then the handshake with pre-TLS state discarded.
+async fn upgrade_after_starttls(
+    conn: &mut Conn,
+    endpoint: &Endpoint,
+    cfg: &SessionConfig,
+    rep: &mut EndpointReport,
+) -> Result<(), Vec<Problem>> {
+    if let Err(StartTlsRefusal::Injection { buffered }) =
+        crate::proto::starttls_buffer_check(conn.pending_after_starttls())
+    {
+        return Err(vec![Problem::error(
+            Code::StarttlsInjection,
+            format!("{buffered} byte(s) arrived after the positive STARTTLS reply, before encryption began"),
+        )]);
+    }
+    conn.start_tls(&cfg.tls, &endpoint.host, true, cfg.phase(cfg.timeouts.tls), rep)
+        .await
+}
+
+/// Turns a STARTTLS refusal into the problem the user sees.
+fn starttls_problem(r: StartTlsRefusal) -> Problem {
+    match r {
+        StartTlsRefusal::NotOffered => Problem::error(
+            Code::StarttlsNotOffered,
+            "the server does not advertise STARTTLS, so this connection can't be encrypted",
+        ),
+        StartTlsRefusal::Rejected(reply) => Problem::error(
+            Code::StarttlsRejected,
+            format!("the server refused STARTTLS: {reply}"),
+        ),
+        StartTlsRefusal::Injection { buffered } => Problem::error(
+            Code::StarttlsInjection,
+            format!("{buffered} byte(s) arrived after the positive STARTTLS reply, before encryption began"),
+        ),
+        StartTlsRefusal::PreAuth(text) => Problem::error(
+            Code::PreauthBeforeTls,
+            format!("the server greeted with PREAUTH before TLS: {text}"),
+        ),
+    }
+}
+
+fn connect_problem(e: &ConnectError) -> Problem {
+    let code = match e {
+        ConnectError::Dns { .. } => Code::DnsFailed,
+        ConnectError::Refused { .. } => Code::ConnectRefused,
+        ConnectError::Timeout { .. } => Code::ConnectTimeout,
+        ConnectError::Other { .. } => Code::ConnectFailed,
+    };
+    Problem::error(code, e.to_string())
+}
