@@ -47,18 +47,23 @@ pub async fn probe_all(endpoints: Vec<Endpoint>, cfg: &SessionConfig) -> Vec<End
         })
         .collect();
     if cfg.tls.insecure {
-        for r in &mut out {
-            if !r.has(Code::TlsInsecureAccepted) {
-                r.problems.push(Problem::warning(
-                    Code::TlsInsecureAccepted,
-                    "certificate checks are off for this run (--insecure): this endpoint's identity was not verified",
-                ));
-            }
-            r.finish();
-        }
+        mark_insecure(&mut out);
     }
     sort_endpoints(&mut out);
     out
+}
+
+/// `--insecure` is reported on every endpoint of the run.
+pub fn mark_insecure(reports: &mut [EndpointReport]) {
+    for r in reports {
+        if !r.has(Code::TlsInsecureAccepted) {
+            r.problems.push(Problem::warning(
+                Code::TlsInsecureAccepted,
+                "certificate checks are off for this run (--insecure): this endpoint's identity was not verified",
+            ));
+        }
+        r.finish();
+    }
 }
 
 pub async fn run(endpoints: Vec<Endpoint>, cfg: &SessionConfig) -> ProbeReport {

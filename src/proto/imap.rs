@@ -354,6 +354,55 @@ pub fn login_disabled(caps: &[String]) -> bool {
     caps.iter().any(|c| c == "LOGINDISABLED")
 }
 
+/// Resources from the text of a `* QUOTA root (STORAGE used limit ...)` response (RFC 9208),
+/// as (resource, usage, limit); STORAGE is in KiB.
+pub fn parse_quota(text: &str) -> Vec<(String, u64, u64)> {
+    let Some(open) = text.find('(') else { return vec![] };
+    let Some(close) = text[open..].find(')') else { return vec![] };
+    let words: Vec<&str> = text[open + 1..open + close].split_ascii_whitespace().collect();
+    words
+        .chunks(3)
+        .filter_map(|c| match c {
+            [name, used, limit] => Some((name.to_ascii_uppercase(), used.parse().ok()?, limit.parse().ok()?)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `MESSAGES n` from the text of a `* STATUS mailbox (MESSAGES n ...)` response.
+pub fn parse_status_messages(text: &str) -> Option<u64> {
+    let open = text.rfind('(')?;
+    let inner = text[open + 1..].trim_end_matches(')');
+    let words: Vec<&str> = inner.split_ascii_whitespace().collect();
+    words
+        .chunks(2)
+        .find(|c| c.first().is_some_and(|w| w.eq_ignore_ascii_case("MESSAGES")))
+        .and_then(|c| c.get(1)?.parse().ok())
+}
+
+/// An IMAP string argument: quoted when it is plain printable ASCII, otherwise `None`
+/// (the caller must send a literal).
+pub fn quoted(s: &str) -> Option<String> {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        Some(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+    } else {
+        None
+    }
+}
+
+/// Whether the server takes non-synchronising literals (`{n+}`, RFC 7888).
+pub fn literal_plus(caps: &[String]) -> bool {
+    caps.iter().any(|c| c == "LITERAL+")
+}
+
+pub fn sasl_ir(caps: &[String]) -> bool {
+    caps.iter().any(|c| c == "SASL-IR")
+}
+
+pub fn has_quota(caps: &[String]) -> bool {
+    caps.iter().any(|c| c == "QUOTA" || c.starts_with("QUOTA="))
+}
+
 fn describe(resp: &Response) -> String {
     match resp {
         Response::Untagged { keyword, text, .. } => format!("* {keyword} {text}"),
@@ -464,6 +513,22 @@ mod tests {
         assert!(parse_all(b"HTTP/1.1 400 Bad Request\r\n").is_err());
         assert!(parse_all(b"*\r\n").is_err());
         assert!(parse_all(b"\r\n").is_err());
+    }
+
+    #[test]
+    fn quota_and_status() {
+        assert_eq!(parse_quota("\"User quota\" (STORAGE 4 10 MESSAGE 3 100)"), [("STORAGE".to_string(), 4, 10), ("MESSAGE".to_string(), 3, 100)]);
+        assert_eq!(parse_quota("\"\" ()"), []);
+        assert_eq!(parse_quota("garbage"), []);
+        assert_eq!(parse_status_messages("INBOX (MESSAGES 3)"), Some(3));
+        assert_eq!(parse_status_messages("\"a (b)\" (UIDNEXT 4 MESSAGES 12)"), Some(12));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quoted("a\"b\\c").unwrap(), "\"a\\\"b\\\\c\"");
+        assert_eq!(quoted("pässword"), None);
+        assert_eq!(quoted("a\r\n"), None);
     }
 
     #[test]

@@ -142,6 +142,12 @@ pub fn check_stls_reply(reply: &Reply) -> Result<(), StartTlsRefusal> {
     }
 }
 
+/// `+OK messages octets` from STAT (RFC 1939 §5).
+pub fn parse_stat(text: &str) -> Option<(u64, u64)> {
+    let mut w = text.split_ascii_whitespace();
+    Some((w.next()?.parse().ok()?, w.next()?.parse().ok()?))
+}
+
 /// `COMMAND\r\n`.
 pub fn command(cmd: &str) -> Vec<u8> {
     format!("{cmd}\r\n").into_bytes()
@@ -192,6 +198,12 @@ mod tests {
             }
         }
         assert!(matches!(err, Some(ProtoError::TooManyLines { .. })));
+    }
+
+    #[test]
+    fn stat() {
+        assert_eq!(parse_stat("3 3840"), Some((3, 3840)));
+        assert_eq!(parse_stat("x"), None);
     }
 
     #[test]

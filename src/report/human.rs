@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::escape::terminal_safe as safe;
-use super::{EndpointReport, ProbeReport, Severity, Status};
+use super::{CheckReport, EndpointReport, LoginStatus, ProbeReport, Severity, Status};
 
 fn status_word(s: Status) -> &'static str {
     match s {
@@ -62,6 +62,26 @@ pub fn endpoint_block(out: &mut String, e: &EndpointReport) {
             let _ = writeln!(out, "         note: authentication was advertised before TLS");
         }
     }
+    if let Some(l) = &e.login {
+        let who = l.username.as_deref().map(|u| format!(" as {}", safe(u))).unwrap_or_default();
+        let how = match (&l.mechanism, l.auth_method) {
+            (Some(m), Some(a)) => format!(" with {} ({})", safe(m), a.as_str()),
+            _ => String::new(),
+        };
+        let status = match l.status {
+            LoginStatus::Ok => "ok",
+            LoginStatus::Failed => "FAILED",
+            LoginStatus::Skipped => "skipped",
+            LoginStatus::NotAttempted => "not attempted",
+        };
+        let _ = writeln!(out, "         login: {status}{who}{how}");
+        if l.attempts.len() > 1 {
+            for a in &l.attempts {
+                let st = if a.status == LoginStatus::Ok { "ok" } else { "failed" };
+                let _ = writeln!(out, "           {:<14} {st}: {}", safe(&a.mechanism), safe(&a.message));
+            }
+        }
+    }
     for p in &e.problems {
         let sev = match p.severity {
             Severity::Error => "error",
@@ -96,4 +116,64 @@ pub fn render_probe(r: &ProbeReport) -> String {
         }
     );
     out
+}
+
+pub fn render_check(r: &CheckReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Account {} (user name {})\n", safe(&r.address), safe(&r.username));
+    for e in &r.endpoints {
+        endpoint_block(&mut out, e);
+    }
+    if let Some(q) = &r.quota {
+        let mut line = String::from("\nStorage: ");
+        match (q.used_bytes, q.limit_bytes, q.percent) {
+            (Some(u), Some(l), Some(p)) => {
+                let _ = write!(line, "{} of {} used ({p:.1} %)", bytes(u), bytes(l));
+            }
+            (Some(u), _, _) => {
+                let _ = write!(line, "{} used (no limit reported)", bytes(u));
+            }
+            _ => line.push_str("unknown"),
+        }
+        if let Some(m) = q.messages {
+            let _ = write!(line, ", {m} messages in the inbox");
+        }
+        let _ = writeln!(out, "{line} [{}]", q.source);
+    }
+    for p in &r.problems {
+        let _ = writeln!(out, "{}: {}", p.code.as_str(), safe(&p.message));
+        if let Some(h) = &p.hint {
+            let _ = writeln!(out, "  what to do: {h}");
+        }
+    }
+    let count = |s: Status| r.endpoints.iter().filter(|e| e.status == s).count();
+    let logins = r
+        .endpoints
+        .iter()
+        .filter(|e| e.login.as_ref().is_some_and(|l| l.status == LoginStatus::Ok))
+        .count();
+    let _ = writeln!(
+        out,
+        "\n{} endpoints: {} ok, {} warning, {} error; login verified on {} ({:.2} s){}",
+        r.endpoints.len(),
+        count(Status::Ok),
+        count(Status::Warning),
+        count(Status::Error),
+        logins,
+        r.elapsed_ms as f64 / 1000.0,
+        if r.insecure { " — certificate checks were OFF (--insecure)" } else { "" }
+    );
+    out
+}
+
+fn bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
+    } else if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} bytes")
+    }
 }

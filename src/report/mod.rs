@@ -6,7 +6,7 @@ pub mod problem;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Endpoint, Protocol, Security};
+use crate::model::{AuthMethod, Endpoint, Protocol, Security};
 pub use problem::{Code, Problem, Severity};
 
 /// Overall state of one endpoint.
@@ -57,8 +57,76 @@ pub struct EndpointReport {
     /// Capabilities read over TLS (or in plaintext on a plain endpoint).
     pub capabilities: Vec<String>,
     pub auth_mechanisms: Vec<String>,
+    /// Login verification (`check`); null for `probe`.
+    pub login: Option<LoginReport>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginStatus {
+    Ok,
+    Failed,
+    /// No credentials available (no terminal to ask on).
+    Skipped,
+    /// Credentials available but deliberately not sent here (TLS problem, plaintext, ...).
+    NotAttempted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginAttempt {
+    pub mechanism: String,
+    pub status: LoginStatus,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginReport {
+    pub status: LoginStatus,
+    /// The mechanism that worked (or the last one tried).
+    pub mechanism: Option<String>,
+    pub auth_method: Option<AuthMethod>,
+    pub username: Option<String>,
+    pub message: String,
+    pub attempts: Vec<LoginAttempt>,
+}
+
+/// Storage use of the mailbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quota {
+    pub used_bytes: Option<u64>,
+    pub limit_bytes: Option<u64>,
+    pub percent: Option<f64>,
+    pub messages: Option<u64>,
+    /// `imap-quota` (GETQUOTAROOT) or `pop3-stat`.
+    pub source: String,
+    /// The endpoint it was read from.
+    pub url: String,
+}
+
+/// `mailsetup check` output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub version: u32,
+    pub command: String,
+    pub address: String,
+    pub username: String,
+    pub insecure: bool,
+    pub endpoints: Vec<EndpointReport>,
+    pub quota: Option<Quota>,
+    /// Problems of the account as a whole (e.g. quota-nearly-full).
+    pub problems: Vec<Problem>,
+    pub elapsed_ms: u64,
+}
+
+impl CheckReport {
+    /// 0 when everything is ok or warning, 1 when an endpoint has an error (a failed login is one).
+    pub fn exit_code(&self) -> i32 {
+        let endpoint_error = self.endpoints.iter().any(|e| e.status == Status::Error);
+        let account_error = self.problems.iter().any(|p| p.severity == Severity::Error);
+        i32::from(endpoint_error || account_error)
+    }
 }
 
 impl EndpointReport {
@@ -77,6 +145,7 @@ impl EndpointReport {
             capabilities_before_tls: None,
             capabilities: Vec::new(),
             auth_mechanisms: Vec::new(),
+            login: None,
             problems: Vec::new(),
             elapsed_ms: 0,
         }

@@ -42,6 +42,15 @@ pub enum Code {
     LineTooLong,
     ReplyTooLarge,
     Timeout,
+    LoginFailed,
+    LoginMechanismUnsupported,
+    PlaintextLoginRefused,
+    LoginDisabled,
+    LoginUnverified,
+    LoginSkipped,
+    LoginEncryptedFailed,
+    QuotaNearlyFull,
+    UntrustedCandidate,
 }
 
 impl Code {
@@ -83,6 +92,15 @@ impl Code {
             LineTooLong => "The server sent an absurdly long line; it is broken or hostile.",
             ReplyTooLarge => "The server sent an absurdly large reply; it is broken or hostile.",
             Timeout => "The server stopped answering in time; try again, or raise --timeout.",
+            LoginFailed => "Check the password. Try the other user name form (the full address, or only the part before @ with --username). If two-step verification is on, the provider may require an app password or OAuth2; IMAP/POP access may also have to be enabled in the provider's webmail settings.",
+            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 use --oauth2-token-command.",
+            PlaintextLoginRefused => "This endpoint has no TLS, so the password was not sent. Use the TLS or STARTTLS endpoint; only if you accept that anyone on the network can read it, add --allow-plaintext-login.",
+            LoginDisabled => "The server forbids login on this connection (LOGINDISABLED): use a TLS-protected endpoint.",
+            LoginUnverified => "The server's answer to the login was neither a clear success nor a clear refusal; the login could not be verified. The server may be broken or something interferes.",
+            LoginSkipped => "No password was given and there is no terminal to ask on: pass --password-command, --password-env or --password-file.",
+            LoginEncryptedFailed => "The challenge-response method (\"encrypted password\") failed but the normal password worked: choose \"Normal password\" in your mail client (it is safe over TLS).",
+            QuotaNearlyFull => "The mailbox is almost full: delete or archive mail (IMAP and POP3 \"leave on server\" both use this storage), or upgrade the plan; new mail may bounce when it is full.",
+            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }
 }

@@ -1,7 +1,12 @@
 //! IMAP session driver: greeting, CAPABILITY, STARTTLS.
 
+use zeroize::Zeroizing;
+
 use super::conn::Conn;
+use super::login::{percent, Credentials, Method, Outcome};
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
+use crate::proto::sasl::{self, SaslClient};
+use crate::report::Quota;
 use crate::model::{Endpoint, Security};
 use crate::proto::imap::{self, GreetingError, Response, ResponseParser, Status, Step, Tags};
 use crate::report::{Code, EndpointReport, Problem};
@@ -11,15 +16,6 @@ pub struct ImapState {
     pub parser: ResponseParser,
     pub tags: Tags,
     pub capabilities: Vec<String>,
-}
-
-pub(super) async fn establish(
-    conn: &mut Conn,
-    endpoint: &Endpoint,
-    cfg: &SessionConfig,
-    rep: &mut EndpointReport,
-) -> Result<(), Vec<Problem>> {
-    establish_state(conn, endpoint, cfg, rep).await.map(|_| ())
 }
 
 pub(super) async fn establish_state(
@@ -144,4 +140,203 @@ fn describe(resp: &Response) -> String {
         Response::Tagged { tag, status, text, .. } => format!("{tag} {status:?} {text}"),
         Response::Continuation { text } => format!("+ {text}"),
     }
+}
+
+/// Logs in with `method`. Only the tagged OK of our own command is success.
+pub(super) async fn login(
+    conn: &mut Conn,
+    st: &mut ImapState,
+    method: Method,
+    creds: &Credentials,
+    cfg: &SessionConfig,
+    endpoint: &Endpoint,
+) -> Outcome {
+    let secret = creds.secret.expose();
+    let tag = st.tags.next_tag();
+    let deadline = cfg.phase(cfg.timeouts.command);
+    let mut sasl = None;
+    match method {
+        Method::ImapLogin => {
+            let user = imap::quoted(&creds.username);
+            let pass = imap::quoted(secret);
+            let shown = format!("{tag} LOGIN {} <redacted>", user.as_deref().unwrap_or("{literal}"));
+            match (user, pass) {
+                (Some(u), Some(p)) => {
+                    let line = Zeroizing::new(format!("{tag} LOGIN {u} {p}\r\n"));
+                    if let Err(p) = conn.send(line.as_bytes(), Some(&shown), deadline).await {
+                        return Outcome::Unverified(p.message);
+                    }
+                }
+                _ => {
+                    if let Err(o) = send_login_literals(conn, st, &tag, creds, deadline).await {
+                        return o;
+                    }
+                }
+            }
+        }
+        Method::Sasl(mech) => {
+            let mut client = SaslClient::new(mech, &creds.username, secret, &endpoint.host, endpoint.port);
+            let cmd = if mech.client_first() && imap::sasl_ir(&st.capabilities) {
+                let ir = client.initial_response().unwrap_or_default();
+                let enc = sasl::encode_response(&ir);
+                let enc = if enc.is_empty() { "=".to_string() } else { enc.to_string() };
+                Zeroizing::new(format!("{tag} AUTHENTICATE {} {enc}\r\n", mech.name()))
+            } else {
+                Zeroizing::new(format!("{tag} AUTHENTICATE {}\r\n", mech.name()))
+            };
+            let shown = format!("{tag} AUTHENTICATE {} <redacted>", mech.name());
+            if let Err(p) = conn.send(cmd.as_bytes(), Some(&shown), deadline).await {
+                return Outcome::Unverified(p.message);
+            }
+            sasl = Some(client);
+        }
+        Method::Pop3User | Method::Apop => return Outcome::Unverified("not an IMAP method".into()),
+    }
+    loop {
+        let resp = match conn.read(deadline, "the login reply", Code::Timeout, |r| st.parser.next(r)).await {
+            Ok(r) => r,
+            Err(p) => return Outcome::Unverified(p.message),
+        };
+        match (&resp, sasl.as_mut()) {
+            (Response::Continuation { text }, Some(client)) => {
+                let answer = sasl::decode_challenge(text).and_then(|c| client.step(&c));
+                match answer {
+                    Ok(r) => {
+                        let line = Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
+                        if let Err(p) = conn.send(line.as_bytes(), Some("<redacted SASL response>"), deadline).await {
+                            return Outcome::Unverified(p.message);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = conn.send(b"*\r\n", None, deadline).await;
+                        return Outcome::Unverified(e.to_string());
+                    }
+                }
+                continue;
+            }
+            (Response::Continuation { text }, None) => {
+                return Outcome::Unverified(format!("unexpected continuation request: + {text}"));
+            }
+            _ => {}
+        }
+        match imap::expect_completion(&resp, &tag) {
+            Ok(Step::Data) => {}
+            Ok(Step::Done { status: Status::Ok, text, .. }) => {
+                if let Some(client) = &sasl {
+                    if let Err(e) = client.check_success() {
+                        return Outcome::Unverified(e.to_string());
+                    }
+                }
+                return Outcome::Ok(text);
+            }
+            Ok(Step::Done { status: Status::No, code, text }) => {
+                return Outcome::Refused(match code {
+                    Some(c) => format!("[{c}] {text}"),
+                    None => text,
+                })
+            }
+            Ok(Step::Done { status, text, .. }) => {
+                return Outcome::Unverified(format!("{status:?} {text}").to_uppercase())
+            }
+            Err(e) => return Outcome::Unverified(e.to_string()),
+        }
+    }
+}
+
+/// LOGIN with literals for a user name or password that can't be quoted.
+async fn send_login_literals(
+    conn: &mut Conn,
+    st: &mut ImapState,
+    tag: &str,
+    creds: &Credentials,
+    deadline: std::time::Instant,
+) -> Result<(), Outcome> {
+    let plus = imap::literal_plus(&st.capabilities);
+    let user = creds.username.as_bytes();
+    let pass = creds.secret.expose().as_bytes();
+    let marker = |n: usize| if plus { format!("{{{n}+}}") } else { format!("{{{n}}}") };
+    let parts: [(Vec<u8>, String); 3] = [
+        (format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes(), format!("{tag} LOGIN {}", marker(user.len()))),
+        ([user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat(), "<literal user name>".into()),
+        ([pass, b"\r\n"].concat(), "<redacted literal>".into()),
+    ];
+    for (i, (bytes, shown)) in parts.iter().enumerate() {
+        let bytes = Zeroizing::new(bytes.clone());
+        conn.send(&bytes, Some(shown), deadline).await.map_err(|p| Outcome::Unverified(p.message))?;
+        if !plus && i < 2 {
+            let resp = conn
+                .read(deadline, "the literal continuation", Code::Timeout, |r| st.parser.next(r))
+                .await
+                .map_err(|p| Outcome::Unverified(p.message))?;
+            match resp {
+                Response::Continuation { .. } => {}
+                Response::Tagged { tag: t, status: Status::No, text, .. } if t == tag => return Err(Outcome::Refused(text)),
+                other => return Err(Outcome::Unverified(format!("expected a continuation, got {}", describe(&other)))),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a login: `GETQUOTAROOT INBOX` (when QUOTA is advertised) and `STATUS INBOX (MESSAGES)`.
+pub(super) async fn quota(conn: &mut Conn, st: &mut ImapState, cfg: &SessionConfig, url: &str) -> Option<Quota> {
+    let mut storage = None;
+    // Servers announce more after login (Dovecot: QUOTA); read the capabilities again.
+    if let Ok(caps) = capability(conn, &mut st.parser, &mut st.tags, cfg).await {
+        st.capabilities = caps;
+    }
+    if imap::has_quota(&st.capabilities) {
+        let tag = st.tags.next_tag();
+        conn.send(&imap::command(&tag, "GETQUOTAROOT INBOX"), None, cfg.phase(cfg.timeouts.command)).await.ok()?;
+        let deadline = cfg.phase(cfg.timeouts.command);
+        loop {
+            let resp = conn.read(deadline, "the quota", Code::Timeout, |r| st.parser.next(r)).await.ok()?;
+            if let Response::Untagged { keyword, text, .. } = &resp {
+                if keyword == "QUOTA" {
+                    for (name, used, limit) in imap::parse_quota(text) {
+                        if name == "STORAGE" && storage.is_none() {
+                            storage = Some((used.saturating_mul(1024), limit.saturating_mul(1024)));
+                        }
+                    }
+                }
+            }
+            match imap::expect_completion(&resp, &tag) {
+                Ok(Step::Data) => {}
+                Ok(Step::Done { .. }) => break,
+                Err(_) => return None,
+            }
+        }
+    }
+    let mut messages = None;
+    let tag = st.tags.next_tag();
+    conn.send(&imap::command(&tag, "STATUS INBOX (MESSAGES)"), None, cfg.phase(cfg.timeouts.command)).await.ok()?;
+    let deadline = cfg.phase(cfg.timeouts.command);
+    loop {
+        let resp = conn.read(deadline, "the mailbox status", Code::Timeout, |r| st.parser.next(r)).await.ok()?;
+        if let Response::Untagged { keyword, text, .. } = &resp {
+            if keyword == "STATUS" {
+                messages = imap::parse_status_messages(text);
+            }
+        }
+        match imap::expect_completion(&resp, &tag) {
+            Ok(Step::Data) => {}
+            Ok(Step::Done { .. }) => break,
+            Err(_) => break,
+        }
+    }
+    let (used, limit) = storage.map_or((None, None), |(u, l)| (Some(u), (l > 0).then_some(l)));
+    Some(Quota {
+        used_bytes: used,
+        limit_bytes: limit,
+        percent: percent(used, limit),
+        messages,
+        source: "imap-quota".into(),
+        url: url.to_string(),
+    })
+}
+
+pub(super) async fn logout(conn: &mut Conn, st: &mut ImapState) {
+    let tag = st.tags.next_tag();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let _ = conn.send(&imap::command(&tag, "LOGOUT"), None, deadline).await;
 }

@@ -3,6 +3,7 @@
 
 pub mod conn;
 mod imap;
+pub mod login;
 pub mod net;
 mod pop3;
 mod smtp;
@@ -93,9 +94,26 @@ pub async fn probe_endpoint(endpoint: &Endpoint, cfg: &SessionConfig) -> Endpoin
     rep
 }
 
+/// Protocol state after a secured session is established.
+pub enum ProtoState {
+    Imap(imap::ImapState),
+    Pop3(pop3::Pop3State),
+    /// The EHLO reply read over the secured connection.
+    Smtp(crate::proto::smtp::Reply),
+}
+
 /// Connects and secures a session up to the point where login could start.
 /// Returns the connection only when every check passed (the state a credential may follow).
 pub async fn open(endpoint: &Endpoint, cfg: &SessionConfig, rep: &mut EndpointReport) -> Option<Conn> {
+    open_state(endpoint, cfg, rep).await.map(|(conn, _)| conn)
+}
+
+/// As [`open`], with the protocol state a login continues from.
+pub async fn open_state(
+    endpoint: &Endpoint,
+    cfg: &SessionConfig,
+    rep: &mut EndpointReport,
+) -> Option<(Conn, ProtoState)> {
     if endpoint.security == Security::Plain {
         rep.problems.push(Problem::warning(
             Code::PlaintextEndpoint,
@@ -125,12 +143,12 @@ pub async fn open(endpoint: &Endpoint, cfg: &SessionConfig, rep: &mut EndpointRe
         }
     }
     let result = match endpoint.protocol {
-        Protocol::Imap => imap::establish(&mut conn, endpoint, cfg, rep).await,
-        Protocol::Pop3 => pop3::establish(&mut conn, endpoint, cfg, rep).await,
-        Protocol::Smtp => smtp::establish(&mut conn, endpoint, cfg, rep).await,
+        Protocol::Imap => imap::establish_state(&mut conn, endpoint, cfg, rep).await.map(ProtoState::Imap),
+        Protocol::Pop3 => pop3::establish_state(&mut conn, endpoint, cfg, rep).await.map(ProtoState::Pop3),
+        Protocol::Smtp => smtp::establish_state(&mut conn, endpoint, cfg, rep).await.map(ProtoState::Smtp),
     };
     match result {
-        Ok(()) => Some(conn),
+        Ok(state) => Some((conn, state)),
         Err(problems) => {
             rep.problems.extend(problems);
             conn.shutdown().await;

@@ -1,19 +1,14 @@
 //! SMTP submission session driver: greeting, EHLO, STARTTLS.
 
+use zeroize::Zeroizing;
+
 use super::conn::Conn;
+use super::login::{Credentials, Method, Outcome};
+use crate::proto::sasl::{self, SaslClient};
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
 use crate::proto::smtp::{self, Reply, ReplyParser};
 use crate::report::{Code, EndpointReport, Problem};
-
-pub(super) async fn establish(
-    conn: &mut Conn,
-    endpoint: &Endpoint,
-    cfg: &SessionConfig,
-    rep: &mut EndpointReport,
-) -> Result<(), Vec<Problem>> {
-    establish_state(conn, endpoint, cfg, rep).await.map(|_| ())
-}
 
 /// Returns the EHLO reply read over the secured connection.
 pub(super) async fn establish_state(
@@ -75,4 +70,74 @@ pub(super) async fn read_reply(
     conn.read(cfg.phase(phase), what, timeout_code, |r| parser.next(r))
         .await
         .map_err(|p| vec![p])
+}
+
+/// Only `235` is success; `334` challenges are bounded; anything else is failure or unverified.
+pub(super) async fn login(
+    conn: &mut Conn,
+    method: Method,
+    creds: &Credentials,
+    cfg: &SessionConfig,
+    endpoint: &Endpoint,
+) -> Outcome {
+    let Method::Sasl(mech) = method else {
+        return Outcome::Unverified("not an SMTP method".into());
+    };
+    let mut client = SaslClient::new(mech, &creds.username, creds.secret.expose(), &endpoint.host, endpoint.port);
+    let line = match client.initial_response() {
+        Some(ir) => {
+            let enc = sasl::encode_response(&ir);
+            Zeroizing::new(format!("AUTH {} {}\r\n", mech.name(), if enc.is_empty() { "=" } else { &enc }))
+        }
+        None => Zeroizing::new(format!("AUTH {}\r\n", mech.name())),
+    };
+    let shown = format!("AUTH {} <redacted>", mech.name());
+    if let Err(p) = conn.send(line.as_bytes(), Some(&shown), cfg.phase(cfg.timeouts.command)).await {
+        return Outcome::Unverified(p.message);
+    }
+    loop {
+        let reply = match read_reply(conn, cfg, cfg.timeouts.command, "the AUTH reply", Code::Timeout).await {
+            Ok(r) => r,
+            Err(p) => return Outcome::Unverified(p.into_iter().next().map(|p| p.message).unwrap_or_default()),
+        };
+        match reply.code {
+            334 => {
+                let challenge = reply.lines.first().cloned().unwrap_or_default();
+                match sasl::decode_challenge(&challenge).and_then(|c| client.step(&c)) {
+                    Ok(r) => {
+                        let line = Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
+                        if let Err(p) = conn
+                            .send(line.as_bytes(), Some("<redacted SASL response>"), cfg.phase(cfg.timeouts.command))
+                            .await
+                        {
+                            return Outcome::Unverified(p.message);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = conn.send(b"*\r\n", None, cfg.phase(cfg.timeouts.command)).await;
+                        return Outcome::Unverified(e.to_string());
+                    }
+                }
+            }
+            235 => {
+                return match client.check_success() {
+                    Ok(()) => Outcome::Ok(format!("235 {}", reply.text())),
+                    Err(e) => Outcome::Unverified(e.to_string()),
+                }
+            }
+            // 535 bad credentials, 534 mechanism too weak / app password, 538 encryption required.
+            500..=599 => return Outcome::Refused(format!("{} {}", reply.code, reply.text())),
+            code => {
+                return Outcome::Unverified(format!(
+                    "{code} {} is not a login success (only 235 is)",
+                    reply.text()
+                ))
+            }
+        }
+    }
+}
+
+pub(super) async fn quit(conn: &mut Conn) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let _ = conn.send(&smtp::command("QUIT"), None, deadline).await;
 }
