@@ -212,3 +212,28 @@ fn password_in_argv_is_refused() {
         assert!(!r.all_output().contains("hunter2"));
     }
 }
+
+#[test]
+fn literal_password_is_redacted_in_the_trace() {
+    let ca = TestCa::new("literal");
+    let pw = "Pässwörd-Literal-9";
+    let s = FakeServer::start(imaps(
+        &ca,
+        "IMAP4rev1 LITERAL+",
+        vec![expect_tagged("LOGIN {"), Step::ReadLine, Step::ReadLine, send("{tag} OK welcome\r\n")],
+    ));
+    let connect_to = format!("{HOST}:993:127.0.0.1:{}", s.port);
+    let ca_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
+    let r = mailsetup(
+        &["check", USER, "--password-env", "PW", "--server", "imaps://fake.example.test:993", "--connect-to", &connect_to,
+          "--ca-file", ca_file.path().to_str().unwrap(), "--json", "-v", "--timeout", "3"],
+        &[("PW", pw)],
+    );
+    s.wait_done(s.connections(), Duration::from_secs(5));
+    assert_eq!(r.endpoints()[0]["login"]["status"], "ok", "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.endpoints()[0]["login"]["mechanism"], "LOGIN-COMMAND");
+    assert!(String::from_utf8_lossy(&s.received_in_tls()).contains(pw), "sent as a literal inside TLS");
+    assert!(r.stderr.contains("<redacted literal>"), "{}", r.stderr);
+    assert_no_secret("-v output", r.all_output().as_bytes(), USER, pw);
+}
