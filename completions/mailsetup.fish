@@ -1,0 +1,67 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mailsetup_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_mailsetup_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mailsetup_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mailsetup_using_subcommand
+    set -l cmd (__fish_mailsetup_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l server -d 'Probe exactly this endpoint instead (repeatable): imaps://h:993, imap://h:143 (STARTTLS), pop3s://, pop3://, smtps://, smtp:// and the +plain variants (imap+plain://h:143) for servers without TLS' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l timeout -d 'Overall deadline in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l json -d 'Shorthand for --format json'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l server -d 'Check exactly this endpoint (repeatable); same URL forms as `probe --server`' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l username -d 'User name for login (default: the full email address)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l password-env -d 'Read the password from environment variable VAR' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l password-file -d 'Read the password from the first line of PATH (- reads standard input)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l oauth2-token-command -d 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l timeout -d 'Overall deadline in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechanisms -d 'Try every offered login mechanism and report each (does "encrypted password" work?)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l json -d 'Shorthand for --format json'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
