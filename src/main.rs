@@ -5,7 +5,10 @@ use mailsetup::report::escape::terminal_safe;
 
 fn main() {
     // Refuse a password in argv before anything else looks at it (clap would echo it in errors).
-    if std::env::args_os().skip(1).any(|a| credentials::is_password_flag(&a)) {
+    if std::env::args_os()
+        .skip(1)
+        .any(|a| credentials::is_password_flag(&a))
+    {
         eprintln!("mailsetup: {}", credentials::PASSWORD_IN_ARGV);
         std::process::exit(exit::USAGE);
     }

@@ -54,7 +54,9 @@ impl FromStr for Protocol {
             "imap" => Ok(Protocol::Imap),
             "pop3" | "pop" => Ok(Protocol::Pop3),
             "smtp" | "submission" => Ok(Protocol::Smtp),
-            other => Err(format!("unknown protocol {other:?} (expected imap, pop3 or smtp)")),
+            other => Err(format!(
+                "unknown protocol {other:?} (expected imap, pop3 or smtp)"
+            )),
         }
     }
 }
@@ -187,8 +189,7 @@ impl FromStr for Endpoint {
                 "{s:?}: a server URL has only a host and an optional port (no user, path or query)"
             ));
         }
-        let (host, port) = split_host_port(authority)
-            .map_err(|e| format!("{s:?}: {e}"))?;
+        let (host, port) = split_host_port(authority).map_err(|e| format!("{s:?}: {e}"))?;
         let port = match port {
             Some(p) => p,
             None => protocol.default_port(security),
@@ -206,10 +207,11 @@ pub fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
             .ok_or_else(|| "unclosed '[' in IPv6 address".to_string())?;
         let port = match after {
             "" => None,
-            p => Some(parse_port(
-                p.strip_prefix(':')
-                    .ok_or_else(|| format!("unexpected {p:?} after IPv6 address"))?,
-            )?),
+            p => {
+                Some(parse_port(p.strip_prefix(':').ok_or_else(|| {
+                    format!("unexpected {p:?} after IPv6 address")
+                })?)?)
+            }
         };
         return Ok((host.to_string(), port));
     }
@@ -407,7 +409,10 @@ mod tests {
     #[test]
     fn default_ports_follow_rfc8314() {
         let e: Endpoint = "smtp://MAIL.Example.com".parse().unwrap();
-        assert_eq!((e.port, e.security, e.host.as_str()), (587, Security::StartTls, "mail.example.com"));
+        assert_eq!(
+            (e.port, e.security, e.host.as_str()),
+            (587, Security::StartTls, "mail.example.com")
+        );
         let e: Endpoint = "pop3s://h".parse().unwrap();
         assert_eq!(e.port, 995);
     }

@@ -24,7 +24,10 @@ fn tls() -> Tls {
     let ca = TestCa::new("hostile");
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
-    Tls { leaf: ca.leaf(&[HOST]), ca_file }
+    Tls {
+        leaf: ca.leaf(&[HOST]),
+        ca_file,
+    }
 }
 
 fn starttls(t: &Tls) -> Step {
@@ -54,7 +57,12 @@ fn run(cmd: &str, url: &str, server: &FakeServer, t: &Tls, extra: &[&str]) -> Ru
 
 /// One endpoint's problem codes, with the exit code, and the leak checks.
 fn verdict(r: &Run, server: &FakeServer) -> (Vec<String>, i32) {
-    assert_no_secret("plaintext received by the server", &server.transcript(), USER, CANARY);
+    assert_no_secret(
+        "plaintext received by the server",
+        &server.transcript(),
+        USER,
+        CANARY,
+    );
     assert_no_secret("stdout/stderr", r.all_output().as_bytes(), USER, CANARY);
     let eps = r.endpoints();
     assert_eq!(eps.len(), 1, "{}", r.stdout);
@@ -63,7 +71,11 @@ fn verdict(r: &Run, server: &FakeServer) -> (Vec<String>, i32) {
 
 fn assert_code(r: &Run, server: &FakeServer, code: &str) {
     let (codes, exit) = verdict(r, server);
-    assert!(codes.iter().any(|c| c == code), "expected {code}, got {codes:?}\n{}", r.stdout);
+    assert!(
+        codes.iter().any(|c| c == code),
+        "expected {code}, got {codes:?}\n{}",
+        r.stdout
+    );
     assert_eq!(exit, 1, "{}", r.stdout);
 }
 
@@ -85,7 +97,10 @@ fn then(mut a: Vec<Step>, b: Vec<Step>) -> Vec<Step> {
 #[test]
 fn imap_starttls_not_offered_is_an_error_and_no_password_is_sent() {
     let t = tls();
-    let s = FakeServer::start(then(imap_pre("IMAP4rev1 AUTH=PLAIN"), vec![Step::ReadUntilEof]));
+    let s = FakeServer::start(then(
+        imap_pre("IMAP4rev1 AUTH=PLAIN"),
+        vec![Step::ReadUntilEof],
+    ));
     for cmd in ["probe", "check"] {
         let r = run(cmd, "imap://fake.example.test:143", &s, &t, &[]);
         assert_code(&r, &s, "starttls-not-offered");
@@ -111,7 +126,11 @@ fn imap_starttls_reply_with_another_tag_is_not_accepted() {
     let t = tls();
     let s = FakeServer::start(then(
         imap_pre("IMAP4rev1 STARTTLS"),
-        vec![expect_tagged("STARTTLS"), send("X99 OK begin TLS\r\n"), Step::ReadUntilEof],
+        vec![
+            expect_tagged("STARTTLS"),
+            send("X99 OK begin TLS\r\n"),
+            Step::ReadUntilEof,
+        ],
     ));
     let r = run("check", "imap://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "protocol-error");
@@ -140,7 +159,10 @@ fn imap_injection_in_a_later_segment_aborts() {
         vec![
             expect_tagged("STARTTLS"),
             Step::SendSplit(
-                vec![b"{tag} OK begin TLS\r\n".to_vec(), b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n".to_vec()],
+                vec![
+                    b"{tag} OK begin TLS\r\n".to_vec(),
+                    b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n".to_vec(),
+                ],
                 Duration::from_millis(30),
             ),
             Step::ReadUntilEof,
@@ -155,7 +177,11 @@ fn imap_partial_line_injection_aborts() {
     let t = tls();
     let s = FakeServer::start(then(
         imap_pre("IMAP4rev1 STARTTLS"),
-        vec![expect_tagged("STARTTLS"), send("{tag} OK begin TLS\r\n* OK partial"), Step::ReadUntilEof],
+        vec![
+            expect_tagged("STARTTLS"),
+            send("{tag} OK begin TLS\r\n* OK partial"),
+            Step::ReadUntilEof,
+        ],
     ));
     let r = run("probe", "imap://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "starttls-injection");
@@ -164,7 +190,10 @@ fn imap_partial_line_injection_aborts() {
 #[test]
 fn imap_preauth_on_a_starttls_endpoint_aborts() {
     let t = tls();
-    let s = FakeServer::start(vec![send("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome back\r\n"), Step::ReadUntilEof]);
+    let s = FakeServer::start(vec![
+        send("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome back\r\n"),
+        Step::ReadUntilEof,
+    ]);
     let r = run("check", "imap://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "preauth-before-tls");
 }
@@ -187,26 +216,42 @@ fn imap_capabilities_from_before_tls_are_discarded() {
     assert_eq!(r.code, 0, "{}", r.stdout);
     let ep = &r.endpoints()[0];
     assert_eq!(ep["auth_mechanisms"], serde_json::json!(["SCRAM-SHA-256"]));
-    assert_eq!(ep["capabilities"], serde_json::json!(["IMAP4REV1", "AUTH=SCRAM-SHA-256"]));
-    assert!(ep["capabilities_before_tls"].to_string().contains("EVIL-PRE-TLS"));
+    assert_eq!(
+        ep["capabilities"],
+        serde_json::json!(["IMAP4REV1", "AUTH=SCRAM-SHA-256"])
+    );
+    assert!(ep["capabilities_before_tls"]
+        .to_string()
+        .contains("EVIL-PRE-TLS"));
     assert_eq!(ep["tls"]["certificate"]["trusted"], true);
 }
 
 // ---- POP3 -------------------------------------------------------------------------------
 
 fn pop3_pre(capa: &str) -> Vec<Step> {
-    vec![send("+OK ready\r\n"), expect("CAPA"), send(format!("+OK\r\n{capa}.\r\n"))]
+    vec![
+        send("+OK ready\r\n"),
+        expect("CAPA"),
+        send(format!("+OK\r\n{capa}.\r\n")),
+    ]
 }
 
 #[test]
 fn pop3_stls_not_offered_and_rejected() {
     let t = tls();
-    let s = FakeServer::start(then(pop3_pre("USER\r\nSASL PLAIN\r\n"), vec![Step::ReadUntilEof]));
+    let s = FakeServer::start(then(
+        pop3_pre("USER\r\nSASL PLAIN\r\n"),
+        vec![Step::ReadUntilEof],
+    ));
     let r = run("check", "pop3://fake.example.test:110", &s, &t, &[]);
     assert_code(&r, &s, "starttls-not-offered");
     let s = FakeServer::start(then(
         pop3_pre("USER\r\nSTLS\r\n"),
-        vec![expect("STLS"), send("-ERR not today\r\n"), Step::ReadUntilEof],
+        vec![
+            expect("STLS"),
+            send("-ERR not today\r\n"),
+            Step::ReadUntilEof,
+        ],
     ));
     let r = run("check", "pop3://fake.example.test:110", &s, &t, &[]);
     assert_code(&r, &s, "starttls-rejected");
@@ -217,7 +262,11 @@ fn pop3_stls_injection_aborts() {
     let t = tls();
     let s = FakeServer::start(then(
         pop3_pre("USER\r\nSTLS\r\n"),
-        vec![expect("STLS"), send("+OK begin\r\n+OK injected\r\n"), Step::ReadUntilEof],
+        vec![
+            expect("STLS"),
+            send("+OK begin\r\n+OK injected\r\n"),
+            Step::ReadUntilEof,
+        ],
     ));
     let r = run("check", "pop3://fake.example.test:110", &s, &t, &[]);
     assert_code(&r, &s, "starttls-injection");
@@ -226,16 +275,28 @@ fn pop3_stls_injection_aborts() {
 // ---- SMTP -------------------------------------------------------------------------------
 
 fn smtp_pre(ext: &str) -> Vec<Step> {
-    vec![send("220 fake ESMTP\r\n"), expect("EHLO"), send(format!("250-fake\r\n{ext}250 8BITMIME\r\n"))]
+    vec![
+        send("220 fake ESMTP\r\n"),
+        expect("EHLO"),
+        send(format!("250-fake\r\n{ext}250 8BITMIME\r\n")),
+    ]
 }
 
 #[test]
 fn smtp_starttls_not_offered_rejected_and_odd_replies() {
     let t = tls();
-    let s = FakeServer::start(then(smtp_pre("250-AUTH PLAIN LOGIN\r\n"), vec![Step::ReadUntilEof]));
+    let s = FakeServer::start(then(
+        smtp_pre("250-AUTH PLAIN LOGIN\r\n"),
+        vec![Step::ReadUntilEof],
+    ));
     let r = run("check", "smtp://fake.example.test:587", &s, &t, &[]);
     assert_code(&r, &s, "starttls-not-offered");
-    for reply in ["454 4.7.0 TLS not available\r\n", "502 no\r\n", "354 go ahead\r\n", "250 ok\r\n"] {
+    for reply in [
+        "454 4.7.0 TLS not available\r\n",
+        "502 no\r\n",
+        "354 go ahead\r\n",
+        "250 ok\r\n",
+    ] {
         let s = FakeServer::start(then(
             smtp_pre("250-STARTTLS\r\n250-AUTH PLAIN\r\n"),
             vec![expect("STARTTLS"), send(reply), Step::ReadUntilEof],
@@ -250,7 +311,11 @@ fn smtp_starttls_injection_aborts() {
     let t = tls();
     let s = FakeServer::start(then(
         smtp_pre("250-STARTTLS\r\n"),
-        vec![expect("STARTTLS"), send("220 go\r\n250-fake\r\n250 AUTH PLAIN\r\n"), Step::ReadUntilEof],
+        vec![
+            expect("STARTTLS"),
+            send("220 go\r\n250-fake\r\n250 AUTH PLAIN\r\n"),
+            Step::ReadUntilEof,
+        ],
     ));
     let r = run("check", "smtp://fake.example.test:587", &s, &t, &[]);
     assert_code(&r, &s, "starttls-injection");
@@ -262,13 +327,20 @@ fn smtp_starttls_injection_aborts() {
 fn self_signed_certificate_is_refused_and_no_password_sent() {
     let t = tls();
     let leaf = self_signed_leaf(&[HOST]);
-    let s = FakeServer::start(vec![Step::StartTls(leaf.server_config()), send("* OK ready\r\n"), Step::ReadUntilEof]);
+    let s = FakeServer::start(vec![
+        Step::StartTls(leaf.server_config()),
+        send("* OK ready\r\n"),
+        Step::ReadUntilEof,
+    ]);
     let r = run("check", "imaps://fake.example.test:993", &s, &t, &[]);
     assert_code(&r, &s, "tls-cert-untrusted");
     let ep = &r.endpoints()[0];
     assert_eq!(ep["tls"]["certificate"]["sha256"], leaf.sha256_hex());
     assert_eq!(ep["login"]["status"], "not-attempted");
-    assert!(s.received_in_tls().is_empty(), "nothing may be sent over a refused certificate");
+    assert!(
+        s.received_in_tls().is_empty(),
+        "nothing may be sent over a refused certificate"
+    );
 }
 
 #[test]
@@ -283,7 +355,13 @@ fn pinned_certificate_is_accepted_and_reported() {
         Step::ReadUntilEof,
     ]);
     let pin = leaf.sha256_hex();
-    let r = run("probe", "imaps://fake.example.test:993", &s, &t, &["--pin-sha256", &pin]);
+    let r = run(
+        "probe",
+        "imaps://fake.example.test:993",
+        &s,
+        &t,
+        &["--pin-sha256", &pin],
+    );
     let (codes, exit) = verdict(&r, &s);
     assert_eq!(exit, 0, "{}", r.stdout);
     assert!(codes.contains(&"tls-pin-matched".to_string()), "{codes:?}");
@@ -295,14 +373,27 @@ fn wrong_name_and_expired_certificates() {
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
     let cases = [
-        (ca.leaf(&["other.example.test"]), "tls-cert-hostname-mismatch"),
+        (
+            ca.leaf(&["other.example.test"]),
+            "tls-cert-hostname-mismatch",
+        ),
         (ca.leaf_valid_days(&[HOST], -400, -35), "tls-cert-expired"),
-        (ca.leaf_valid_days(&[HOST], 30, 400), "tls-cert-not-yet-valid"),
+        (
+            ca.leaf_valid_days(&[HOST], 30, 400),
+            "tls-cert-not-yet-valid",
+        ),
     ];
     for (leaf, code) in cases {
-        let t = Tls { ca_file: tempfile::NamedTempFile::new().unwrap(), leaf };
+        let t = Tls {
+            ca_file: tempfile::NamedTempFile::new().unwrap(),
+            leaf,
+        };
         std::fs::write(t.ca_file.path(), ca.ca_pem()).unwrap();
-        let s = FakeServer::start(vec![starttls(&t), send("* OK ready\r\n"), Step::ReadUntilEof]);
+        let s = FakeServer::start(vec![
+            starttls(&t),
+            send("* OK ready\r\n"),
+            Step::ReadUntilEof,
+        ]);
         let r = run("check", "imaps://fake.example.test:993", &s, &t, &[]);
         assert_code(&r, &s, code);
         assert!(s.received_in_tls().is_empty());
@@ -320,10 +411,19 @@ fn insecure_accepts_but_reports_on_every_endpoint() {
         send("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n"),
         Step::ReadUntilEof,
     ]);
-    let r = run("probe", "imaps://fake.example.test:993", &s, &t, &["--insecure"]);
+    let r = run(
+        "probe",
+        "imaps://fake.example.test:993",
+        &s,
+        &t,
+        &["--insecure"],
+    );
     let (codes, exit) = verdict(&r, &s);
     assert_eq!(exit, 0);
-    assert!(codes.contains(&"tls-insecure-accepted".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"tls-insecure-accepted".to_string()),
+        "{codes:?}"
+    );
     assert_eq!(r.json()["insecure"], true);
 }
 
@@ -331,7 +431,10 @@ fn insecure_accepts_but_reports_on_every_endpoint() {
 fn tls_below_1_2_is_refused() {
     let t = tls();
     // What a TLS 1.0/1.1-only server answers to a 1.2+ ClientHello: a protocol_version alert.
-    let s = FakeServer::start(vec![Step::Silence(Duration::from_millis(300)), send([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])]);
+    let s = FakeServer::start(vec![
+        Step::Silence(Duration::from_millis(300)),
+        send([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]),
+    ]);
     let r = run("probe", "imaps://fake.example.test:993", &s, &t, &[]);
     assert_code(&r, &s, "tls-version-too-old");
 }
@@ -349,7 +452,10 @@ fn plaintext_on_a_tls_port_is_named() {
 #[test]
 fn endless_line_is_cut_off() {
     let t = tls();
-    let s = FakeServer::start(vec![Step::SendForever { line: b"* OK xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".to_vec(), max_bytes: 10_000_000 }]);
+    let s = FakeServer::start(vec![Step::SendForever {
+        line: b"* OK xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".to_vec(),
+        max_bytes: 10_000_000,
+    }]);
     let r = run("probe", "imap+plain://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "line-too-long");
 }
@@ -360,7 +466,10 @@ fn endless_ehlo_continuation_is_cut_off() {
     let s = FakeServer::start(vec![
         send("220 fake\r\n"),
         expect("EHLO"),
-        Step::SendForever { line: b"250-X\r\n".to_vec(), max_bytes: 5_000_000 },
+        Step::SendForever {
+            line: b"250-X\r\n".to_vec(),
+            max_bytes: 5_000_000,
+        },
     ]);
     let r = run("probe", "smtp+plain://fake.example.test:25", &s, &t, &[]);
     assert_code(&r, &s, "reply-too-large");
@@ -379,28 +488,57 @@ fn silent_server_costs_one_greeting_timeout() {
     let silent = SilentServer::start();
     let connect_to = format!("{HOST}:143:127.0.0.1:{}", silent.port);
     let r = mailsetup(
-        &["probe", "--server", "imap://fake.example.test:143", "--connect-to", &connect_to, "--json", "--timeout", "2"],
+        &[
+            "probe",
+            "--server",
+            "imap://fake.example.test:143",
+            "--connect-to",
+            &connect_to,
+            "--json",
+            "--timeout",
+            "2",
+        ],
         &[],
     );
     assert_eq!(r.code, 1);
-    assert!(codes(&r.endpoints()[0]).contains(&"greeting-timeout".to_string()), "{}", r.stdout);
-    assert!(r.elapsed < Duration::from_millis(3500), "took {:?}", r.elapsed);
+    assert!(
+        codes(&r.endpoints()[0]).contains(&"greeting-timeout".to_string()),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.elapsed < Duration::from_millis(3500),
+        "took {:?}",
+        r.elapsed
+    );
 }
 
 #[test]
 fn drip_feed_is_bounded_by_the_deadline() {
     let t = tls();
-    let s = FakeServer::start(vec![Step::Drip(b"* OK a very slow greeting indeed\r\n".to_vec(), Duration::from_millis(500))]);
-    let r = run("probe", "imap+plain://fake.example.test:143", &s, &t, &["--timeout", "2"]);
+    let s = FakeServer::start(vec![Step::Drip(
+        b"* OK a very slow greeting indeed\r\n".to_vec(),
+        Duration::from_millis(500),
+    )]);
+    let r = run(
+        "probe",
+        "imap+plain://fake.example.test:143",
+        &s,
+        &t,
+        &["--timeout", "2"],
+    );
     let (codes, exit) = verdict(&r, &s);
     assert_eq!(exit, 1);
     assert!(codes.contains(&"greeting-timeout".to_string()), "{codes:?}");
-    assert!(r.elapsed < Duration::from_millis(3500), "took {:?}", r.elapsed);
+    assert!(
+        r.elapsed < Duration::from_millis(3500),
+        "took {:?}",
+        r.elapsed
+    );
 }
 
 #[test]
 fn server_text_is_escaped_for_the_terminal() {
-    let t = tls();
     let s = FakeServer::start(vec![
         send("* OK \x1b]0;pwned\x07\x1b[2J\u{202e}evil ready\r\n"),
         expect_tagged("CAPABILITY"),
@@ -408,9 +546,22 @@ fn server_text_is_escaped_for_the_terminal() {
         Step::ReadUntilEof,
     ]);
     let connect_to = format!("{HOST}:143:127.0.0.1:{}", s.port);
-    let r = mailsetup(&["probe", "--server", "imap+plain://fake.example.test:143", "--connect-to", &connect_to, "-v"], &[]);
+    let r = mailsetup(
+        &[
+            "probe",
+            "--server",
+            "imap+plain://fake.example.test:143",
+            "--connect-to",
+            &connect_to,
+            "-v",
+        ],
+        &[],
+    );
     for out in [&r.stdout, &r.stderr] {
-        assert!(!out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'), "raw control in output: {out:?}");
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'),
+            "raw control in output: {out:?}"
+        );
     }
     assert!(r.stdout.contains("\\u{1b}]0;pwned"), "{}", r.stdout);
 }

@@ -30,10 +30,14 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
     let opts = Arc::new(req.options);
     let mut set = JoinSet::new();
     for (i, (ep, trusted)) in req.endpoints.iter().cloned().enumerate() {
-        let (cfg, semaphore, creds, opts) = (cfg.clone(), semaphore.clone(), creds.clone(), opts.clone());
+        let (cfg, semaphore, creds, opts) =
+            (cfg.clone(), semaphore.clone(), creds.clone(), opts.clone());
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            (i, check_endpoint(&ep, &cfg, creds.as_ref().as_ref(), &opts, trusted).await)
+            (
+                i,
+                check_endpoint(&ep, &cfg, creds.as_ref().as_ref(), &opts, trusted).await,
+            )
         });
     }
     let mut results: Vec<Option<(EndpointReport, Option<Quota>)>> = vec![None; req.endpoints.len()];
@@ -56,7 +60,10 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
             }
             None => {
                 let mut rep = EndpointReport::new(ep);
-                rep.problems.push(Problem::error(Code::Timeout, "the overall deadline (--timeout) ran out"));
+                rep.problems.push(Problem::error(
+                    Code::Timeout,
+                    "the overall deadline (--timeout) ran out",
+                ));
                 rep.finish();
                 endpoints.push(rep);
             }
@@ -74,7 +81,10 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
         if q.percent.is_some_and(|p| p >= QUOTA_WARNING_PERCENT) {
             problems.push(Problem::warning(
                 Code::QuotaNearlyFull,
-                format!("the mailbox uses {:.1} % of its storage", q.percent.unwrap_or_default()),
+                format!(
+                    "the mailbox uses {:.1} % of its storage",
+                    q.percent.unwrap_or_default()
+                ),
             ));
         }
     }

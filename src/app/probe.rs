@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::model::Endpoint;
-use crate::report::{sort_endpoints, Code, EndpointReport, Problem, ProbeReport};
+use crate::report::{sort_endpoints, Code, EndpointReport, ProbeReport, Problem};
 use crate::session::{probe_endpoint, SessionConfig};
 
 /// How many endpoints are worked on at once.
@@ -40,7 +40,10 @@ pub async fn probe_all(endpoints: Vec<Endpoint>, cfg: &SessionConfig) -> Vec<End
         .map(|(rep, ep)| {
             rep.unwrap_or_else(|| {
                 let mut r = EndpointReport::new(ep);
-                r.problems.push(Problem::error(Code::Timeout, "the overall deadline (--timeout) ran out"));
+                r.problems.push(Problem::error(
+                    Code::Timeout,
+                    "the overall deadline (--timeout) ran out",
+                ));
                 r.finish();
                 r
             })

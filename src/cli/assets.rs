@@ -11,7 +11,13 @@ use super::Cli;
 /// Every generated file as (path relative to the repo root, contents).
 pub fn render_all() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
         let mut cmd = Cli::command();
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd, "mailsetup", &mut buf);

@@ -40,33 +40,58 @@ pub struct CredentialArgs {
     pub password_file: Option<String>,
 
     /// Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)
-    #[arg(long = "oauth2-token-command", value_name = "CMD", group = "credential")]
+    #[arg(
+        long = "oauth2-token-command",
+        value_name = "CMD",
+        group = "credential"
+    )]
     pub oauth2_token_command: Option<String>,
 }
 
 impl CredentialArgs {
     /// The credentials for this run, or `None` when there are none and no terminal to ask on.
     pub fn load(&self, default_username: &str) -> Result<Option<Credentials>> {
-        let username = self.username.clone().unwrap_or_else(|| default_username.to_string());
+        let username = self
+            .username
+            .clone()
+            .unwrap_or_else(|| default_username.to_string());
         if username.is_empty() || username.chars().any(|c| c.is_control()) {
             bail!("--username must not be empty or contain control characters");
         }
         let (secret, kind) = if let Some(cmd) = &self.password_command {
-            (run_command(cmd, "--password-command")?, CredentialKind::Password)
+            (
+                run_command(cmd, "--password-command")?,
+                CredentialKind::Password,
+            )
         } else if let Some(cmd) = &self.oauth2_token_command {
-            (run_command(cmd, "--oauth2-token-command")?, CredentialKind::OAuth2Token)
+            (
+                run_command(cmd, "--oauth2-token-command")?,
+                CredentialKind::OAuth2Token,
+            )
         } else if let Some(var) = &self.password_env {
-            let value = std::env::var(var)
-                .with_context(|| format!("--password-env {var}: the variable is not set (or not UTF-8)"))?;
-            (first_line(value.as_bytes(), "--password-env")?, CredentialKind::Password)
+            let value = std::env::var(var).with_context(|| {
+                format!("--password-env {var}: the variable is not set (or not UTF-8)")
+            })?;
+            (
+                first_line(value.as_bytes(), "--password-env")?,
+                CredentialKind::Password,
+            )
         } else if let Some(path) = &self.password_file {
             let mut data = Zeroizing::new(Vec::new());
             if path == "-" {
-                std::io::stdin().lock().read_to_end(&mut data).context("reading the password from standard input")?;
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut data)
+                    .context("reading the password from standard input")?;
             } else {
-                data = Zeroizing::new(std::fs::read(path).with_context(|| format!("--password-file {path}"))?);
+                data = Zeroizing::new(
+                    std::fs::read(path).with_context(|| format!("--password-file {path}"))?,
+                );
             }
-            (first_line(&data, "--password-file")?, CredentialKind::Password)
+            (
+                first_line(&data, "--password-file")?,
+                CredentialKind::Password,
+            )
         } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             let pw = dialoguer::Password::new()
                 .with_prompt(format!("Password for {username}"))
@@ -77,7 +102,11 @@ impl CredentialArgs {
         } else {
             return Ok(None);
         };
-        Ok(Some(Credentials { username, secret, kind }))
+        Ok(Some(Credentials {
+            username,
+            secret,
+            kind,
+        }))
     }
 }
 
@@ -92,7 +121,10 @@ fn run_command(cmd: &str, flag: &str) -> Result<Secret> {
         .with_context(|| format!("{flag}: could not run sh"))?;
     let stdout = Zeroizing::new(out.stdout);
     if !out.status.success() {
-        bail!("{flag}: the command failed ({}); run it by hand to see why", out.status);
+        bail!(
+            "{flag}: the command failed ({}); run it by hand to see why",
+            out.status
+        );
     }
     first_line(&stdout, flag)
 }
@@ -128,7 +160,10 @@ mod tests {
 
     #[test]
     fn first_line_only() {
-        assert_eq!(first_line(b"s3cret\r\nrest", "f").unwrap().expose(), "s3cret");
+        assert_eq!(
+            first_line(b"s3cret\r\nrest", "f").unwrap().expose(),
+            "s3cret"
+        );
         assert!(first_line(b"\n", "f").is_err());
     }
 

@@ -191,7 +191,11 @@ impl NetArgs {
             deadline: Instant::now() + Duration::from_secs_f64(self.timeout),
             tls,
             connect_to: Arc::new(self.connect_to.clone()),
-            trace: if verbose { Trace::stderr() } else { Trace::off() },
+            trace: if verbose {
+                Trace::stderr()
+            } else {
+                Trace::off()
+            },
             ehlo_name: "mailsetup.invalid".into(),
         })
     }
@@ -228,7 +232,10 @@ async fn check(
     } else {
         Endpoint::standard(&address.domain)
     };
-    let endpoints: Vec<Endpoint> = endpoints.into_iter().filter(|e| args.net.wants(e.protocol)).collect();
+    let endpoints: Vec<Endpoint> = endpoints
+        .into_iter()
+        .filter(|e| args.net.wants(e.protocol))
+        .collect();
     if endpoints.is_empty() {
         bail!("no endpoint left to check after --protocols");
     }
@@ -239,7 +246,12 @@ async fn check(
     let username = creds
         .as_ref()
         .map(|c| c.username.clone())
-        .unwrap_or_else(|| args.credentials.username.clone().unwrap_or_else(|| address.to_string()));
+        .unwrap_or_else(|| {
+            args.credentials
+                .username
+                .clone()
+                .unwrap_or_else(|| address.to_string())
+        });
     let req = crate::app::check::CheckRequest {
         address,
         username,
@@ -264,11 +276,19 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
         args.server.clone()
     } else {
-        let host = args.host.as_deref().unwrap_or_default().trim().to_ascii_lowercase();
+        let host = args
+            .host
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         crate::model::validate_host(&host).map_err(anyhow::Error::msg)?;
         Endpoint::standard(&host)
     };
-    let endpoints: Vec<Endpoint> = endpoints.into_iter().filter(|e| args.net.wants(e.protocol)).collect();
+    let endpoints: Vec<Endpoint> = endpoints
+        .into_iter()
+        .filter(|e| args.net.wants(e.protocol))
+        .collect();
     if endpoints.is_empty() {
         bail!("no endpoint left to probe after --protocols");
     }

@@ -169,7 +169,10 @@ fn split_code(rest: &str) -> (Option<String>, String) {
 /// Parses one logical response line.
 pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
     let s = text(line);
-    if let Some(rest) = s.strip_prefix("+ ").or(if s == "+" { Some("") } else { None }) {
+    if let Some(rest) = s
+        .strip_prefix("+ ")
+        .or(if s == "+" { Some("") } else { None })
+    {
         return Ok(Response::Continuation {
             text: rest.to_string(),
         });
@@ -204,7 +207,11 @@ pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
             text,
         });
     }
-    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_graphic() && b != b'*' && b != b'+') {
+    if first.is_empty()
+        || !first
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'*' && b != b'+')
+    {
         return Err(ProtoError::Malformed(s));
     }
     let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -327,7 +334,9 @@ pub fn expect_completion(resp: &Response, our_tag: &str) -> Result<Step, ProtoEr
             status: Some(Status::Bye),
             text,
             ..
-        } => Err(ProtoError::Malformed(format!("server closed the session: BYE {text}"))),
+        } => Err(ProtoError::Malformed(format!(
+            "server closed the session: BYE {text}"
+        ))),
         _ => Ok(Step::Data),
     }
 }
@@ -345,7 +354,9 @@ pub fn starttls_offered(caps: &[String]) -> Result<(), StartTlsRefusal> {
 pub fn check_starttls_reply(status: Status, text: &str) -> Result<(), StartTlsRefusal> {
     match status {
         Status::Ok => Ok(()),
-        other => Err(StartTlsRefusal::Rejected(format!("{other:?} {text}").to_uppercase())),
+        other => Err(StartTlsRefusal::Rejected(
+            format!("{other:?} {text}").to_uppercase(),
+        )),
     }
 }
 
@@ -357,13 +368,23 @@ pub fn login_disabled(caps: &[String]) -> bool {
 /// Resources from the text of a `* QUOTA root (STORAGE used limit ...)` response (RFC 9208),
 /// as (resource, usage, limit); STORAGE is in KiB.
 pub fn parse_quota(text: &str) -> Vec<(String, u64, u64)> {
-    let Some(open) = text.find('(') else { return vec![] };
-    let Some(close) = text[open..].find(')') else { return vec![] };
-    let words: Vec<&str> = text[open + 1..open + close].split_ascii_whitespace().collect();
+    let Some(open) = text.find('(') else {
+        return vec![];
+    };
+    let Some(close) = text[open..].find(')') else {
+        return vec![];
+    };
+    let words: Vec<&str> = text[open + 1..open + close]
+        .split_ascii_whitespace()
+        .collect();
     words
         .chunks(3)
         .filter_map(|c| match c {
-            [name, used, limit] => Some((name.to_ascii_uppercase(), used.parse().ok()?, limit.parse().ok()?)),
+            [name, used, limit] => Some((
+                name.to_ascii_uppercase(),
+                used.parse().ok()?,
+                limit.parse().ok()?,
+            )),
             _ => None,
         })
         .collect()
@@ -376,7 +397,10 @@ pub fn parse_status_messages(text: &str) -> Option<u64> {
     let words: Vec<&str> = inner.split_ascii_whitespace().collect();
     words
         .chunks(2)
-        .find(|c| c.first().is_some_and(|w| w.eq_ignore_ascii_case("MESSAGES")))
+        .find(|c| {
+            c.first()
+                .is_some_and(|w| w.eq_ignore_ascii_case("MESSAGES"))
+        })
         .and_then(|c| c.get(1)?.parse().ok())
 }
 
@@ -384,7 +408,10 @@ pub fn parse_status_messages(text: &str) -> Option<u64> {
 /// (the caller must send a literal).
 pub fn quoted(s: &str) -> Option<String> {
     if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        Some(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+        Some(format!(
+            "\"{}\"",
+            s.replace('\\', "\\\\").replace('"', "\\\"")
+        ))
     } else {
         None
     }
@@ -430,12 +457,17 @@ mod tests {
 
     #[test]
     fn greeting_with_capabilities() {
-        let rs = parse_all(b"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] Dovecot ready.\r\n").unwrap();
+        let rs = parse_all(b"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] Dovecot ready.\r\n")
+            .unwrap();
         let g = check_greeting(&rs[0], false).unwrap();
         assert_eq!(
             g,
             Greeting::Ok {
-                capabilities: Some(vec!["IMAP4REV1".into(), "STARTTLS".into(), "AUTH=PLAIN".into()])
+                capabilities: Some(vec![
+                    "IMAP4REV1".into(),
+                    "STARTTLS".into(),
+                    "AUTH=PLAIN".into()
+                ])
             }
         );
     }
@@ -443,24 +475,39 @@ mod tests {
     #[test]
     fn preauth_before_tls_is_refused() {
         let rs = parse_all(b"* PREAUTH IMAP4rev1 logged in\r\n").unwrap();
-        assert!(matches!(check_greeting(&rs[0], false), Err(GreetingError::PreAuthBeforeTls(_))));
+        assert!(matches!(
+            check_greeting(&rs[0], false),
+            Err(GreetingError::PreAuthBeforeTls(_))
+        ));
         assert_eq!(check_greeting(&rs[0], true).unwrap(), Greeting::PreAuth);
     }
 
     #[test]
     fn bye_greeting() {
         let rs = parse_all(b"* BYE go away\r\n").unwrap();
-        assert_eq!(check_greeting(&rs[0], true), Err(GreetingError::Bye("go away".into())));
+        assert_eq!(
+            check_greeting(&rs[0], true),
+            Err(GreetingError::Bye("go away".into()))
+        );
     }
 
     #[test]
     fn capability_and_completion() {
-        let rs = parse_all(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=CRAM-MD5 LOGINDISABLED\r\nA1 OK done\r\n").unwrap();
+        let rs = parse_all(
+            b"* CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=CRAM-MD5 LOGINDISABLED\r\nA1 OK done\r\n",
+        )
+        .unwrap();
         let caps = rs[0].capabilities().unwrap();
         assert_eq!(auth_mechanisms(&caps), ["PLAIN", "CRAM-MD5"]);
         assert!(login_disabled(&caps));
         assert_eq!(expect_completion(&rs[0], "A1").unwrap(), Step::Data);
-        assert!(matches!(expect_completion(&rs[1], "A1").unwrap(), Step::Done { status: Status::Ok, .. }));
+        assert!(matches!(
+            expect_completion(&rs[1], "A1").unwrap(),
+            Step::Done {
+                status: Status::Ok,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -472,9 +519,18 @@ mod tests {
     #[test]
     fn starttls_needs_tagged_ok() {
         assert!(check_starttls_reply(Status::Ok, "go").is_ok());
-        assert!(matches!(check_starttls_reply(Status::No, "x"), Err(StartTlsRefusal::Rejected(_))));
-        assert!(matches!(check_starttls_reply(Status::Bad, "x"), Err(StartTlsRefusal::Rejected(_))));
-        assert_eq!(starttls_offered(&["IMAP4REV1".into()]), Err(StartTlsRefusal::NotOffered));
+        assert!(matches!(
+            check_starttls_reply(Status::No, "x"),
+            Err(StartTlsRefusal::Rejected(_))
+        ));
+        assert!(matches!(
+            check_starttls_reply(Status::Bad, "x"),
+            Err(StartTlsRefusal::Rejected(_))
+        ));
+        assert_eq!(
+            starttls_offered(&["IMAP4REV1".into()]),
+            Err(StartTlsRefusal::NotOffered)
+        );
     }
 
     #[test]
@@ -517,11 +573,20 @@ mod tests {
 
     #[test]
     fn quota_and_status() {
-        assert_eq!(parse_quota("\"User quota\" (STORAGE 4 10 MESSAGE 3 100)"), [("STORAGE".to_string(), 4, 10), ("MESSAGE".to_string(), 3, 100)]);
+        assert_eq!(
+            parse_quota("\"User quota\" (STORAGE 4 10 MESSAGE 3 100)"),
+            [
+                ("STORAGE".to_string(), 4, 10),
+                ("MESSAGE".to_string(), 3, 100)
+            ]
+        );
         assert_eq!(parse_quota("\"\" ()"), []);
         assert_eq!(parse_quota("garbage"), []);
         assert_eq!(parse_status_messages("INBOX (MESSAGES 3)"), Some(3));
-        assert_eq!(parse_status_messages("\"a (b)\" (UIDNEXT 4 MESSAGES 12)"), Some(12));
+        assert_eq!(
+            parse_status_messages("\"a (b)\" (UIDNEXT 4 MESSAGES 12)"),
+            Some(12)
+        );
     }
 
     #[test]

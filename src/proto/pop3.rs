@@ -83,7 +83,9 @@ pub fn check_greeting(reply: &Reply) -> Result<Greeting, ProtoError> {
             text: t.clone(),
             apop_timestamp: apop_timestamp(t),
         }),
-        Reply::Err(t) => Err(ProtoError::Malformed(format!("server refused service: -ERR {t}"))),
+        Reply::Err(t) => Err(ProtoError::Malformed(format!(
+            "server refused service: -ERR {t}"
+        ))),
         Reply::Continuation(t) => Err(ProtoError::Malformed(format!("+ {t}"))),
     }
 }
@@ -93,7 +95,8 @@ fn apop_timestamp(t: &str) -> Option<String> {
     let start = t.find('<')?;
     let end = start + t[start..].find('>')?;
     let ts = &t[start..=end];
-    (ts.contains('@') && ts.len() <= 256 && ts.bytes().all(|b| b.is_ascii_graphic())).then(|| ts.to_string())
+    (ts.contains('@') && ts.len() <= 256 && ts.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| ts.to_string())
 }
 
 /// Capabilities from a CAPA body: the first word of each line, upper-case.
@@ -161,7 +164,10 @@ mod tests {
     fn greeting_with_apop_timestamp() {
         let r = parse_reply(b"+OK Dovecot ready. <1896.697170952@dbc.mtview.ca.us>").unwrap();
         let g = check_greeting(&r).unwrap();
-        assert_eq!(g.apop_timestamp.as_deref(), Some("<1896.697170952@dbc.mtview.ca.us>"));
+        assert_eq!(
+            g.apop_timestamp.as_deref(),
+            Some("<1896.697170952@dbc.mtview.ca.us>")
+        );
         let g = check_greeting(&parse_reply(b"+OK hi").unwrap()).unwrap();
         assert_eq!(g.apop_timestamp, None);
     }
@@ -169,8 +175,14 @@ mod tests {
     #[test]
     fn replies() {
         assert_eq!(parse_reply(b"+OK").unwrap(), Reply::Ok(String::new()));
-        assert_eq!(parse_reply(b"-ERR nope").unwrap(), Reply::Err("nope".into()));
-        assert_eq!(parse_reply(b"+ abc").unwrap(), Reply::Continuation("abc".into()));
+        assert_eq!(
+            parse_reply(b"-ERR nope").unwrap(),
+            Reply::Err("nope".into())
+        );
+        assert_eq!(
+            parse_reply(b"+ abc").unwrap(),
+            Reply::Continuation("abc".into())
+        );
         assert!(parse_reply(b"* OK imap?").is_err());
         assert!(parse_reply(b"+OKAY").is_err());
     }

@@ -48,7 +48,9 @@ impl Mechanism {
     }
 
     pub fn from_name(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s))
     }
 
     /// Thunderbird's category of this mechanism.
@@ -144,7 +146,11 @@ impl SaslClient {
                 Some(Zeroizing::new(v))
             }
             Mechanism::XOAuth2 => Some(Zeroizing::new(
-                format!("user={}\x01auth=Bearer {}\x01\x01", self.user, &*self.secret).into_bytes(),
+                format!(
+                    "user={}\x01auth=Bearer {}\x01\x01",
+                    self.user, &*self.secret
+                )
+                .into_bytes(),
             )),
             Mechanism::OAuthBearer => Some(Zeroizing::new(
                 format!(
@@ -161,7 +167,9 @@ impl SaslClient {
                     self.scram = Some(ScramState::new(&self.user, &random_nonce()));
                 }
                 let s = self.scram.as_ref().expect("just set");
-                Some(Zeroizing::new(format!("n,,{}", s.client_first_bare).into_bytes()))
+                Some(Zeroizing::new(
+                    format!("n,,{}", s.client_first_bare).into_bytes(),
+                ))
             }
             Mechanism::Login | Mechanism::CramMd5 => None,
         }
@@ -199,7 +207,9 @@ impl SaslClient {
                     .expect("HMAC takes any key length");
                 mac.update(challenge);
                 let digest = mac.finalize().into_bytes();
-                Ok(Zeroizing::new(format!("{} {}", self.user, hex(&digest)).into_bytes()))
+                Ok(Zeroizing::new(
+                    format!("{} {}", self.user, hex(&digest)).into_bytes(),
+                ))
             }
             Mechanism::XOAuth2 | Mechanism::OAuthBearer => {
                 if challenge.is_empty() && self.round == 1 {
@@ -269,7 +279,9 @@ impl SaslClient {
         let (proof, server_sig) = scram_proof(mech, &secret, &salt, iterations, &auth_message);
         state.server_signature = Some(server_sig);
         let proof = base64::engine::general_purpose::STANDARD.encode(proof);
-        Ok(Zeroizing::new(format!("{without_proof},p={proof}").into_bytes()))
+        Ok(Zeroizing::new(
+            format!("{without_proof},p={proof}").into_bytes(),
+        ))
     }
 
     /// Called on the server's success: SCRAM must have verified the server by now.
@@ -289,7 +301,10 @@ impl SaslClient {
     /// A success message may carry the SCRAM server-final (SMTP 235 / IMAP OK with data):
     /// verify it if it is there.
     pub fn success_data(&mut self, data: &[u8]) -> Result<(), SaslError> {
-        let pending = self.scram.as_ref().is_some_and(|s| s.server_signature.is_some() && !s.verified);
+        let pending = self
+            .scram
+            .as_ref()
+            .is_some_and(|s| s.server_signature.is_some() && !s.verified);
         if pending && !data.is_empty() {
             self.scram_step(data)?;
         }
@@ -309,7 +324,13 @@ impl ScramState {
 }
 
 /// RFC 5802 §3: the client proof and the expected server signature.
-fn scram_proof(mech: Mechanism, password: &str, salt: &[u8], iterations: u32, auth_message: &str) -> (Vec<u8>, Vec<u8>) {
+fn scram_proof(
+    mech: Mechanism,
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+    auth_message: &str,
+) -> (Vec<u8>, Vec<u8>) {
     use ring::{digest, hmac, pbkdf2};
     let (pbkdf, hmac_alg, digest_alg) = match mech {
         Mechanism::ScramSha1 => (
@@ -317,18 +338,28 @@ fn scram_proof(mech: Mechanism, password: &str, salt: &[u8], iterations: u32, au
             hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
             &digest::SHA1_FOR_LEGACY_USE_ONLY,
         ),
-        _ => (pbkdf2::PBKDF2_HMAC_SHA256, hmac::HMAC_SHA256, &digest::SHA256),
+        _ => (
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            hmac::HMAC_SHA256,
+            &digest::SHA256,
+        ),
     };
     let mut salted = Zeroizing::new(vec![0u8; digest_alg.output_len()]);
     let iterations = std::num::NonZeroU32::new(iterations).expect("range-checked by the caller");
     pbkdf2::derive(pbkdf, iterations, salt, password.as_bytes(), &mut salted);
     let mac = |key: &[u8], msg: &[u8]| -> Vec<u8> {
-        hmac::sign(&hmac::Key::new(hmac_alg, key), msg).as_ref().to_vec()
+        hmac::sign(&hmac::Key::new(hmac_alg, key), msg)
+            .as_ref()
+            .to_vec()
     };
     let client_key = Zeroizing::new(mac(&salted, b"Client Key"));
     let stored_key = digest::digest(digest_alg, &client_key);
     let client_signature = mac(stored_key.as_ref(), auth_message.as_bytes());
-    let proof: Vec<u8> = client_key.iter().zip(client_signature.iter()).map(|(a, b)| a ^ b).collect();
+    let proof: Vec<u8> = client_key
+        .iter()
+        .zip(client_signature.iter())
+        .map(|(a, b)| a ^ b)
+        .collect();
     let server_key = mac(&salted, b"Server Key");
     (proof, mac(&server_key, auth_message.as_bytes()))
 }
@@ -399,7 +430,9 @@ mod tests {
     fn cram_md5_rfc2195_vector() {
         let mut c = SaslClient::new(Mechanism::CramMd5, "tim", "tanstaaftanstaaf", "h", 1);
         assert!(c.initial_response().is_none());
-        let r = c.step(b"<1896.697170952@postoffice.reston.mci.net>").unwrap();
+        let r = c
+            .step(b"<1896.697170952@postoffice.reston.mci.net>")
+            .unwrap();
         assert_eq!(&**r, b"tim b913a602c7eda7a495b4e6e7334d3890");
         assert!(c.step(b"again").is_err());
     }
@@ -414,8 +447,12 @@ mod tests {
 
     #[test]
     fn scram_sha1_rfc5802_vector() {
-        let mut c = SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("fyko+d2lbbFgONRv9qkxdawL");
-        assert_eq!(&**c.initial_response().unwrap(), b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+        let mut c = SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1)
+            .with_nonce("fyko+d2lbbFgONRv9qkxdawL");
+        assert_eq!(
+            &**c.initial_response().unwrap(),
+            b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"
+        );
         let r = c
             .step(b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
             .unwrap();
@@ -430,7 +467,8 @@ mod tests {
 
     #[test]
     fn scram_sha256_rfc7677_vector() {
-        let mut c = SaslClient::new(Mechanism::ScramSha256, "user", "pencil", "h", 1).with_nonce("rOprNGfwEbeRWgbNEkqO");
+        let mut c = SaslClient::new(Mechanism::ScramSha256, "user", "pencil", "h", 1)
+            .with_nonce("rOprNGfwEbeRWgbNEkqO");
         c.initial_response();
         let r = c
             .step(b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
@@ -440,23 +478,36 @@ mod tests {
             "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
         );
         assert_eq!(
-            c.step(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=").err(),
+            c.step(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+                .err(),
             None
         );
     }
 
     #[test]
     fn scram_rejects_a_server_that_does_not_know_the_password() {
-        let mut c = SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("abc");
+        let mut c =
+            SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("abc");
         c.initial_response();
         c.step(b"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096").unwrap();
-        assert_eq!(c.step(b"v=AAAA").err(), Some(SaslError::ServerSignatureMismatch));
-        let mut c = SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("abc");
+        assert_eq!(
+            c.step(b"v=AAAA").err(),
+            Some(SaslError::ServerSignatureMismatch)
+        );
+        let mut c =
+            SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("abc");
         c.initial_response();
-        assert!(c.step(b"r=xyz,s=QSXCR+Q6sek8bf92,i=4096").is_err(), "nonce must extend ours");
-        let mut c = SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("abc");
+        assert!(
+            c.step(b"r=xyz,s=QSXCR+Q6sek8bf92,i=4096").is_err(),
+            "nonce must extend ours"
+        );
+        let mut c =
+            SaslClient::new(Mechanism::ScramSha1, "user", "pencil", "h", 1).with_nonce("abc");
         c.initial_response();
-        assert!(c.step(b"r=abcd,s=QSXC,i=999999999").is_err(), "iteration bound");
+        assert!(
+            c.step(b"r=abcd,s=QSXC,i=999999999").is_err(),
+            "iteration bound"
+        );
     }
 
     #[test]
@@ -471,11 +522,20 @@ mod tests {
     fn oauth_error_gets_one_dummy_answer() {
         let mut c = SaslClient::new(Mechanism::OAuthBearer, "u@x", "tok", "imap.x", 993);
         let ir = c.initial_response().unwrap();
-        assert_eq!(&**ir, b"n,a=u@x,\x01host=imap.x\x01port=993\x01auth=Bearer tok\x01\x01");
-        assert_eq!(&**c.step(b"{\"status\":\"invalid_token\"}").unwrap(), b"\x01");
+        assert_eq!(
+            &**ir,
+            b"n,a=u@x,\x01host=imap.x\x01port=993\x01auth=Bearer tok\x01\x01"
+        );
+        assert_eq!(
+            &**c.step(b"{\"status\":\"invalid_token\"}").unwrap(),
+            b"\x01"
+        );
         assert!(c.step(b"{}").is_err());
         let mut c = SaslClient::new(Mechanism::XOAuth2, "u", "tok", "h", 1);
-        assert_eq!(&**c.initial_response().unwrap(), b"user=u\x01auth=Bearer tok\x01\x01");
+        assert_eq!(
+            &**c.initial_response().unwrap(),
+            b"user=u\x01auth=Bearer tok\x01\x01"
+        );
     }
 
     #[test]

@@ -67,10 +67,16 @@ impl ReplyParser {
 
 fn split_line(line: &[u8]) -> Result<(u16, bool, String), ProtoError> {
     let bad = || ProtoError::Malformed(text(line));
-    if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) || !(b'2'..=b'5').contains(&line[0]) {
+    if line.len() < 3
+        || !line[..3].iter().all(u8::is_ascii_digit)
+        || !(b'2'..=b'5').contains(&line[0])
+    {
         return Err(bad());
     }
-    let code: u16 = std::str::from_utf8(&line[..3]).map_err(|_| bad())?.parse().map_err(|_| bad())?;
+    let code: u16 = std::str::from_utf8(&line[..3])
+        .map_err(|_| bad())?
+        .parse()
+        .map_err(|_| bad())?;
     match line.get(3) {
         None => Ok((code, true, String::new())),
         Some(b' ') => Ok((code, true, text(&line[4..]))),
@@ -149,7 +155,11 @@ pub fn check_starttls_reply(reply: &Reply) -> Result<(), StartTlsRefusal> {
     if reply.code == 220 {
         Ok(())
     } else {
-        Err(StartTlsRefusal::Rejected(format!("{} {}", reply.code, reply.text())))
+        Err(StartTlsRefusal::Rejected(format!(
+            "{} {}",
+            reply.code,
+            reply.text()
+        )))
     }
 }
 

@@ -39,7 +39,11 @@ pub fn endpoint_block(out: &mut String, e: &EndpointReport) {
                 safe(&c.issuer),
                 c.days_left,
                 if c.trusted { "trusted" } else { "NOT trusted" },
-                if c.hostname_match { "name matches" } else { "name does NOT match" }
+                if c.hostname_match {
+                    "name matches"
+                } else {
+                    "name does NOT match"
+                }
             );
             if !c.sans.is_empty() {
                 let _ = write!(line, "; names: {}", safe(&c.sans.join(", ")));
@@ -59,11 +63,18 @@ pub fn endpoint_block(out: &mut String, e: &EndpointReport) {
             .iter()
             .any(|c| c.starts_with("AUTH") || c == "SASL" || c.starts_with("SASL "));
         if auth_before {
-            let _ = writeln!(out, "         note: authentication was advertised before TLS");
+            let _ = writeln!(
+                out,
+                "         note: authentication was advertised before TLS"
+            );
         }
     }
     if let Some(l) = &e.login {
-        let who = l.username.as_deref().map(|u| format!(" as {}", safe(u))).unwrap_or_default();
+        let who = l
+            .username
+            .as_deref()
+            .map(|u| format!(" as {}", safe(u)))
+            .unwrap_or_default();
         let how = match (&l.mechanism, l.auth_method) {
             (Some(m), Some(a)) => format!(" with {} ({})", safe(m), a.as_str()),
             _ => String::new(),
@@ -77,8 +88,17 @@ pub fn endpoint_block(out: &mut String, e: &EndpointReport) {
         let _ = writeln!(out, "         login: {status}{who}{how}");
         if l.attempts.len() > 1 {
             for a in &l.attempts {
-                let st = if a.status == LoginStatus::Ok { "ok" } else { "failed" };
-                let _ = writeln!(out, "           {:<14} {st}: {}", safe(&a.mechanism), safe(&a.message));
+                let st = if a.status == LoginStatus::Ok {
+                    "ok"
+                } else {
+                    "failed"
+                };
+                let _ = writeln!(
+                    out,
+                    "           {:<14} {st}: {}",
+                    safe(&a.mechanism),
+                    safe(&a.message)
+                );
             }
         }
     }
@@ -88,7 +108,12 @@ pub fn endpoint_block(out: &mut String, e: &EndpointReport) {
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        let _ = writeln!(out, "         {sev} {}: {}", p.code.as_str(), safe(&p.message));
+        let _ = writeln!(
+            out,
+            "         {sev} {}: {}",
+            p.code.as_str(),
+            safe(&p.message)
+        );
         if let Some(h) = &p.hint {
             let _ = writeln!(out, "           what to do: {h}");
         }
@@ -120,7 +145,12 @@ pub fn render_probe(r: &ProbeReport) -> String {
 
 pub fn render_check(r: &CheckReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Account {} (user name {})\n", safe(&r.address), safe(&r.username));
+    let _ = writeln!(
+        out,
+        "Account {} (user name {})\n",
+        safe(&r.address),
+        safe(&r.username)
+    );
     for e in &r.endpoints {
         endpoint_block(&mut out, e);
     }
@@ -150,7 +180,11 @@ pub fn render_check(r: &CheckReport) -> String {
     let logins = r
         .endpoints
         .iter()
-        .filter(|e| e.login.as_ref().is_some_and(|l| l.status == LoginStatus::Ok))
+        .filter(|e| {
+            e.login
+                .as_ref()
+                .is_some_and(|l| l.status == LoginStatus::Ok)
+        })
         .count();
     let _ = writeln!(
         out,
@@ -161,7 +195,11 @@ pub fn render_check(r: &CheckReport) -> String {
         count(Status::Error),
         logins,
         r.elapsed_ms as f64 / 1000.0,
-        if r.insecure { " — certificate checks were OFF (--insecure)" } else { "" }
+        if r.insecure {
+            " — certificate checks were OFF (--insecure)"
+        } else {
+            ""
+        }
     );
     out
 }

@@ -166,8 +166,7 @@ impl EndpointReport {
 
     /// Sorts problems (errors first, then by code) and derives the status from them.
     pub fn finish(&mut self) {
-        self.problems
-            .sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
+        self.problems.sort_by_key(|p| (p.severity, p.code));
         self.problems.dedup();
         self.status = status_of(&self.problems);
     }

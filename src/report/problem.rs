@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn codes_are_kebab_case() {
-        assert_eq!(Code::TlsCertHostnameMismatch.as_str(), "tls-cert-hostname-mismatch");
+        assert_eq!(
+            Code::TlsCertHostnameMismatch.as_str(),
+            "tls-cert-hostname-mismatch"
+        );
         assert_eq!(Code::PreauthBeforeTls.as_str(), "preauth-before-tls");
         assert_eq!(Code::StarttlsInjection.as_str(), "starttls-injection");
         assert_eq!(Code::DnsFailed.as_str(), "dns-failed");

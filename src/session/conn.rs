@@ -45,7 +45,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
@@ -97,10 +101,18 @@ impl Conn {
     }
 
     /// Writes a command. `shown` replaces the bytes in the trace (secrets redacted).
-    pub async fn send(&mut self, bytes: &[u8], shown: Option<&str>, deadline: Instant) -> Result<(), Problem> {
+    pub async fn send(
+        &mut self,
+        bytes: &[u8],
+        shown: Option<&str>,
+        deadline: Instant,
+    ) -> Result<(), Problem> {
         match shown {
             Some(s) => self.trace("C:", s),
-            None => self.trace("C:", String::from_utf8_lossy(bytes).trim_end_matches("\r\n")),
+            None => self.trace(
+                "C:",
+                String::from_utf8_lossy(bytes).trim_end_matches("\r\n"),
+            ),
         }
         let fut = async {
             match &mut self.stream {
@@ -126,7 +138,12 @@ impl Conn {
     }
 
     /// One read into the line buffer.
-    async fn fill(&mut self, deadline: Instant, waiting_for: &str, timeout_code: Code) -> Result<(), Problem> {
+    async fn fill(
+        &mut self,
+        deadline: Instant,
+        waiting_for: &str,
+        timeout_code: Code,
+    ) -> Result<(), Problem> {
         let mut buf = [0u8; 8192];
         let fut = async {
             match &mut self.stream {
@@ -190,10 +207,8 @@ impl Conn {
     fn kernel_pending(&self) -> usize {
         let mut probe = [0u8; 64];
         match &self.stream {
-            Stream::Plain(s) => match s.try_read(&mut probe) {
-                Ok(n) => n, // 0 = EOF: the handshake will fail on its own
-                Err(_) => 0,
-            },
+            // 0 = EOF or nothing pending: the handshake will fail on its own.
+            Stream::Plain(s) => s.try_read(&mut probe).unwrap_or_default(),
             _ => 0,
         }
     }
@@ -217,7 +232,10 @@ impl Conn {
         // State from before TLS is discarded, whatever it was.
         self.reader.clear();
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Gone) else {
-            return Err(vec![Problem::error(Code::ProtocolError, "internal: TLS started twice")]);
+            return Err(vec![Problem::error(
+                Code::ProtocolError,
+                "internal: TLS started twice",
+            )]);
         };
         let slot = Arc::new(Mutex::new(None));
         let config = tls.client_config(slot.clone());
@@ -305,20 +323,30 @@ impl Conn {
 fn cert_problems(check: Option<&super::tls::CertCheck>, tls: &TlsContext) -> Vec<Problem> {
     let Some(c) = check else { return vec![] };
     let mut out = vec![];
-    let valid = c.trust_error.is_none() && c.report.hostname_match && !c.expired && !c.not_yet_valid;
+    let valid =
+        c.trust_error.is_none() && c.report.hostname_match && !c.expired && !c.not_yet_valid;
     let sev = |p: Problem| -> Problem {
         if !c.accepted {
             p
         } else if c.pinned {
-            Problem { severity: crate::report::Severity::Info, ..p }
+            Problem {
+                severity: crate::report::Severity::Info,
+                ..p
+            }
         } else {
-            Problem { severity: crate::report::Severity::Warning, ..p }
+            Problem {
+                severity: crate::report::Severity::Warning,
+                ..p
+            }
         }
     };
     if let Some(e) = &c.trust_error {
         out.push(sev(Problem::error(
             Code::TlsCertUntrusted,
-            format!("the certificate chain is not trusted ({e}); issuer: {}", c.report.issuer),
+            format!(
+                "the certificate chain is not trusted ({e}); issuer: {}",
+                c.report.issuer
+            ),
         )));
     }
     if c.expired {
@@ -338,14 +366,21 @@ fn cert_problems(check: Option<&super::tls::CertCheck>, tls: &TlsContext) -> Vec
             Code::TlsCertHostnameMismatch,
             format!(
                 "the certificate is not valid for this host name; it names: {}",
-                if c.report.sans.is_empty() { c.report.subject.clone() } else { c.report.sans.join(", ") }
+                if c.report.sans.is_empty() {
+                    c.report.subject.clone()
+                } else {
+                    c.report.sans.join(", ")
+                }
             ),
         )));
     }
     if c.accepted && !valid && c.pinned {
         out.push(Problem::info(
             Code::TlsPinMatched,
-            format!("certificate accepted because its SHA-256 matches --pin-sha256 {}", c.report.sha256),
+            format!(
+                "certificate accepted because its SHA-256 matches --pin-sha256 {}",
+                c.report.sha256
+            ),
         ));
     } else if c.accepted && !valid && tls.insecure {
         out.push(Problem::warning(
@@ -356,7 +391,10 @@ fn cert_problems(check: Option<&super::tls::CertCheck>, tls: &TlsContext) -> Vec
     if valid && (0..30).contains(&c.report.days_left) {
         out.push(Problem::warning(
             Code::CertExpiresSoon,
-            format!("the certificate expires in {} days ({})", c.report.days_left, c.report.not_after),
+            format!(
+                "the certificate expires in {} days ({})",
+                c.report.days_left, c.report.not_after
+            ),
         ));
     }
     out
@@ -401,9 +439,9 @@ fn handshake_problem(e: &io::Error, first: &[u8], after_starttls: bool) -> Probl
 fn proto_problem(e: ProtoError, waiting_for: &str) -> Problem {
     let code = match e {
         ProtoError::LineTooLong { .. } => Code::LineTooLong,
-        ProtoError::ReplyTooLarge { .. } | ProtoError::TooManyLines { .. } | ProtoError::LiteralTooLarge { .. } => {
-            Code::ReplyTooLarge
-        }
+        ProtoError::ReplyTooLarge { .. }
+        | ProtoError::TooManyLines { .. }
+        | ProtoError::LiteralTooLarge { .. } => Code::ReplyTooLarge,
         ProtoError::Malformed(_) => Code::ProtocolError,
     };
     Problem::error(code, format!("{e} (while waiting for {waiting_for})"))

@@ -5,10 +5,10 @@ use zeroize::Zeroizing;
 use super::conn::Conn;
 use super::login::{percent, Credentials, Method, Outcome};
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
-use crate::proto::sasl::{self, SaslClient};
-use crate::report::Quota;
 use crate::model::{Endpoint, Security};
 use crate::proto::imap::{self, GreetingError, Response, ResponseParser, Status, Step, Tags};
+use crate::proto::sasl::{self, SaslClient};
+use crate::report::Quota;
 use crate::report::{Code, EndpointReport, Problem};
 
 /// The IMAP state a login can continue from.
@@ -27,20 +27,33 @@ pub(super) async fn establish_state(
     let mut parser = ResponseParser::new();
     let mut tags = Tags::default();
     let greeting = conn
-        .read(cfg.phase(cfg.timeouts.greeting), "the greeting", Code::GreetingTimeout, |r| parser.next(r))
+        .read(
+            cfg.phase(cfg.timeouts.greeting),
+            "the greeting",
+            Code::GreetingTimeout,
+            |r| parser.next(r),
+        )
         .await
         .map_err(|p| vec![p])?;
     rep.greeting = Some(describe(&greeting));
     match imap::check_greeting(&greeting, conn.is_tls()) {
         Ok(_) => {}
         Err(GreetingError::PreAuthBeforeTls(text)) => {
-            return Err(vec![starttls_problem(crate::proto::StartTlsRefusal::PreAuth(text))])
+            return Err(vec![starttls_problem(
+                crate::proto::StartTlsRefusal::PreAuth(text),
+            )])
         }
         Err(GreetingError::Bye(text)) => {
-            return Err(vec![Problem::error(Code::ServerRefused, format!("the server said BYE: {text}"))])
+            return Err(vec![Problem::error(
+                Code::ServerRefused,
+                format!("the server said BYE: {text}"),
+            )])
         }
         Err(GreetingError::Unexpected(text)) => {
-            return Err(vec![Problem::error(Code::ProtocolError, format!("not an IMAP greeting: {text}"))])
+            return Err(vec![Problem::error(
+                Code::ProtocolError,
+                format!("not an IMAP greeting: {text}"),
+            )])
         }
     }
     let mut caps = capability(conn, &mut parser, &mut tags, cfg).await?;
@@ -71,9 +84,13 @@ async fn capability(
     cfg: &SessionConfig,
 ) -> Result<Vec<String>, Vec<Problem>> {
     let tag = tags.next_tag();
-    conn.send(&imap::command(&tag, "CAPABILITY"), None, cfg.phase(cfg.timeouts.command))
-        .await
-        .map_err(|p| vec![p])?;
+    conn.send(
+        &imap::command(&tag, "CAPABILITY"),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .map_err(|p| vec![p])?;
     let mut caps = None;
     let deadline = cfg.phase(cfg.timeouts.command);
     loop {
@@ -83,7 +100,9 @@ async fn capability(
         }
         match imap::expect_completion(&resp, &tag) {
             Ok(Step::Data) => {}
-            Ok(Step::Done { status: Status::Ok, .. }) => break,
+            Ok(Step::Done {
+                status: Status::Ok, ..
+            }) => break,
             Ok(Step::Done { status, text, .. }) => {
                 return Err(vec![Problem::error(
                     Code::ProtocolError,
@@ -93,7 +112,12 @@ async fn capability(
             Err(e) => return Err(vec![Problem::error(Code::ProtocolError, e.to_string())]),
         }
     }
-    caps.ok_or_else(|| vec![Problem::error(Code::ProtocolError, "the server sent no CAPABILITY data")])
+    caps.ok_or_else(|| {
+        vec![Problem::error(
+            Code::ProtocolError,
+            "the server sent no CAPABILITY data",
+        )]
+    })
 }
 
 /// Sends a simple command and waits for its tagged completion.
@@ -105,9 +129,13 @@ pub(super) async fn run(
     cfg: &SessionConfig,
 ) -> Result<(Status, String), Vec<Problem>> {
     let tag = tags.next_tag();
-    conn.send(&imap::command(&tag, cmd), None, cfg.phase(cfg.timeouts.command))
-        .await
-        .map_err(|p| vec![p])?;
+    conn.send(
+        &imap::command(&tag, cmd),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .map_err(|p| vec![p])?;
     let deadline = cfg.phase(cfg.timeouts.command);
     let what = format!("the reply to {cmd}");
     loop {
@@ -133,11 +161,18 @@ async fn read_response(
 
 fn describe(resp: &Response) -> String {
     match resp {
-        Response::Untagged { keyword, code, text, .. } => match code {
+        Response::Untagged {
+            keyword,
+            code,
+            text,
+            ..
+        } => match code {
             Some(c) => format!("{keyword} [{c}] {text}"),
             None => format!("{keyword} {text}"),
         },
-        Response::Tagged { tag, status, text, .. } => format!("{tag} {status:?} {text}"),
+        Response::Tagged {
+            tag, status, text, ..
+        } => format!("{tag} {status:?} {text}"),
         Response::Continuation { text } => format!("+ {text}"),
     }
 }
@@ -159,7 +194,10 @@ pub(super) async fn login(
         Method::ImapLogin => {
             let user = imap::quoted(&creds.username);
             let pass = imap::quoted(secret);
-            let shown = format!("{tag} LOGIN {} <redacted>", user.as_deref().unwrap_or("{literal}"));
+            let shown = format!(
+                "{tag} LOGIN {} <redacted>",
+                user.as_deref().unwrap_or("{literal}")
+            );
             match (user, pass) {
                 (Some(u), Some(p)) => {
                     let line = Zeroizing::new(format!("{tag} LOGIN {u} {p}\r\n"));
@@ -175,11 +213,16 @@ pub(super) async fn login(
             }
         }
         Method::Sasl(mech) => {
-            let mut client = SaslClient::new(mech, &creds.username, secret, &endpoint.host, endpoint.port);
+            let mut client =
+                SaslClient::new(mech, &creds.username, secret, &endpoint.host, endpoint.port);
             let cmd = if mech.client_first() && imap::sasl_ir(&st.capabilities) {
                 let ir = client.initial_response().unwrap_or_default();
                 let enc = sasl::encode_response(&ir);
-                let enc = if enc.is_empty() { "=".to_string() } else { enc.to_string() };
+                let enc = if enc.is_empty() {
+                    "=".to_string()
+                } else {
+                    enc.to_string()
+                };
                 Zeroizing::new(format!("{tag} AUTHENTICATE {} {enc}\r\n", mech.name()))
             } else {
                 Zeroizing::new(format!("{tag} AUTHENTICATE {}\r\n", mech.name()))
@@ -193,7 +236,12 @@ pub(super) async fn login(
         Method::Pop3User | Method::Apop => return Outcome::Unverified("not an IMAP method".into()),
     }
     loop {
-        let resp = match conn.read(deadline, "the login reply", Code::Timeout, |r| st.parser.next(r)).await {
+        let resp = match conn
+            .read(deadline, "the login reply", Code::Timeout, |r| {
+                st.parser.next(r)
+            })
+            .await
+        {
             Ok(r) => r,
             Err(p) => return Outcome::Unverified(p.message),
         };
@@ -203,7 +251,10 @@ pub(super) async fn login(
                 match answer {
                     Ok(r) => {
                         let line = Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
-                        if let Err(p) = conn.send(line.as_bytes(), Some("<redacted SASL response>"), deadline).await {
+                        if let Err(p) = conn
+                            .send(line.as_bytes(), Some("<redacted SASL response>"), deadline)
+                            .await
+                        {
                             return Outcome::Unverified(p.message);
                         }
                     }
@@ -221,7 +272,11 @@ pub(super) async fn login(
         }
         match imap::expect_completion(&resp, &tag) {
             Ok(Step::Data) => {}
-            Ok(Step::Done { status: Status::Ok, text, .. }) => {
+            Ok(Step::Done {
+                status: Status::Ok,
+                text,
+                ..
+            }) => {
                 if let Some(client) = &sasl {
                     if let Err(e) = client.check_success() {
                         return Outcome::Unverified(e.to_string());
@@ -229,7 +284,11 @@ pub(super) async fn login(
                 }
                 return Outcome::Ok(text);
             }
-            Ok(Step::Done { status: Status::No, code, text }) => {
+            Ok(Step::Done {
+                status: Status::No,
+                code,
+                text,
+            }) => {
                 return Outcome::Refused(match code {
                     Some(c) => format!("[{c}] {text}"),
                     None => text,
@@ -254,24 +313,50 @@ async fn send_login_literals(
     let plus = imap::literal_plus(&st.capabilities);
     let user = creds.username.as_bytes();
     let pass = creds.secret.expose().as_bytes();
-    let marker = |n: usize| if plus { format!("{{{n}+}}") } else { format!("{{{n}}}") };
+    let marker = |n: usize| {
+        if plus {
+            format!("{{{n}+}}")
+        } else {
+            format!("{{{n}}}")
+        }
+    };
     let parts: [(Vec<u8>, String); 3] = [
-        (format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes(), format!("{tag} LOGIN {}", marker(user.len()))),
-        ([user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat(), "<literal user name>".into()),
+        (
+            format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes(),
+            format!("{tag} LOGIN {}", marker(user.len())),
+        ),
+        (
+            [user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat(),
+            "<literal user name>".into(),
+        ),
         ([pass, b"\r\n"].concat(), "<redacted literal>".into()),
     ];
     for (i, (bytes, shown)) in parts.iter().enumerate() {
         let bytes = Zeroizing::new(bytes.clone());
-        conn.send(&bytes, Some(shown), deadline).await.map_err(|p| Outcome::Unverified(p.message))?;
+        conn.send(&bytes, Some(shown), deadline)
+            .await
+            .map_err(|p| Outcome::Unverified(p.message))?;
         if !plus && i < 2 {
             let resp = conn
-                .read(deadline, "the literal continuation", Code::Timeout, |r| st.parser.next(r))
+                .read(deadline, "the literal continuation", Code::Timeout, |r| {
+                    st.parser.next(r)
+                })
                 .await
                 .map_err(|p| Outcome::Unverified(p.message))?;
             match resp {
                 Response::Continuation { .. } => {}
-                Response::Tagged { tag: t, status: Status::No, text, .. } if t == tag => return Err(Outcome::Refused(text)),
-                other => return Err(Outcome::Unverified(format!("expected a continuation, got {}", describe(&other)))),
+                Response::Tagged {
+                    tag: t,
+                    status: Status::No,
+                    text,
+                    ..
+                } if t == tag => return Err(Outcome::Refused(text)),
+                other => {
+                    return Err(Outcome::Unverified(format!(
+                        "expected a continuation, got {}",
+                        describe(&other)
+                    )))
+                }
             }
         }
     }
@@ -279,7 +364,12 @@ async fn send_login_literals(
 }
 
 /// After a login: `GETQUOTAROOT INBOX` (when QUOTA is advertised) and `STATUS INBOX (MESSAGES)`.
-pub(super) async fn quota(conn: &mut Conn, st: &mut ImapState, cfg: &SessionConfig, url: &str) -> Option<Quota> {
+pub(super) async fn quota(
+    conn: &mut Conn,
+    st: &mut ImapState,
+    cfg: &SessionConfig,
+    url: &str,
+) -> Option<Quota> {
     let mut storage = None;
     // Servers announce more after login (Dovecot: QUOTA); read the capabilities again.
     if let Ok(caps) = capability(conn, &mut st.parser, &mut st.tags, cfg).await {
@@ -287,10 +377,19 @@ pub(super) async fn quota(conn: &mut Conn, st: &mut ImapState, cfg: &SessionConf
     }
     if imap::has_quota(&st.capabilities) {
         let tag = st.tags.next_tag();
-        conn.send(&imap::command(&tag, "GETQUOTAROOT INBOX"), None, cfg.phase(cfg.timeouts.command)).await.ok()?;
+        conn.send(
+            &imap::command(&tag, "GETQUOTAROOT INBOX"),
+            None,
+            cfg.phase(cfg.timeouts.command),
+        )
+        .await
+        .ok()?;
         let deadline = cfg.phase(cfg.timeouts.command);
         loop {
-            let resp = conn.read(deadline, "the quota", Code::Timeout, |r| st.parser.next(r)).await.ok()?;
+            let resp = conn
+                .read(deadline, "the quota", Code::Timeout, |r| st.parser.next(r))
+                .await
+                .ok()?;
             if let Response::Untagged { keyword, text, .. } = &resp {
                 if keyword == "QUOTA" {
                     for (name, used, limit) in imap::parse_quota(text) {
@@ -309,10 +408,21 @@ pub(super) async fn quota(conn: &mut Conn, st: &mut ImapState, cfg: &SessionConf
     }
     let mut messages = None;
     let tag = st.tags.next_tag();
-    conn.send(&imap::command(&tag, "STATUS INBOX (MESSAGES)"), None, cfg.phase(cfg.timeouts.command)).await.ok()?;
+    conn.send(
+        &imap::command(&tag, "STATUS INBOX (MESSAGES)"),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .ok()?;
     let deadline = cfg.phase(cfg.timeouts.command);
     loop {
-        let resp = conn.read(deadline, "the mailbox status", Code::Timeout, |r| st.parser.next(r)).await.ok()?;
+        let resp = conn
+            .read(deadline, "the mailbox status", Code::Timeout, |r| {
+                st.parser.next(r)
+            })
+            .await
+            .ok()?;
         if let Response::Untagged { keyword, text, .. } = &resp {
             if keyword == "STATUS" {
                 messages = imap::parse_status_messages(text);
@@ -338,5 +448,7 @@ pub(super) async fn quota(conn: &mut Conn, st: &mut ImapState, cfg: &SessionConf
 pub(super) async fn logout(conn: &mut Conn, st: &mut ImapState) {
     let tag = st.tags.next_tag();
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
-    let _ = conn.send(&imap::command(&tag, "LOGOUT"), None, deadline).await;
+    let _ = conn
+        .send(&imap::command(&tag, "LOGOUT"), None, deadline)
+        .await;
 }

@@ -141,8 +141,14 @@ fn plan(methods: &[Method], all: bool) -> Vec<Method> {
         return methods.to_vec();
     }
     let mut out: Vec<Method> = methods.iter().take(1).copied().collect();
-    if out.first().is_some_and(|m| m.auth_method() == AuthMethod::PasswordEncrypted) {
-        if let Some(clear) = methods.iter().find(|m| m.auth_method() == AuthMethod::PasswordCleartext) {
+    if out
+        .first()
+        .is_some_and(|m| m.auth_method() == AuthMethod::PasswordEncrypted)
+    {
+        if let Some(clear) = methods
+            .iter()
+            .find(|m| m.auth_method() == AuthMethod::PasswordCleartext)
+        {
             out.push(*clear);
         }
     }
@@ -237,14 +243,24 @@ async fn verify(
     }
     let methods = offered_methods(&state, creds.kind);
     if methods.is_empty() {
-        let offered = if rep.auth_mechanisms.is_empty() { "none".to_string() } else { rep.auth_mechanisms.join(" ") };
-        refuse(rep, Problem::error(
-            Code::LoginMechanismUnsupported,
-            format!("no usable login method for a {} (server offers: {offered})", match creds.kind {
-                CredentialKind::Password => "password",
-                CredentialKind::OAuth2Token => "OAuth2 token",
-            }),
-        ));
+        let offered = if rep.auth_mechanisms.is_empty() {
+            "none".to_string()
+        } else {
+            rep.auth_mechanisms.join(" ")
+        };
+        refuse(
+            rep,
+            Problem::error(
+                Code::LoginMechanismUnsupported,
+                format!(
+                    "no usable login method for a {} (server offers: {offered})",
+                    match creds.kind {
+                        CredentialKind::Password => "password",
+                        CredentialKind::OAuth2Token => "OAuth2 token",
+                    }
+                ),
+            ),
+        );
         close(&mut conn, state).await;
         return None;
     }
@@ -261,8 +277,15 @@ async fn verify(
                 match open_state(endpoint, cfg, &mut scratch).await {
                     Some(c) => c,
                     None => {
-                        let why = scratch.problems.first().map(|p| p.message.clone()).unwrap_or_default();
-                        attempts.push((method, Outcome::Unverified(format!("could not reconnect: {why}"))));
+                        let why = scratch
+                            .problems
+                            .first()
+                            .map(|p| p.message.clone())
+                            .unwrap_or_default();
+                        attempts.push((
+                            method,
+                            Outcome::Unverified(format!("could not reconnect: {why}")),
+                        ));
                         continue;
                     }
                 }
@@ -271,7 +294,9 @@ async fn verify(
         let outcome = attempt(&mut conn, &mut state, method, creds, cfg, endpoint).await;
         if matches!(outcome, Outcome::Ok(_)) && quota.is_none() {
             quota = match &mut state {
-                ProtoState::Imap(st) => super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await,
+                ProtoState::Imap(st) => {
+                    super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await
+                }
                 ProtoState::Pop3(_) => super::pop3::quota(&mut conn, cfg, &endpoint.url()).await,
                 ProtoState::Smtp(_) => None,
             };
@@ -311,7 +336,11 @@ async fn close(conn: &mut super::conn::Conn, state: ProtoState) {
     conn.shutdown().await;
 }
 
-fn summarize(attempts: &[(Method, Outcome)], creds: &Credentials, rep: &mut EndpointReport) -> LoginReport {
+fn summarize(
+    attempts: &[(Method, Outcome)],
+    creds: &Credentials,
+    rep: &mut EndpointReport,
+) -> LoginReport {
     let reports: Vec<LoginAttempt> = attempts
         .iter()
         .map(|(m, o)| {
@@ -320,19 +349,26 @@ fn summarize(attempts: &[(Method, Outcome)], creds: &Credentials, rep: &mut Endp
                 Outcome::Refused(t) => (LoginStatus::Failed, t.clone()),
                 Outcome::Unverified(t) => (LoginStatus::Failed, format!("unverified: {t}")),
             };
-            LoginAttempt { mechanism: m.name().to_string(), status, message }
+            LoginAttempt {
+                mechanism: m.name().to_string(),
+                status,
+                message,
+            }
         })
         .collect();
     let success = attempts.iter().find(|(_, o)| matches!(o, Outcome::Ok(_)));
-    let encrypted_failed = attempts
-        .iter()
-        .any(|(m, o)| m.auth_method() == AuthMethod::PasswordEncrypted && !matches!(o, Outcome::Ok(_)));
+    let encrypted_failed = attempts.iter().any(|(m, o)| {
+        m.auth_method() == AuthMethod::PasswordEncrypted && !matches!(o, Outcome::Ok(_))
+    });
     match success {
         Some((m, Outcome::Ok(text))) => {
             if encrypted_failed && m.auth_method() == AuthMethod::PasswordCleartext {
                 rep.problems.push(Problem::warning(
                     Code::LoginEncryptedFailed,
-                    format!("login with {} worked, but the challenge-response method failed", m.name()),
+                    format!(
+                        "login with {} worked, but the challenge-response method failed",
+                        m.name()
+                    ),
                 ));
             }
             LoginReport {
@@ -354,11 +390,17 @@ fn summarize(attempts: &[(Method, Outcome)], creds: &Credentials, rep: &mut Endp
                 (Some((m, t)), _) => {
                     rep.problems.push(Problem::error(
                         Code::LoginFailed,
-                        format!("the server refused the login as {:?} with {}: {t}", creds.username, m.name()),
+                        format!(
+                            "the server refused the login as {:?} with {}: {t}",
+                            creds.username,
+                            m.name()
+                        ),
                     ));
                     t.clone()
                 }
-                (None, Outcome::Unverified(t)) | (None, Outcome::Refused(t)) | (None, Outcome::Ok(t)) => {
+                (None, Outcome::Unverified(t))
+                | (None, Outcome::Refused(t))
+                | (None, Outcome::Ok(t)) => {
                     rep.problems.push(Problem::error(
                         Code::LoginUnverified,
                         format!("login with {} could not be verified: {t}", last_m.name()),
@@ -389,7 +431,13 @@ mod tests {
             Method::Sasl(Mechanism::Plain),
             Method::ImapLogin,
         ];
-        assert_eq!(plan(&methods, false), [Method::Sasl(Mechanism::CramMd5), Method::Sasl(Mechanism::Plain)]);
+        assert_eq!(
+            plan(&methods, false),
+            [
+                Method::Sasl(Mechanism::CramMd5),
+                Method::Sasl(Mechanism::Plain)
+            ]
+        );
         assert_eq!(plan(&methods[1..], false), [Method::Sasl(Mechanism::Plain)]);
         assert_eq!(plan(&methods, true).len(), 3);
     }

@@ -104,7 +104,11 @@ pub enum ProtoState {
 
 /// Connects and secures a session up to the point where login could start.
 /// Returns the connection only when every check passed (the state a credential may follow).
-pub async fn open(endpoint: &Endpoint, cfg: &SessionConfig, rep: &mut EndpointReport) -> Option<Conn> {
+pub async fn open(
+    endpoint: &Endpoint,
+    cfg: &SessionConfig,
+    rep: &mut EndpointReport,
+) -> Option<Conn> {
     open_state(endpoint, cfg, rep).await.map(|(conn, _)| conn)
 }
 
@@ -120,7 +124,14 @@ pub async fn open_state(
             "no TLS on this endpoint: anything sent here, passwords included, can be read on the network",
         ));
     }
-    let connected = match net::connect(&cfg.connect_to, &endpoint.host, endpoint.port, cfg.phase(cfg.timeouts.connect)).await {
+    let connected = match net::connect(
+        &cfg.connect_to,
+        &endpoint.host,
+        endpoint.port,
+        cfg.phase(cfg.timeouts.connect),
+    )
+    .await
+    {
         Ok(c) => c,
         Err(e) => {
             rep.problems.push(connect_problem(&e));
@@ -130,12 +141,19 @@ pub async fn open_state(
     rep.address = Some(connected.peer.to_string());
     rep.connect_ms = Some(connected.elapsed.as_millis() as u64);
     let label = endpoint.url();
-    cfg.trace.line(&label, "--", &format!("connected to {}", connected.peer));
+    cfg.trace
+        .line(&label, "--", &format!("connected to {}", connected.peer));
     let mut conn = Conn::new(connected.stream, cfg.trace.clone(), label);
 
     if endpoint.security == Security::Tls {
         if let Err(problems) = conn
-            .start_tls(&cfg.tls, &endpoint.host, false, cfg.phase(cfg.timeouts.tls), rep)
+            .start_tls(
+                &cfg.tls,
+                &endpoint.host,
+                false,
+                cfg.phase(cfg.timeouts.tls),
+                rep,
+            )
             .await
         {
             rep.problems.extend(problems);
@@ -143,9 +161,15 @@ pub async fn open_state(
         }
     }
     let result = match endpoint.protocol {
-        Protocol::Imap => imap::establish_state(&mut conn, endpoint, cfg, rep).await.map(ProtoState::Imap),
-        Protocol::Pop3 => pop3::establish_state(&mut conn, endpoint, cfg, rep).await.map(ProtoState::Pop3),
-        Protocol::Smtp => smtp::establish_state(&mut conn, endpoint, cfg, rep).await.map(ProtoState::Smtp),
+        Protocol::Imap => imap::establish_state(&mut conn, endpoint, cfg, rep)
+            .await
+            .map(ProtoState::Imap),
+        Protocol::Pop3 => pop3::establish_state(&mut conn, endpoint, cfg, rep)
+            .await
+            .map(ProtoState::Pop3),
+        Protocol::Smtp => smtp::establish_state(&mut conn, endpoint, cfg, rep)
+            .await
+            .map(ProtoState::Smtp),
     };
     match result {
         Ok(state) => Some((conn, state)),
@@ -173,8 +197,14 @@ async fn upgrade_after_starttls(
             format!("{buffered} byte(s) arrived after the positive STARTTLS reply, before encryption began"),
         )]);
     }
-    conn.start_tls(&cfg.tls, &endpoint.host, true, cfg.phase(cfg.timeouts.tls), rep)
-        .await
+    conn.start_tls(
+        &cfg.tls,
+        &endpoint.host,
+        true,
+        cfg.phase(cfg.timeouts.tls),
+        rep,
+    )
+    .await
 }
 
 /// Turns a STARTTLS refusal into the problem the user sees.

@@ -74,7 +74,10 @@ fn split_fields(s: &str) -> Option<Vec<String>> {
 /// Where to really connect for `host:port`: the first matching rule wins, as in curl.
 pub fn resolve_target(rules: &[ConnectTo], host: &str, port: u16) -> (String, u16) {
     for r in rules {
-        let host_ok = r.host.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(host));
+        let host_ok = r
+            .host
+            .as_deref()
+            .is_none_or(|h| h.eq_ignore_ascii_case(host));
         let port_ok = r.port.is_none_or(|p| p == port);
         if host_ok && port_ok {
             return (
@@ -183,7 +186,11 @@ pub async fn connect(
     }
 }
 
-async fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, ConnectError> {
+async fn resolve(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, ConnectError> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
@@ -237,8 +244,14 @@ mod tests {
     #[test]
     fn connect_to_parses_curl_syntax() {
         let r: ConnectTo = "mail.example.test:993:127.0.0.1:4993".parse().unwrap();
-        assert_eq!(resolve_target(&[r.clone()], "mail.example.test", 993), ("127.0.0.1".into(), 4993));
-        assert_eq!(resolve_target(&[r], "mail.example.test", 143), ("mail.example.test".into(), 143));
+        assert_eq!(
+            resolve_target(std::slice::from_ref(&r), "mail.example.test", 993),
+            ("127.0.0.1".into(), 4993)
+        );
+        assert_eq!(
+            resolve_target(&[r], "mail.example.test", 143),
+            ("mail.example.test".into(), 143)
+        );
         let any: ConnectTo = "::[::1]:".parse().unwrap();
         assert_eq!(resolve_target(&[any], "x", 25), ("::1".into(), 25));
         assert!("a:b".parse::<ConnectTo>().is_err());
@@ -247,14 +260,20 @@ mod tests {
 
     #[test]
     fn first_matching_rule_wins() {
-        let rules: Vec<ConnectTo> = ["h:1:a:10", "h::b:20"].iter().map(|s| s.parse().unwrap()).collect();
+        let rules: Vec<ConnectTo> = ["h:1:a:10", "h::b:20"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         assert_eq!(resolve_target(&rules, "h", 1), ("a".into(), 10));
         assert_eq!(resolve_target(&rules, "h", 2), ("b".into(), 20));
     }
 
     #[test]
     fn families_interleave() {
-        let v: Vec<SocketAddr> = ["[::1]:1", "[::2]:1", "127.0.0.1:1"].iter().map(|s| s.parse().unwrap()).collect();
+        let v: Vec<SocketAddr> = ["[::1]:1", "[::2]:1", "127.0.0.1:1"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         let out = interleave_families(v);
         assert_eq!(out[0].to_string(), "[::1]:1");
         assert_eq!(out[1].to_string(), "127.0.0.1:1");
@@ -267,7 +286,10 @@ mod tests {
         let port = l.local_addr().unwrap().port();
         drop(l);
         let deadline = Instant::now() + Duration::from_secs(5);
-        let err = connect(&[], "127.0.0.1", port, deadline).await.err().unwrap();
+        let err = connect(&[], "127.0.0.1", port, deadline)
+            .await
+            .err()
+            .unwrap();
         assert!(matches!(err, ConnectError::Refused { .. }), "{err:?}");
     }
 }

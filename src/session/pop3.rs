@@ -4,11 +4,11 @@ use zeroize::Zeroizing;
 
 use super::conn::Conn;
 use super::login::{Credentials, Method, Outcome};
-use crate::proto::sasl::{self, SaslClient};
-use crate::report::Quota;
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
 use crate::proto::pop3::{self, MultiLine, Reply};
+use crate::proto::sasl::{self, SaslClient};
+use crate::report::Quota;
 use crate::report::{Code, EndpointReport, Problem};
 
 /// The POP3 state a login can continue from.
@@ -24,13 +24,22 @@ pub(super) async fn establish_state(
     rep: &mut EndpointReport,
 ) -> Result<Pop3State, Vec<Problem>> {
     let greeting = conn
-        .read(cfg.phase(cfg.timeouts.greeting), "the greeting", Code::GreetingTimeout, pop3::next_reply)
+        .read(
+            cfg.phase(cfg.timeouts.greeting),
+            "the greeting",
+            Code::GreetingTimeout,
+            pop3::next_reply,
+        )
         .await
         .map_err(|p| vec![p])?;
     let g = match pop3::check_greeting(&greeting) {
         Ok(g) => g,
         Err(e) => {
-            let code = if matches!(greeting, Reply::Err(_)) { Code::ServerRefused } else { Code::ProtocolError };
+            let code = if matches!(greeting, Reply::Err(_)) {
+                Code::ServerRefused
+            } else {
+                Code::ProtocolError
+            };
             return Err(vec![Problem::error(code, e.to_string())]);
         }
     };
@@ -39,12 +48,22 @@ pub(super) async fn establish_state(
     let mut capa = capa(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(pop3::capabilities(&capa));
-        pop3::starttls_offered(&pop3::capabilities(&capa)).map_err(|r| vec![starttls_problem(r)])?;
-        conn.send(&pop3::command("STLS"), None, cfg.phase(cfg.timeouts.command))
-            .await
-            .map_err(|p| vec![p])?;
+        pop3::starttls_offered(&pop3::capabilities(&capa))
+            .map_err(|r| vec![starttls_problem(r)])?;
+        conn.send(
+            &pop3::command("STLS"),
+            None,
+            cfg.phase(cfg.timeouts.command),
+        )
+        .await
+        .map_err(|p| vec![p])?;
         let reply = conn
-            .read(cfg.phase(cfg.timeouts.command), "the STLS reply", Code::Timeout, pop3::next_reply)
+            .read(
+                cfg.phase(cfg.timeouts.command),
+                "the STLS reply",
+                Code::Timeout,
+                pop3::next_reply,
+            )
             .await
             .map_err(|p| vec![p])?;
         pop3::check_stls_reply(&reply).map_err(|r| vec![starttls_problem(r)])?;
@@ -56,14 +75,21 @@ pub(super) async fn establish_state(
     }
     rep.capabilities = pop3::capabilities(&capa);
     rep.auth_mechanisms = pop3::auth_mechanisms(&capa);
-    Ok(Pop3State { apop_timestamp, capa })
+    Ok(Pop3State {
+        apop_timestamp,
+        capa,
+    })
 }
 
 /// `CAPA`; a server without it (`-ERR`) simply has no capabilities to show.
 async fn capa(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<String>, Vec<Problem>> {
-    conn.send(&pop3::command("CAPA"), None, cfg.phase(cfg.timeouts.command))
-        .await
-        .map_err(|p| vec![p])?;
+    conn.send(
+        &pop3::command("CAPA"),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .map_err(|p| vec![p])?;
     let deadline = cfg.phase(cfg.timeouts.command);
     let status = conn
         .read(deadline, "the CAPA reply", Code::Timeout, pop3::next_reply)
@@ -77,7 +103,10 @@ async fn capa(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<String>, Vec<P
                 .map_err(|p| vec![p])
         }
         Reply::Err(_) => Ok(vec![]),
-        Reply::Continuation(t) => Err(vec![Problem::error(Code::ProtocolError, format!("unexpected '+ {t}' to CAPA"))]),
+        Reply::Continuation(t) => Err(vec![Problem::error(
+            Code::ProtocolError,
+            format!("unexpected '+ {t}' to CAPA"),
+        )]),
     }
 }
 
@@ -86,12 +115,22 @@ async fn capa_after_tls(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<Stri
 }
 
 async fn reply(conn: &mut Conn, cfg: &SessionConfig, what: &str) -> Result<Reply, Outcome> {
-    conn.read(cfg.phase(cfg.timeouts.command), what, Code::Timeout, pop3::next_reply)
-        .await
-        .map_err(|p| Outcome::Unverified(p.message))
+    conn.read(
+        cfg.phase(cfg.timeouts.command),
+        what,
+        Code::Timeout,
+        pop3::next_reply,
+    )
+    .await
+    .map_err(|p| Outcome::Unverified(p.message))
 }
 
-async fn send(conn: &mut Conn, line: &[u8], shown: &str, cfg: &SessionConfig) -> Result<(), Outcome> {
+async fn send(
+    conn: &mut Conn,
+    line: &[u8],
+    shown: &str,
+    cfg: &SessionConfig,
+) -> Result<(), Outcome> {
     conn.send(line, Some(shown), cfg.phase(cfg.timeouts.command))
         .await
         .map_err(|p| Outcome::Unverified(p.message))
@@ -121,12 +160,20 @@ async fn login_inner(
 ) -> Result<Outcome, Outcome> {
     let user = &creds.username;
     if user.contains(['\r', '\n']) {
-        return Err(Outcome::Unverified("the user name contains a line break".into()));
+        return Err(Outcome::Unverified(
+            "the user name contains a line break".into(),
+        ));
     }
     let secret = creds.secret.expose();
     match method {
         Method::Pop3User => {
-            send(conn, format!("USER {user}\r\n").as_bytes(), &format!("USER {user}"), cfg).await?;
+            send(
+                conn,
+                format!("USER {user}\r\n").as_bytes(),
+                &format!("USER {user}"),
+                cfg,
+            )
+            .await?;
             match reply(conn, cfg, "the USER reply").await? {
                 Reply::Ok(_) => {}
                 Reply::Err(t) => return Ok(Outcome::Refused(t)),
@@ -138,11 +185,19 @@ async fn login_inner(
         }
         Method::Apop => {
             let Some(ts) = &st.apop_timestamp else {
-                return Ok(Outcome::Unverified("the greeting has no APOP timestamp".into()));
+                return Ok(Outcome::Unverified(
+                    "the greeting has no APOP timestamp".into(),
+                ));
             };
             let digest = sasl::apop_digest(ts, secret);
             let line = Zeroizing::new(format!("APOP {user} {}\r\n", &*digest));
-            send(conn, line.as_bytes(), &format!("APOP {user} <redacted>"), cfg).await?;
+            send(
+                conn,
+                line.as_bytes(),
+                &format!("APOP {user} <redacted>"),
+                cfg,
+            )
+            .await?;
             Ok(final_reply(reply(conn, cfg, "the APOP reply").await?))
         }
         Method::Sasl(mech) => {
@@ -150,18 +205,30 @@ async fn login_inner(
             let line = match client.initial_response() {
                 Some(ir) => {
                     let enc = sasl::encode_response(&ir);
-                    Zeroizing::new(format!("AUTH {} {}\r\n", mech.name(), if enc.is_empty() { "=" } else { &enc }))
+                    Zeroizing::new(format!(
+                        "AUTH {} {}\r\n",
+                        mech.name(),
+                        if enc.is_empty() { "=" } else { &enc }
+                    ))
                 }
                 None => Zeroizing::new(format!("AUTH {}\r\n", mech.name())),
             };
-            send(conn, line.as_bytes(), &format!("AUTH {} <redacted>", mech.name()), cfg).await?;
+            send(
+                conn,
+                line.as_bytes(),
+                &format!("AUTH {} <redacted>", mech.name()),
+                cfg,
+            )
+            .await?;
             loop {
                 match reply(conn, cfg, "the AUTH reply").await? {
                     Reply::Continuation(text) => {
                         match sasl::decode_challenge(&text).and_then(|c| client.step(&c)) {
                             Ok(r) => {
-                                let line = Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
-                                send(conn, line.as_bytes(), "<redacted SASL response>", cfg).await?;
+                                let line =
+                                    Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
+                                send(conn, line.as_bytes(), "<redacted SASL response>", cfg)
+                                    .await?;
                             }
                             Err(e) => {
                                 let _ = send(conn, b"*\r\n", "*", cfg).await;
@@ -193,7 +260,13 @@ fn final_reply(r: Reply) -> Outcome {
 
 /// After a login: `STAT` (message count and size; POP3 knows no limit).
 pub(super) async fn quota(conn: &mut Conn, cfg: &SessionConfig, url: &str) -> Option<Quota> {
-    conn.send(&pop3::command("STAT"), None, cfg.phase(cfg.timeouts.command)).await.ok()?;
+    conn.send(
+        &pop3::command("STAT"),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .ok()?;
     match reply(conn, cfg, "the STAT reply").await.ok()? {
         Reply::Ok(text) => {
             let (messages, octets) = pop3::parse_stat(&text)?;

@@ -4,9 +4,9 @@ use zeroize::Zeroizing;
 
 use super::conn::Conn;
 use super::login::{Credentials, Method, Outcome};
-use crate::proto::sasl::{self, SaslClient};
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
+use crate::proto::sasl::{self, SaslClient};
 use crate::proto::smtp::{self, Reply, ReplyParser};
 use crate::report::{Code, EndpointReport, Problem};
 
@@ -17,20 +17,43 @@ pub(super) async fn establish_state(
     cfg: &SessionConfig,
     rep: &mut EndpointReport,
 ) -> Result<Reply, Vec<Problem>> {
-    let greeting = read_reply(conn, cfg, cfg.timeouts.greeting, "the greeting", Code::GreetingTimeout).await?;
+    let greeting = read_reply(
+        conn,
+        cfg,
+        cfg.timeouts.greeting,
+        "the greeting",
+        Code::GreetingTimeout,
+    )
+    .await?;
     rep.greeting = Some(format!("{} {}", greeting.code, greeting.text()));
     if let Err(e) = smtp::check_greeting(&greeting) {
-        let code = if (400..600).contains(&greeting.code) { Code::ServerRefused } else { Code::ProtocolError };
+        let code = if (400..600).contains(&greeting.code) {
+            Code::ServerRefused
+        } else {
+            Code::ProtocolError
+        };
         return Err(vec![Problem::error(code, e.to_string())]);
     }
     let mut ehlo = ehlo(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(smtp::ehlo_capabilities(&ehlo));
-        smtp::starttls_offered(&smtp::ehlo_keywords(&ehlo)).map_err(|r| vec![starttls_problem(r)])?;
-        conn.send(&smtp::command("STARTTLS"), None, cfg.phase(cfg.timeouts.command))
-            .await
-            .map_err(|p| vec![p])?;
-        let reply = read_reply(conn, cfg, cfg.timeouts.command, "the STARTTLS reply", Code::Timeout).await?;
+        smtp::starttls_offered(&smtp::ehlo_keywords(&ehlo))
+            .map_err(|r| vec![starttls_problem(r)])?;
+        conn.send(
+            &smtp::command("STARTTLS"),
+            None,
+            cfg.phase(cfg.timeouts.command),
+        )
+        .await
+        .map_err(|p| vec![p])?;
+        let reply = read_reply(
+            conn,
+            cfg,
+            cfg.timeouts.command,
+            "the STARTTLS reply",
+            Code::Timeout,
+        )
+        .await?;
         smtp::check_starttls_reply(&reply).map_err(|r| vec![starttls_problem(r)])?;
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
         // Pre-TLS EHLO is discarded; RFC 3207 §4.2 requires a fresh EHLO.
@@ -42,10 +65,21 @@ pub(super) async fn establish_state(
 }
 
 async fn ehlo(conn: &mut Conn, cfg: &SessionConfig) -> Result<Reply, Vec<Problem>> {
-    conn.send(&smtp::command(&format!("EHLO {}", cfg.ehlo_name)), None, cfg.phase(cfg.timeouts.command))
-        .await
-        .map_err(|p| vec![p])?;
-    let reply = read_reply(conn, cfg, cfg.timeouts.command, "the EHLO reply", Code::Timeout).await?;
+    conn.send(
+        &smtp::command(&format!("EHLO {}", cfg.ehlo_name)),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .map_err(|p| vec![p])?;
+    let reply = read_reply(
+        conn,
+        cfg,
+        cfg.timeouts.command,
+        "the EHLO reply",
+        Code::Timeout,
+    )
+    .await?;
     if reply.code != 250 {
         return Err(vec![Problem::error(
             Code::ProtocolError,
@@ -83,22 +117,51 @@ pub(super) async fn login(
     let Method::Sasl(mech) = method else {
         return Outcome::Unverified("not an SMTP method".into());
     };
-    let mut client = SaslClient::new(mech, &creds.username, creds.secret.expose(), &endpoint.host, endpoint.port);
+    let mut client = SaslClient::new(
+        mech,
+        &creds.username,
+        creds.secret.expose(),
+        &endpoint.host,
+        endpoint.port,
+    );
     let line = match client.initial_response() {
         Some(ir) => {
             let enc = sasl::encode_response(&ir);
-            Zeroizing::new(format!("AUTH {} {}\r\n", mech.name(), if enc.is_empty() { "=" } else { &enc }))
+            Zeroizing::new(format!(
+                "AUTH {} {}\r\n",
+                mech.name(),
+                if enc.is_empty() { "=" } else { &enc }
+            ))
         }
         None => Zeroizing::new(format!("AUTH {}\r\n", mech.name())),
     };
     let shown = format!("AUTH {} <redacted>", mech.name());
-    if let Err(p) = conn.send(line.as_bytes(), Some(&shown), cfg.phase(cfg.timeouts.command)).await {
+    if let Err(p) = conn
+        .send(
+            line.as_bytes(),
+            Some(&shown),
+            cfg.phase(cfg.timeouts.command),
+        )
+        .await
+    {
         return Outcome::Unverified(p.message);
     }
     loop {
-        let reply = match read_reply(conn, cfg, cfg.timeouts.command, "the AUTH reply", Code::Timeout).await {
+        let reply = match read_reply(
+            conn,
+            cfg,
+            cfg.timeouts.command,
+            "the AUTH reply",
+            Code::Timeout,
+        )
+        .await
+        {
             Ok(r) => r,
-            Err(p) => return Outcome::Unverified(p.into_iter().next().map(|p| p.message).unwrap_or_default()),
+            Err(p) => {
+                return Outcome::Unverified(
+                    p.into_iter().next().map(|p| p.message).unwrap_or_default(),
+                )
+            }
         };
         match reply.code {
             334 => {
@@ -107,14 +170,20 @@ pub(super) async fn login(
                     Ok(r) => {
                         let line = Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
                         if let Err(p) = conn
-                            .send(line.as_bytes(), Some("<redacted SASL response>"), cfg.phase(cfg.timeouts.command))
+                            .send(
+                                line.as_bytes(),
+                                Some("<redacted SASL response>"),
+                                cfg.phase(cfg.timeouts.command),
+                            )
                             .await
                         {
                             return Outcome::Unverified(p.message);
                         }
                     }
                     Err(e) => {
-                        let _ = conn.send(b"*\r\n", None, cfg.phase(cfg.timeouts.command)).await;
+                        let _ = conn
+                            .send(b"*\r\n", None, cfg.phase(cfg.timeouts.command))
+                            .await;
                         return Outcome::Unverified(e.to_string());
                     }
                 }

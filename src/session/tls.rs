@@ -66,7 +66,10 @@ impl TlsContext {
             provider: Arc::new(rustls::crypto::ring::default_provider()),
             roots: Arc::new(roots),
             insecure,
-            pins: pins.into_iter().map(|p| normalize_fingerprint(&p)).collect(),
+            pins: pins
+                .into_iter()
+                .map(|p| normalize_fingerprint(&p))
+                .collect(),
         })
     }
 
@@ -136,9 +139,13 @@ impl ServerCertVerifier for RecordingVerifier {
                 rustls::CertificateError::UnknownIssuer,
             ))
         } else if check.expired {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Expired))
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired,
+            ))
         } else if check.not_yet_valid {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidYet))
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidYet,
+            ))
         } else {
             Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::NotValidForName,
@@ -154,7 +161,12 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -163,7 +175,12 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -216,7 +233,7 @@ impl RecordingVerifier {
             .is_ok_and(|p| rustls::client::verify_server_name(p, server_name).is_ok());
         report.trusted = trust_error.is_none();
         report.hostname_match = hostname_match;
-        let pinned = self.pins.iter().any(|p| *p == sha256);
+        let pinned = self.pins.contains(&sha256);
         let valid = trust_error.is_none() && hostname_match && !expired && !not_yet_valid;
         CertCheck {
             report,
@@ -234,7 +251,11 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Certificate details for the report, and its validity window in Unix seconds.
-fn describe(der: &CertificateDer<'_>, sha256: &str, now: UnixTime) -> (CertReport, Option<(i64, i64)>) {
+fn describe(
+    der: &CertificateDer<'_>,
+    sha256: &str,
+    now: UnixTime,
+) -> (CertReport, Option<(i64, i64)>) {
     use x509_parser::prelude::*;
     let mut report = CertReport {
         subject: String::new(),
@@ -325,7 +346,11 @@ fn version_name(v: rustls::ProtocolVersion) -> String {
 }
 
 pub fn unix_now() -> UnixTime {
-    UnixTime::since_unix_epoch(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
+    UnixTime::since_unix_epoch(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
