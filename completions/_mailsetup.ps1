@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
             [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--check-injection', '--check-injection', [CompletionResultType]::ParameterName, 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')

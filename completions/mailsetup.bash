@@ -173,7 +173,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__probe)
-            opts="-v -h -V --server --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --format --json --verbose --help --version"
+            opts="-v -h -V --server --check-injection --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --format --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
             cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
             cand --format 'Output format'
+            cand --check-injection 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
             cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
             cand --json 'Shorthand for --format json'
             cand -v 'Protocol trace on stderr (secrets redacted)'

@@ -37,6 +37,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l ca-file -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l check-injection -d 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'

@@ -105,6 +105,12 @@ pub struct ProbeArgs {
     #[arg(long = "server", value_name = "URL")]
     pub server: Vec<Endpoint>,
 
+    /// Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class):
+    /// a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it
+    /// inside TLS is vulnerable. Never uses credentials.
+    #[arg(long = "check-injection")]
+    pub check_injection: bool,
+
     #[command(flatten)]
     pub net: NetArgs,
 
@@ -197,6 +203,7 @@ impl NetArgs {
                 Trace::off()
             },
             ehlo_name: "mailsetup.invalid".into(),
+            check_injection: false,
         })
     }
 
@@ -292,7 +299,8 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     if endpoints.is_empty() {
         bail!("no endpoint left to probe after --protocols");
     }
-    let cfg = args.net.session_config(args.output.verbose)?;
+    let mut cfg = args.net.session_config(args.output.verbose)?;
+    cfg.check_injection = args.check_injection;
     let report = crate::app::probe::run(endpoints, &cfg).await;
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",

@@ -51,6 +51,8 @@ pub enum Code {
     LoginEncryptedFailed,
     QuotaNearlyFull,
     UntrustedCandidate,
+    ServerStarttlsCommandInjection,
+    StarttlsInjectionNotVulnerable,
 }
 
 impl Code {
@@ -100,6 +102,8 @@ impl Code {
             LoginSkipped => "No password was given and there is no terminal to ask on: pass --password-command, --password-env or --password-file.",
             LoginEncryptedFailed => "The challenge-response method (\"encrypted password\") failed but the normal password worked: choose \"Normal password\" in your mail client (it is safe over TLS).",
             QuotaNearlyFull => "The mailbox is almost full: delete or archive mail (IMAP and POP3 \"leave on server\" both use this storage), or upgrade the plan; new mail may bounce when it is full.",
+            ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",
+            StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }

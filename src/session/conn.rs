@@ -213,6 +213,18 @@ impl Conn {
         }
     }
 
+    /// Waits up to `wait` for any bytes at all and returns how many are buffered.
+    /// Used by the STARTTLS command-injection check, where silence is the good answer.
+    pub async fn bytes_within(&mut self, wait: std::time::Duration, deadline: Instant) -> usize {
+        let until = (Instant::now() + wait).min(deadline);
+        while self.reader.buffered() == 0 && Instant::now() < until {
+            if self.fill(until, "anything", Code::Timeout).await.is_err() {
+                break;
+            }
+        }
+        self.reader.buffered()
+    }
+
     /// Whether anything at all is waiting after a positive STARTTLS reply.
     pub fn pending_after_starttls(&self) -> usize {
         self.reader.buffered() + self.kernel_pending()

@@ -60,9 +60,25 @@ pub(super) async fn establish_state(
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(caps.clone());
         imap::starttls_offered(&caps).map_err(|r| vec![starttls_problem(r)])?;
-        let (status, text) = run(conn, &mut parser, &mut tags, "STARTTLS", cfg).await?;
+        let (status, text) = if cfg.check_injection {
+            // STARTTLS and NOOP in one segment; only STARTTLS's completion is awaited.
+            let starttls = tags.next_tag();
+            let noop = tags.next_tag();
+            let bytes = [
+                imap::command(&starttls, "STARTTLS"),
+                imap::command(&noop, "NOOP"),
+            ]
+            .concat();
+            conn.send(&bytes, None, cfg.phase(cfg.timeouts.command))
+                .await
+                .map_err(|p| vec![p])?;
+            wait_completion(conn, &mut parser, &starttls, cfg).await?
+        } else {
+            run(conn, &mut parser, &mut tags, "STARTTLS", cfg).await?
+        };
         imap::check_starttls_reply(status, &text).map_err(|r| vec![starttls_problem(r)])?;
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
+        super::injection_verdict(conn, cfg, rep, "NOOP").await?;
         // Everything learned before TLS is discarded and read again.
         parser = ResponseParser::new();
         caps = capability(conn, &mut parser, &mut tags, cfg).await?;
@@ -136,11 +152,21 @@ pub(super) async fn run(
     )
     .await
     .map_err(|p| vec![p])?;
+    wait_completion(conn, parser, &tag, cfg).await
+}
+
+/// Reads until the completion of the command tagged `tag`.
+async fn wait_completion(
+    conn: &mut Conn,
+    parser: &mut ResponseParser,
+    tag: &str,
+    cfg: &SessionConfig,
+) -> Result<(Status, String), Vec<Problem>> {
     let deadline = cfg.phase(cfg.timeouts.command);
-    let what = format!("the reply to {cmd}");
+    let what = format!("the reply to {tag}");
     loop {
         let resp = read_response(conn, parser, deadline, &what).await?;
-        match imap::expect_completion(&resp, &tag) {
+        match imap::expect_completion(&resp, tag) {
             Ok(Step::Data) => {}
             Ok(Step::Done { status, text, .. }) => return Ok((status, text)),
             Err(e) => return Err(vec![Problem::error(Code::ProtocolError, e.to_string())]),

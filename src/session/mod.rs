@@ -73,6 +73,9 @@ pub struct SessionConfig {
     pub trace: Trace,
     /// Name we announce in EHLO.
     pub ehlo_name: String,
+    /// `--check-injection`: pipeline a harmless command with STARTTLS and report a server
+    /// that answers it inside TLS (CVE-2011-0411 class). Never combined with credentials.
+    pub check_injection: bool,
 }
 
 impl SessionConfig {
@@ -114,6 +117,32 @@ pub async fn open(
 
 /// As [`open`], with the protocol state a login continues from.
 pub async fn open_state(
+    endpoint: &Endpoint,
+    cfg: &SessionConfig,
+    rep: &mut EndpointReport,
+) -> Option<(Conn, ProtoState)> {
+    let opened = open_once(endpoint, cfg, rep).await;
+    if opened.is_none() && cfg.check_injection && rep.has(Code::StarttlsInjectionNotVulnerable) {
+        // The injection check cost us this connection; probe normally on a fresh one.
+        let verdict: Vec<Problem> = rep
+            .problems
+            .iter()
+            .filter(|p| p.code == Code::StarttlsInjectionNotVulnerable)
+            .cloned()
+            .collect();
+        *rep = EndpointReport::new(endpoint);
+        let plain_cfg = SessionConfig {
+            check_injection: false,
+            ..cfg.clone()
+        };
+        let opened = open_once(endpoint, &plain_cfg, rep).await;
+        rep.problems.extend(verdict);
+        return opened;
+    }
+    opened
+}
+
+async fn open_once(
     endpoint: &Endpoint,
     cfg: &SessionConfig,
     rep: &mut EndpointReport,
@@ -197,14 +226,74 @@ async fn upgrade_after_starttls(
             format!("{buffered} byte(s) arrived after the positive STARTTLS reply, before encryption began"),
         )]);
     }
-    conn.start_tls(
-        &cfg.tls,
-        &endpoint.host,
-        true,
-        cfg.phase(cfg.timeouts.tls),
-        rep,
-    )
-    .await
+    let result = conn
+        .start_tls(
+            &cfg.tls,
+            &endpoint.host,
+            true,
+            cfg.phase(cfg.timeouts.tls),
+            rep,
+        )
+        .await;
+    match result {
+        // A server that drops the handshake because of the pipelined command refuses the
+        // injection: the safe behaviour, not a TLS problem of the endpoint.
+        Err(problems)
+            if cfg.check_injection
+                && problems.iter().all(|p| {
+                    matches!(p.code, Code::TlsHandshakeFailed | Code::ConnectionClosed)
+                }) =>
+        {
+            rep.tls = None;
+            Err(vec![Problem::info(
+                Code::StarttlsInjectionNotVulnerable,
+                "the server refused the command pipelined with STARTTLS (it aborted the handshake): not vulnerable to STARTTLS command injection",
+            )])
+        }
+        other => other,
+    }
+}
+
+/// How long a server gets to answer a pipelined command inside TLS before we call it safe.
+const INJECTION_WAIT: Duration = Duration::from_millis(1500);
+
+/// After the handshake of a `--check-injection` run: a vulnerable server now answers the
+/// command we pipelined with STARTTLS, before we have sent anything inside TLS.
+async fn injection_verdict(
+    conn: &mut Conn,
+    cfg: &SessionConfig,
+    rep: &mut EndpointReport,
+    pipelined: &str,
+) -> Result<(), Vec<Problem>> {
+    if !cfg.check_injection {
+        return Ok(());
+    }
+    let seen = conn.bytes_within(INJECTION_WAIT, cfg.deadline).await;
+    if seen > 0 {
+        let text = conn
+            .reader
+            .next_line()
+            .ok()
+            .flatten()
+            .map(|l| crate::proto::text(&l))
+            .unwrap_or_default();
+        return Err(vec![Problem::error(
+            Code::ServerStarttlsCommandInjection,
+            format!(
+                "the server executed the {pipelined} we pipelined with STARTTLS and answered it inside TLS ({text:?}): \
+                 an attacker can inject commands into the encrypted session (CVE-2011-0411 class)"
+            ),
+        )]);
+    }
+    rep_not_vulnerable(rep, pipelined);
+    Ok(())
+}
+
+fn rep_not_vulnerable(rep: &mut EndpointReport, pipelined: &str) {
+    rep.problems.push(Problem::info(
+        Code::StarttlsInjectionNotVulnerable,
+        format!("the {pipelined} pipelined with STARTTLS was not executed inside TLS: not vulnerable to STARTTLS command injection"),
+    ));
 }
 
 /// Turns a STARTTLS refusal into the problem the user sees.

@@ -50,13 +50,14 @@ pub(super) async fn establish_state(
         rep.capabilities_before_tls = Some(pop3::capabilities(&capa));
         pop3::starttls_offered(&pop3::capabilities(&capa))
             .map_err(|r| vec![starttls_problem(r)])?;
-        conn.send(
-            &pop3::command("STLS"),
-            None,
-            cfg.phase(cfg.timeouts.command),
-        )
-        .await
-        .map_err(|p| vec![p])?;
+        let stls = if cfg.check_injection {
+            [pop3::command("STLS"), pop3::command("NOOP")].concat()
+        } else {
+            pop3::command("STLS")
+        };
+        conn.send(&stls, None, cfg.phase(cfg.timeouts.command))
+            .await
+            .map_err(|p| vec![p])?;
         let reply = conn
             .read(
                 cfg.phase(cfg.timeouts.command),
@@ -68,6 +69,7 @@ pub(super) async fn establish_state(
             .map_err(|p| vec![p])?;
         pop3::check_stls_reply(&reply).map_err(|r| vec![starttls_problem(r)])?;
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
+        super::injection_verdict(conn, cfg, rep, "NOOP").await?;
         // The APOP timestamp was learned in plaintext; it stays usable only because APOP's
         // digest reveals nothing new, but capabilities are read again.
         capa = capa_after_tls(conn, cfg).await?;

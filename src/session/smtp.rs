@@ -39,13 +39,14 @@ pub(super) async fn establish_state(
         rep.capabilities_before_tls = Some(smtp::ehlo_capabilities(&ehlo));
         smtp::starttls_offered(&smtp::ehlo_keywords(&ehlo))
             .map_err(|r| vec![starttls_problem(r)])?;
-        conn.send(
-            &smtp::command("STARTTLS"),
-            None,
-            cfg.phase(cfg.timeouts.command),
-        )
-        .await
-        .map_err(|p| vec![p])?;
+        let starttls = if cfg.check_injection {
+            [smtp::command("STARTTLS"), smtp::command("RSET")].concat()
+        } else {
+            smtp::command("STARTTLS")
+        };
+        conn.send(&starttls, None, cfg.phase(cfg.timeouts.command))
+            .await
+            .map_err(|p| vec![p])?;
         let reply = read_reply(
             conn,
             cfg,
@@ -56,6 +57,7 @@ pub(super) async fn establish_state(
         .await?;
         smtp::check_starttls_reply(&reply).map_err(|r| vec![starttls_problem(r)])?;
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
+        super::injection_verdict(conn, cfg, rep, "RSET").await?;
         // Pre-TLS EHLO is discarded; RFC 3207 §4.2 requires a fresh EHLO.
         ehlo = ehlo_again(conn, cfg).await?;
     }
