@@ -18,7 +18,16 @@ fn check(url: &str, s: &FakeServer, ca: &TestCa, extra: &[&str]) -> Run {
     let connect_to = format!("{HOST}:{port}:127.0.0.1:{}", s.port);
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
-    let mut args = vec!["check", USER, "--password-env", "CANARY", "--server", url, "--connect-to", &connect_to];
+    let mut args = vec![
+        "check",
+        USER,
+        "--password-env",
+        "CANARY",
+        "--server",
+        url,
+        "--connect-to",
+        &connect_to,
+    ];
     let ca_path = ca_file.path().to_str().unwrap().to_string();
     args.extend(["--ca-file", &ca_path, "--json", "--timeout", "5"]);
     args.extend(extra);
@@ -30,7 +39,11 @@ fn check(url: &str, s: &FakeServer, ca: &TestCa, extra: &[&str]) -> Run {
 
 fn login_verdict(r: &Run) -> (String, Vec<String>, i32) {
     let ep = &r.endpoints()[0];
-    (ep["login"]["status"].as_str().unwrap_or("null").to_string(), codes(ep), r.code)
+    (
+        ep["login"]["status"].as_str().unwrap_or("null").to_string(),
+        codes(ep),
+        r.code,
+    )
 }
 
 fn imaps(ca: &TestCa, caps: &str, after_auth: Vec<Step>) -> Vec<Step> {
@@ -52,11 +65,18 @@ fn imap_only_our_tagged_ok_is_success() {
         ("X77 OK LOGIN completed\r\n", "login-unverified"),
         ("{tag} BAD syntax\r\n", "login-unverified"),
         ("* BYE go away\r\n", "login-unverified"),
-        ("{tag} NO [AUTHENTICATIONFAILED] Authentication failed\r\n", "login-failed"),
+        (
+            "{tag} NO [AUTHENTICATIONFAILED] Authentication failed\r\n",
+            "login-failed",
+        ),
         ("* OK [ALERT] fine, sure\r\n", "login-unverified"),
     ];
     for (reply, code) in cases {
-        let s = FakeServer::start(imaps(&ca, "IMAP4rev1 AUTH=PLAIN SASL-IR", vec![expect_tagged("AUTHENTICATE PLAIN"), send(reply)]));
+        let s = FakeServer::start(imaps(
+            &ca,
+            "IMAP4rev1 AUTH=PLAIN SASL-IR",
+            vec![expect_tagged("AUTHENTICATE PLAIN"), send(reply)],
+        ));
         let r = check("imaps://fake.example.test:993", &s, &ca, &[]);
         let (status, codes, exit) = login_verdict(&r);
         assert_eq!(status, "failed", "{reply}: {}", r.stdout);
@@ -69,7 +89,14 @@ fn imap_only_our_tagged_ok_is_success() {
 #[test]
 fn imap_success_is_reported_with_the_mechanism() {
     let ca = TestCa::new("login-ok");
-    let s = FakeServer::start(imaps(&ca, "IMAP4rev1 AUTH=PLAIN SASL-IR", vec![expect_tagged("AUTHENTICATE PLAIN"), send("{tag} OK Logged in\r\n")]));
+    let s = FakeServer::start(imaps(
+        &ca,
+        "IMAP4rev1 AUTH=PLAIN SASL-IR",
+        vec![
+            expect_tagged("AUTHENTICATE PLAIN"),
+            send("{tag} OK Logged in\r\n"),
+        ],
+    ));
     let r = check("imaps://fake.example.test:993", &s, &ca, &[]);
     let ep = &r.endpoints()[0];
     assert_eq!(ep["login"]["status"], "ok", "{}", r.stdout);
@@ -87,7 +114,10 @@ fn smtp_only_235_is_success() {
     for (reply, code) in [
         ("250 2.0.0 OK\r\n", "login-unverified"),
         ("535 5.7.8 Authentication failed\r\n", "login-failed"),
-        ("334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n", "login-unverified"),
+        (
+            "334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n334 \r\n",
+            "login-unverified",
+        ),
     ] {
         let s = FakeServer::start(vec![
             Step::StartTls(ca.leaf(&[HOST]).server_config()),
@@ -100,7 +130,12 @@ fn smtp_only_235_is_success() {
         ]);
         let r = check("smtps://fake.example.test:465", &s, &ca, &[]);
         let (status, codes, exit) = login_verdict(&r);
-        assert_eq!((status.as_str(), exit), ("failed", 1), "{reply}: {}", r.stdout);
+        assert_eq!(
+            (status.as_str(), exit),
+            ("failed", 1),
+            "{reply}: {}",
+            r.stdout
+        );
         assert!(codes.contains(&code.to_string()), "{reply}: {codes:?}");
     }
 }
@@ -110,7 +145,11 @@ fn pop3_only_ok_to_pass_is_success() {
     let ca = TestCa::new("pop-login");
     for (reply, status, code) in [
         ("+ what?\r\n", "failed", Some("login-unverified")),
-        ("-ERR [AUTH] Authentication failed.\r\n", "failed", Some("login-failed")),
+        (
+            "-ERR [AUTH] Authentication failed.\r\n",
+            "failed",
+            Some("login-failed"),
+        ),
         ("+OK Logged in.\r\n", "ok", None),
     ] {
         let s = FakeServer::start(vec![
@@ -145,11 +184,20 @@ fn plain_endpoint_gets_no_password_without_consent() {
     let r = check("imap+plain://fake.example.test:143", &s, &ca, &[]);
     let (status, codes, exit) = login_verdict(&r);
     assert_eq!(status, "not-attempted");
-    assert!(codes.contains(&"plaintext-login-refused".to_string()), "{codes:?}");
-    assert!(codes.contains(&"plaintext-endpoint".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"plaintext-login-refused".to_string()),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&"plaintext-endpoint".to_string()),
+        "{codes:?}"
+    );
     assert_eq!(exit, 0, "warnings only");
     let wire = String::from_utf8_lossy(&s.transcript()).to_string();
-    assert!(!wire.contains("AUTHENTICATE") && !wire.contains("LOGIN "), "{wire}");
+    assert!(
+        !wire.contains("AUTHENTICATE") && !wire.contains("LOGIN "),
+        "{wire}"
+    );
     assert_no_secret("plaintext on the wire", &s.transcript(), USER, CANARY);
 }
 
@@ -162,7 +210,12 @@ fn logindisabled_stops_even_an_allowed_plaintext_login() {
         send("* CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN\r\n{tag} OK done\r\n"),
         Step::ReadUntilEof,
     ]);
-    let r = check("imap+plain://fake.example.test:143", &s, &ca, &["--allow-plaintext-login"]);
+    let r = check(
+        "imap+plain://fake.example.test:143",
+        &s,
+        &ca,
+        &["--allow-plaintext-login"],
+    );
     let (status, codes, exit) = login_verdict(&r);
     assert_eq!(status, "not-attempted");
     assert!(codes.contains(&"login-disabled".to_string()), "{codes:?}");
@@ -181,9 +234,17 @@ fn allowed_plaintext_login_really_is_sent_only_with_consent() {
         send("{tag} OK welcome\r\n"),
         Step::ReadUntilEof,
     ]);
-    let r = check("imap+plain://fake.example.test:143", &s, &ca, &["--allow-plaintext-login"]);
+    let r = check(
+        "imap+plain://fake.example.test:143",
+        &s,
+        &ca,
+        &["--allow-plaintext-login"],
+    );
     assert_eq!(r.endpoints()[0]["login"]["status"], "ok", "{}", r.stdout);
-    assert!(String::from_utf8_lossy(&s.transcript()).contains(CANARY), "consented plaintext login goes on the wire");
+    assert!(
+        String::from_utf8_lossy(&s.transcript()).contains(CANARY),
+        "consented plaintext login goes on the wire"
+    );
 }
 
 #[test]
@@ -194,7 +255,17 @@ fn no_credentials_without_a_terminal_means_skipped() {
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
     let r = mailsetup(
-        &["check", USER, "--server", "imaps://fake.example.test:993", "--connect-to", &connect_to, "--ca-file", ca_file.path().to_str().unwrap(), "--json"],
+        &[
+            "check",
+            USER,
+            "--server",
+            "imaps://fake.example.test:993",
+            "--connect-to",
+            &connect_to,
+            "--ca-file",
+            ca_file.path().to_str().unwrap(),
+            "--json",
+        ],
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -205,10 +276,17 @@ fn no_credentials_without_a_terminal_means_skipped() {
 
 #[test]
 fn password_in_argv_is_refused() {
-    for args in [&["check", USER, "--password", "hunter2"][..], &["check", USER, "--password=hunter2"][..]] {
+    for args in [
+        &["check", USER, "--password", "hunter2"][..],
+        &["check", USER, "--password=hunter2"][..],
+    ] {
         let r = mailsetup(args, &[]);
         assert_eq!(r.code, 2);
-        assert!(r.stderr.contains("--password-command") && r.stderr.contains("--password-env"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("--password-command") && r.stderr.contains("--password-env"),
+            "{}",
+            r.stderr
+        );
         assert!(!r.all_output().contains("hunter2"));
     }
 }
@@ -220,20 +298,105 @@ fn literal_password_is_redacted_in_the_trace() {
     let s = FakeServer::start(imaps(
         &ca,
         "IMAP4rev1 LITERAL+",
-        vec![expect_tagged("LOGIN {"), Step::ReadLine, Step::ReadLine, send("{tag} OK welcome\r\n")],
+        vec![
+            expect_tagged("LOGIN {"),
+            Step::ReadLine,
+            Step::ReadLine,
+            send("{tag} OK welcome\r\n"),
+        ],
     ));
     let connect_to = format!("{HOST}:993:127.0.0.1:{}", s.port);
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
     let r = mailsetup(
-        &["check", USER, "--password-env", "PW", "--server", "imaps://fake.example.test:993", "--connect-to", &connect_to,
-          "--ca-file", ca_file.path().to_str().unwrap(), "--json", "-v", "--timeout", "3"],
+        &[
+            "check",
+            USER,
+            "--password-env",
+            "PW",
+            "--server",
+            "imaps://fake.example.test:993",
+            "--connect-to",
+            &connect_to,
+            "--ca-file",
+            ca_file.path().to_str().unwrap(),
+            "--json",
+            "-v",
+            "--timeout",
+            "3",
+        ],
         &[("PW", pw)],
     );
     s.wait_done(s.connections(), Duration::from_secs(5));
-    assert_eq!(r.endpoints()[0]["login"]["status"], "ok", "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.endpoints()[0]["login"]["status"],
+        "ok",
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
     assert_eq!(r.endpoints()[0]["login"]["mechanism"], "LOGIN-COMMAND");
-    assert!(String::from_utf8_lossy(&s.received_in_tls()).contains(pw), "sent as a literal inside TLS");
+    assert!(
+        String::from_utf8_lossy(&s.received_in_tls()).contains(pw),
+        "sent as a literal inside TLS"
+    );
     assert!(r.stderr.contains("<redacted literal>"), "{}", r.stderr);
     assert_no_secret("-v output", r.all_output().as_bytes(), USER, pw);
+}
+
+#[test]
+fn oauth2_token_uses_xoauth2_and_a_refusal_is_reported() {
+    let ca = TestCa::new("oauth");
+    let token = "ya29.Token-Canary-0a1b";
+    let ok = FakeServer::start(imaps(
+        &ca,
+        "IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2",
+        vec![
+            expect_tagged("AUTHENTICATE XOAUTH2 "),
+            send("{tag} OK Success\r\n"),
+        ],
+    ));
+    // The server's JSON error arrives as a continuation; the client answers with an empty line.
+    let refused = FakeServer::start(imaps(
+        &ca,
+        "IMAP4rev1 SASL-IR AUTH=XOAUTH2",
+        vec![
+            expect_tagged("AUTHENTICATE XOAUTH2 "),
+            send("+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIn0=\r\n"),
+            expect(""),
+            send("{tag} NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"),
+        ],
+    ));
+    for (server, status) in [(&ok, "ok"), (&refused, "failed")] {
+        let connect_to = format!("{HOST}:993:127.0.0.1:{}", server.port);
+        let ca_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
+        let cmd = format!("echo {token}");
+        let r = mailsetup(
+            &[
+                "check",
+                USER,
+                "--oauth2-token-command",
+                &cmd,
+                "--server",
+                "imaps://fake.example.test:993",
+                "--connect-to",
+                &connect_to,
+                "--ca-file",
+                ca_file.path().to_str().unwrap(),
+                "--json",
+                "-v",
+                "--timeout",
+                "3",
+            ],
+            &[],
+        );
+        server.wait_done(server.connections(), Duration::from_secs(5));
+        let login = &r.endpoints()[0]["login"];
+        assert_eq!(login["status"], status, "{}\n{}", r.stdout, r.stderr);
+        assert_eq!(login["mechanism"], "XOAUTH2");
+        assert_eq!(login["auth_method"], "oauth2");
+        assert_no_secret("output", r.all_output().as_bytes(), USER, token);
+        assert_no_secret("plaintext on the wire", &server.transcript(), USER, token);
+    }
 }
