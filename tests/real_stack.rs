@@ -35,7 +35,12 @@ fn six_servers(host: &str) -> Vec<String> {
 }
 
 fn check(s: &MailStack, user: &str, password: &str, extra: &[&str]) -> Run {
-    let mut args: Vec<String> = vec!["check".into(), user.into(), "--password-env".into(), "PW".into()];
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        user.into(),
+        "--password-env".into(),
+        "PW".into(),
+    ];
     args.extend(six_servers(HOST));
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -43,12 +48,16 @@ fn check(s: &MailStack, user: &str, password: &str, extra: &[&str]) -> Run {
 }
 
 fn by_url<'a>(eps: &'a [Value], url: &str) -> &'a Value {
-    eps.iter().find(|e| e["url"] == url).unwrap_or_else(|| panic!("no endpoint {url}"))
+    eps.iter()
+        .find(|e| e["url"] == url)
+        .unwrap_or_else(|| panic!("no endpoint {url}"))
 }
 
 #[test]
 fn probe_reports_six_ok_endpoints_with_tls_details() {
-    let Some(s) = stack("probe_reports_six_ok_endpoints_with_tls_details") else { return };
+    let Some(s) = stack("probe_reports_six_ok_endpoints_with_tls_details") else {
+        return;
+    };
     let r = run_against(&s, HOST, &["probe", HOST], &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let json = r.json();
@@ -72,7 +81,10 @@ fn probe_reports_six_ok_endpoints_with_tls_details() {
         assert_eq!(e["status"], "ok", "{e}");
         assert!(e["connect_ms"].as_u64().is_some());
         let tls = &e["tls"];
-        assert!(["TLSv1.3", "TLSv1.2"].contains(&tls["version"].as_str().unwrap()), "{tls}");
+        assert!(
+            ["TLSv1.3", "TLSv1.2"].contains(&tls["version"].as_str().unwrap()),
+            "{tls}"
+        );
         assert!(tls["cipher"].as_str().unwrap().starts_with("TLS"));
         let cert = &tls["certificate"];
         assert_eq!(cert["trusted"], true);
@@ -81,7 +93,12 @@ fn probe_reports_six_ok_endpoints_with_tls_details() {
         assert_eq!(cert["sha256"].as_str().unwrap().len(), 64);
         assert!(cert["days_left"].as_i64().unwrap() > 30);
         assert!(cert["not_after"].as_str().unwrap().ends_with('Z'));
-        let mechs: Vec<&str> = e["auth_mechanisms"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+        let mechs: Vec<&str> = e["auth_mechanisms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
         for m in ["PLAIN", "LOGIN", "CRAM-MD5"] {
             assert!(mechs.contains(&m), "{} lacks {m}: {mechs:?}", e["url"]);
         }
@@ -89,31 +106,59 @@ fn probe_reports_six_ok_endpoints_with_tls_details() {
     }
     // Capabilities are the ones read over TLS: STARTTLS itself is no longer offered there.
     let imap = by_url(&eps, "imap://mail.example.test:143");
-    assert!(imap["capabilities_before_tls"].to_string().contains("STARTTLS"));
+    assert!(imap["capabilities_before_tls"]
+        .to_string()
+        .contains("STARTTLS"));
     assert!(!imap["capabilities"].to_string().contains("STARTTLS"));
 }
 
 #[test]
 fn postfix_offers_auth_only_after_starttls() {
-    let Some(s) = stack("postfix_offers_auth_only_after_starttls") else { return };
-    let r = run_against(&s, HOST, &["probe", "--server", "smtp://mail.example.test:587"], &[]);
+    let Some(s) = stack("postfix_offers_auth_only_after_starttls") else {
+        return;
+    };
+    let r = run_against(
+        &s,
+        HOST,
+        &["probe", "--server", "smtp://mail.example.test:587"],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.stdout);
     let ep = &r.endpoints()[0];
     let before = ep["capabilities_before_tls"].as_array().unwrap();
     assert!(before.iter().any(|c| c == "STARTTLS"));
-    assert!(!before.iter().any(|c| c.as_str().unwrap().starts_with("AUTH")), "{before:?}");
-    assert!(ep["capabilities"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().starts_with("AUTH ")));
+    assert!(
+        !before
+            .iter()
+            .any(|c| c.as_str().unwrap().starts_with("AUTH")),
+        "{before:?}"
+    );
+    assert!(ep["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c.as_str().unwrap().starts_with("AUTH ")));
     assert!(!ep["auth_mechanisms"].as_array().unwrap().is_empty());
 }
 
 #[test]
 fn wrong_hostname_untrusted_and_expired_certificates_fail_closed() {
-    let Some(s) = stack("wrong_hostname_untrusted_and_expired_certificates_fail_closed") else { return };
+    let Some(s) = stack("wrong_hostname_untrusted_and_expired_certificates_fail_closed") else {
+        return;
+    };
     // Wrong name: the stack's certificate is for mail.example.test.
-    let r = run_against(&s, "wrong.example.test", &["probe", "wrong.example.test"], &[]);
+    let r = run_against(
+        &s,
+        "wrong.example.test",
+        &["probe", "wrong.example.test"],
+        &[],
+    );
     assert_eq!(r.code, 1);
     for e in r.endpoints() {
-        assert!(codes(&e).contains(&"tls-cert-hostname-mismatch".to_string()), "{e}");
+        assert!(
+            codes(&e).contains(&"tls-cert-hostname-mismatch".to_string()),
+            "{e}"
+        );
         assert_eq!(e["tls"]["certificate"]["hostname_match"], false);
     }
     // Untrusted: no --ca-file.
@@ -128,7 +173,12 @@ fn wrong_hostname_untrusted_and_expired_certificates_fail_closed() {
     }
     // Expired: Dovecot serves an expired certificate for this SNI name.
     let host = s.get("EXPIRED_HOST").to_string();
-    let r = run_against(&s, &host, &["probe", &host, "--protocols", "imap,pop3"], &[]);
+    let r = run_against(
+        &s,
+        &host,
+        &["probe", &host, "--protocols", "imap,pop3"],
+        &[],
+    );
     assert_eq!(r.code, 1);
     let eps = r.endpoints();
     assert_eq!(eps.len(), 4);
@@ -140,16 +190,28 @@ fn wrong_hostname_untrusted_and_expired_certificates_fail_closed() {
 
 #[test]
 fn stopped_stack_is_refused_everywhere_quickly() {
-    let Some(mut s) = stack("stopped_stack_is_refused_everywhere_quickly") else { return };
+    let Some(mut s) = stack("stopped_stack_is_refused_everywhere_quickly") else {
+        return;
+    };
     let connect_to = s.connect_to_args(HOST);
     let ca = s.ca_file().to_str().unwrap().to_string();
     s.stop();
-    let mut args: Vec<String> = vec!["probe".into(), HOST.into(), "--json".into(), "--ca-file".into(), ca];
+    let mut args: Vec<String> = vec![
+        "probe".into(),
+        HOST.into(),
+        "--json".into(),
+        "--ca-file".into(),
+        ca,
+    ];
     args.extend(connect_to);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let start = Instant::now();
     let r = mailsetup(&refs, &[]);
-    assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(r.code, 1);
     let eps = r.endpoints();
     assert_eq!(eps.len(), 6);
@@ -161,9 +223,18 @@ fn stopped_stack_is_refused_everywhere_quickly() {
 #[test]
 fn six_blackholed_ports_cost_one_timeout() {
     let holes: Vec<Blackhole> = (0..6).map(|_| Blackhole::start()).collect();
-    let mut args: Vec<String> = vec!["probe".into(), HOST.into(), "--json".into(), "--timeout".into(), "3".into()];
+    let mut args: Vec<String> = vec![
+        "probe".into(),
+        HOST.into(),
+        "--json".into(),
+        "--timeout".into(),
+        "3".into(),
+    ];
     for (hole, port) in holes.iter().zip([993, 143, 995, 110, 465, 587]) {
-        args.extend(["--connect-to".into(), format!("{HOST}:{port}:127.0.0.1:{}", hole.port)]);
+        args.extend([
+            "--connect-to".into(),
+            format!("{HOST}:{port}:127.0.0.1:{}", hole.port),
+        ]);
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let start = Instant::now();
@@ -179,7 +250,9 @@ fn six_blackholed_ports_cost_one_timeout() {
 
 #[test]
 fn right_password_logs_in_everywhere() {
-    let Some(s) = stack("right_password_logs_in_everywhere") else { return };
+    let Some(s) = stack("right_password_logs_in_everywhere") else {
+        return;
+    };
     let r = check(&s, s.get("USER"), s.get("PASSWORD"), &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let json = r.json();
@@ -193,7 +266,9 @@ fn right_password_logs_in_everywhere() {
 
 #[test]
 fn all_mechanisms_are_each_verified() {
-    let Some(s) = stack("all_mechanisms_are_each_verified") else { return };
+    let Some(s) = stack("all_mechanisms_are_each_verified") else {
+        return;
+    };
     let r = check(&s, s.get("USER"), s.get("PASSWORD"), &["--all-mechanisms"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     let eps = r.endpoints();
@@ -210,28 +285,46 @@ fn all_mechanisms_are_each_verified() {
         if e["protocol"] == "pop3" {
             assert!(ok.contains(&"APOP") && ok.contains(&"USER"), "{ok:?}");
         }
-        assert_eq!(ok.len(), attempts.len(), "every offered method works: {attempts:?}");
+        assert_eq!(
+            ok.len(),
+            attempts.len(),
+            "every offered method works: {attempts:?}"
+        );
     }
     let pop = by_url(&eps, "pop3s://mail.example.test:995");
-    let apop = pop["login"]["attempts"].as_array().unwrap().iter().find(|a| a["mechanism"] == "APOP").unwrap();
+    let apop = pop["login"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["mechanism"] == "APOP")
+        .unwrap();
     assert_eq!(apop["status"], "ok");
 }
 
 #[test]
 fn wrong_password_fails_with_a_hint() {
-    let Some(s) = stack("wrong_password_fails_with_a_hint") else { return };
+    let Some(s) = stack("wrong_password_fails_with_a_hint") else {
+        return;
+    };
     let r = check(&s, s.get("USER"), "definitely-wrong", &[]);
     assert_eq!(r.code, 1);
     for e in r.endpoints() {
         assert_eq!(e["login"]["status"], "failed", "{e}");
-        let problem = e["problems"].as_array().unwrap().iter().find(|p| p["code"] == "login-failed").expect("login-failed");
+        let problem = e["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == "login-failed")
+            .expect("login-failed");
         assert!(problem["hint"].as_str().unwrap().contains("app password"));
     }
 }
 
 #[test]
 fn quota_from_imap_and_from_pop3() {
-    let Some(s) = stack("quota_from_imap_and_from_pop3") else { return };
+    let Some(s) = stack("quota_from_imap_and_from_pop3") else {
+        return;
+    };
     let (user, pw) = (s.get("QUOTA_USER"), s.get("QUOTA_PASSWORD"));
     let messages: u64 = s.get("QUOTA_MESSAGES").parse().unwrap();
     let r = check(&s, user, pw, &["--protocols", "imap"]);
@@ -254,11 +347,16 @@ fn quota_from_imap_and_from_pop3() {
 
 #[test]
 fn verbose_json_run_never_prints_the_password() {
-    let Some(s) = stack("verbose_json_run_never_prints_the_password") else { return };
+    let Some(s) = stack("verbose_json_run_never_prints_the_password") else {
+        return;
+    };
     let (user, pw) = (s.get("USER"), s.get("PASSWORD"));
     let r = check(&s, user, pw, &["--all-mechanisms", "-v"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("AUTHENTICATE PLAIN <redacted>"), "the trace shows the redacted command");
+    assert!(
+        r.stderr.contains("AUTHENTICATE PLAIN <redacted>"),
+        "the trace shows the redacted command"
+    );
     assert!(r.stderr.contains("PASS <redacted>"));
     assert_no_secret("-v --json output", r.all_output().as_bytes(), user, pw);
 }
@@ -270,8 +368,21 @@ fn password_is_not_in_the_process_argv() {
     let pw_file = dir.path().join("pw");
     std::fs::write(&pw_file, "Argv-Canary-1234\n").unwrap();
     let child = std::process::Command::new(support::bin())
-        .args(["check", "u@example.test", "--password-file", pw_file.to_str().unwrap(), "--timeout", "2", "--json"])
-        .args(["--server", "imaps://mail.example.test", "--connect-to", &format!("mail.example.test:993:127.0.0.1:{}", hole.port)])
+        .args([
+            "check",
+            "u@example.test",
+            "--password-file",
+            pw_file.to_str().unwrap(),
+            "--timeout",
+            "2",
+            "--json",
+        ])
+        .args([
+            "--server",
+            "imaps://mail.example.test",
+            "--connect-to",
+            &format!("mail.example.test:993:127.0.0.1:{}", hole.port),
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
