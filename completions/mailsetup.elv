@@ -51,6 +51,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --password-env 'Read the password from environment variable VAR'
             cand --password-file 'Read the password from the first line of PATH (- reads standard input)'
             cand --oauth2-token-command 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)'
+            cand --prefer 'Incoming protocol to recommend when both work'
+            cand --name 'Your name as it should appear in sent mail (used in the recommended settings)'
             cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'

@@ -49,6 +49,9 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l password-c
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l password-env -d 'Read the password from environment variable VAR' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l password-file -d 'Read the password from the first line of PATH (- reads standard input)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l oauth2-token-command -d 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l prefer -d 'Incoming protocol to recommend when both work' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
+pop3\t'Mail is downloaded to one device'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l name -d 'Your name as it should appear in sent mail (used in the recommended settings)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r

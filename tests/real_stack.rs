@@ -262,6 +262,18 @@ fn right_password_logs_in_everywhere() {
         assert_eq!(e["login"]["username"], s.get("USER"));
         assert!(e["login"]["mechanism"].as_str().is_some());
     }
+    // The recommendation: IMAP over POP3, implicit TLS over STARTTLS, login verified.
+    let rec = &json["recommended"];
+    assert_eq!(rec["verified"], true);
+    assert_eq!(rec["incoming"]["protocol"], "imap");
+    assert_eq!(rec["incoming"]["security"], "tls");
+    assert_eq!(rec["incoming"]["port"], 993);
+    assert_eq!(rec["outgoing"]["protocol"], "smtp");
+    assert_eq!(rec["outgoing"]["security"], "tls");
+    assert_eq!(rec["incoming"]["username"], s.get("USER"));
+    let r = check(&s, s.get("USER"), s.get("PASSWORD"), &["--prefer", "pop3"]);
+    assert_eq!(r.json()["recommended"]["incoming"]["protocol"], "pop3");
+    assert_eq!(r.json()["recommended"]["incoming"]["port"], 995);
 }
 
 #[test]

@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::model::{Address, Endpoint, Protocol};
-use crate::report::{sort_endpoints, CheckReport, Code, EndpointReport, Problem, Quota};
+use crate::model::{Address, AccountSettings, AuthMethod, Endpoint, Pop3Policy, Protocol, Security, ServerSettings};
+use crate::report::{
+    sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Quota, Recommended, Status,
+};
 use crate::session::login::{check_endpoint, Credentials, LoginOptions};
 use crate::session::SessionConfig;
 
@@ -21,13 +23,17 @@ pub struct CheckRequest {
     pub endpoints: Vec<(Endpoint, Result<(), Problem>)>,
     pub credentials: Option<Credentials>,
     pub options: LoginOptions,
+    /// Incoming protocol preferred for `recommended` (IMAP unless `--prefer pop3`).
+    pub prefer: Protocol,
+    pub display_name: Option<String>,
+    pub pop3: Pop3Policy,
 }
 
 pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
     let start = Instant::now();
     let semaphore = Arc::new(Semaphore::new(super::probe::DEFAULT_CONCURRENCY));
-    let creds = Arc::new(req.credentials);
-    let opts = Arc::new(req.options);
+    let creds = Arc::new(req.credentials.clone());
+    let opts = Arc::new(req.options.clone());
     let mut set = JoinSet::new();
     for (i, (ep, trusted)) in req.endpoints.iter().cloned().enumerate() {
         let (cfg, semaphore, creds, opts) =
@@ -94,6 +100,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
             "no password given and no terminal to ask on: servers were probed, login was not checked",
         ));
     }
+    let recommended = recommend(&req, &endpoints);
     CheckReport {
         version: 1,
         command: "check".into(),
@@ -102,7 +109,49 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
         insecure: cfg.tls.insecure,
         endpoints,
         quota,
+        recommended,
         problems,
         elapsed_ms: start.elapsed().as_millis() as u64,
     }
+}
+
+/// The best incoming and outgoing endpoint: login verified if any login was verified, else
+/// (no credentials) the best endpoint that passed every check. Preference: the preferred
+/// protocol, then implicit TLS over STARTTLS (RFC 8314), never a plain endpoint.
+pub fn recommend(req: &CheckRequest, endpoints: &[EndpointReport]) -> Option<Recommended> {
+    let verified = |e: &EndpointReport| e.login.as_ref().is_some_and(|l| l.status == LoginStatus::Ok);
+    let usable = |e: &EndpointReport| e.status != Status::Error && e.security != Security::Plain;
+    let pick = |incoming: bool, need_login: bool| -> Option<&EndpointReport> {
+        endpoints
+            .iter()
+            .filter(|e| (e.protocol != Protocol::Smtp) == incoming)
+            .filter(|e| usable(e) && (!need_login || verified(e)))
+            .min_by_key(|e| (e.protocol != req.prefer, e.security, e.host.clone(), e.port))
+    };
+    let logged_in = req.credentials.is_some();
+    let (incoming, outgoing) = (pick(true, logged_in)?, pick(false, logged_in)?);
+    let server = |e: &EndpointReport| ServerSettings {
+        endpoint: e.endpoint(),
+        username: e
+            .login
+            .as_ref()
+            .and_then(|l| l.username.clone())
+            .unwrap_or_else(|| req.username.clone()),
+        auth: e
+            .login
+            .as_ref()
+            .filter(|l| l.status == LoginStatus::Ok)
+            .and_then(|l| l.auth_method)
+            .unwrap_or(AuthMethod::PasswordCleartext),
+    };
+    Some(Recommended {
+        settings: AccountSettings {
+            address: req.address.to_string(),
+            display_name: req.display_name.clone(),
+            incoming: server(incoming),
+            outgoing: server(outgoing),
+            pop3: req.pop3,
+        },
+        verified: logged_in,
+    })
 }

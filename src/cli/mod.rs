@@ -87,6 +87,14 @@ pub struct CheckArgs {
     #[arg(long = "allow-plaintext-login")]
     pub allow_plaintext_login: bool,
 
+    /// Incoming protocol to recommend when both work
+    #[arg(long, value_enum, default_value_t = Prefer::Imap)]
+    pub prefer: Prefer,
+
+    /// Your name as it should appear in sent mail (used in the recommended settings)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
     #[command(flatten)]
     pub net: NetArgs,
 
@@ -145,6 +153,24 @@ pub struct NetArgs {
     /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)
     #[arg(long = "pin-sha256", value_name = "HEX")]
     pub pin_sha256: Vec<String>,
+}
+
+/// `--prefer`: which incoming protocol to recommend when both work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Prefer {
+    /// Mail stays on the server; several devices see the same mailbox
+    Imap,
+    /// Mail is downloaded to one device
+    Pop3,
+}
+
+impl Prefer {
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Prefer::Imap => Protocol::Imap,
+            Prefer::Pop3 => Protocol::Pop3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -269,6 +295,9 @@ async fn check(
             allow_plaintext: args.allow_plaintext_login,
             all_mechanisms: args.all_mechanisms,
         },
+        prefer: args.prefer.protocol(),
+        display_name: args.name.clone(),
+        pop3: crate::model::Pop3Policy::default(),
     };
     let report = crate::app::check::run(req, &cfg).await;
     let text = match args.output.format() {

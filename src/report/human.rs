@@ -170,6 +170,34 @@ pub fn render_check(r: &CheckReport) -> String {
         }
         let _ = writeln!(out, "{line} [{}]", q.source);
     }
+    if let Some(rec) = &r.recommended {
+        let _ = writeln!(
+            out,
+            "\nRecommended settings ({}):",
+            if rec.verified { "login verified" } else { "NOT verified: no password was given" }
+        );
+        for (label, s) in [("Incoming", &rec.settings.incoming), ("Outgoing", &rec.settings.outgoing)] {
+            let sec = match s.endpoint.security {
+                crate::model::Security::Tls => "SSL/TLS",
+                crate::model::Security::StartTls => "STARTTLS",
+                crate::model::Security::Plain => "none",
+            };
+            let auth = match s.auth {
+                crate::model::AuthMethod::PasswordCleartext => "normal password",
+                crate::model::AuthMethod::PasswordEncrypted => "encrypted password",
+                crate::model::AuthMethod::OAuth2 => "OAuth2",
+                crate::model::AuthMethod::None => "none",
+            };
+            let _ = writeln!(
+                out,
+                "  {label}: {:<4}  server {}  port {}  security {sec}  user name {}  authentication {auth}",
+                s.endpoint.protocol.as_str().to_uppercase(),
+                safe(&s.endpoint.host),
+                s.endpoint.port,
+                safe(&s.username),
+            );
+        }
+    }
     for p in &r.problems {
         let _ = writeln!(out, "{}: {}", p.code.as_str(), safe(&p.message));
         if let Some(h) = &p.hint {

@@ -115,9 +115,20 @@ pub struct CheckReport {
     pub insecure: bool,
     pub endpoints: Vec<EndpointReport>,
     pub quota: Option<Quota>,
+    /// The settings a mail client should use, from the best working endpoints.
+    pub recommended: Option<Recommended>,
     /// Problems of the account as a whole (e.g. quota-nearly-full).
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+}
+
+/// Recommended account settings. `verified` is true when login worked on both servers;
+/// false when they were only probed (no credentials), so the user name is a guess.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommended {
+    #[serde(flatten)]
+    pub settings: crate::model::AccountSettings,
+    pub verified: bool,
 }
 
 impl CheckReport {
