@@ -539,29 +539,29 @@ fn drip_feed_is_bounded_by_the_deadline() {
 
 #[test]
 fn server_text_is_escaped_for_the_terminal() {
+    // Control sequences in the greeting (shown in the -v trace) and in a STARTTLS refusal
+    // (quoted in the problem message on stdout).
+    let evil = "\x1b]0;pwned\x07\x1b[2J\u{202e}evil";
     let s = FakeServer::start(vec![
-        send("* OK \x1b]0;pwned\x07\x1b[2J\u{202e}evil ready\r\n"),
+        send(format!("* OK {evil} ready\r\n")),
         expect_tagged("CAPABILITY"),
-        send("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n"),
+        send("* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n"),
+        expect_tagged("STARTTLS"),
+        send(format!("{{tag}} NO {evil}\r\n")),
         Step::ReadUntilEof,
     ]);
     let connect_to = format!("{HOST}:143:127.0.0.1:{}", s.port);
     let r = mailsetup(
-        &[
-            "probe",
-            "--server",
-            "imap+plain://fake.example.test:143",
-            "--connect-to",
-            &connect_to,
-            "-v",
-        ],
+        &["probe", "--server", "imap://fake.example.test:143", "--connect-to", &connect_to, "-v"],
         &[],
     );
+    assert_eq!(r.code, 1);
     for out in [&r.stdout, &r.stderr] {
         assert!(
             !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'),
             "raw control in output: {out:?}"
         );
+        assert!(out.contains("\\u{1b}]0;pwned\\u{7}"), "escaped form missing: {out}");
     }
-    assert!(r.stdout.contains("\\u{1b}]0;pwned"), "{}", r.stdout);
+    assert!(r.stdout.contains("starttls-rejected"), "{}", r.stdout);
 }

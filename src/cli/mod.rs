@@ -302,7 +302,7 @@ async fn check(
     let report = crate::app::check::run(req, &cfg).await;
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => human::render_check(&report),
+        Format::Human => human::render_check(&report, stdout_style()),
     };
     write_stdout(&text)?;
     Ok(report.exit_code())
@@ -333,10 +333,17 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     let report = crate::app::probe::run(endpoints, &cfg).await;
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => human::render_probe(&report),
+        Format::Human => human::render_probe(&report, stdout_style()),
     };
     write_stdout(&text)?;
     Ok(report.exit_code())
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+pub fn stdout_style() -> human::Style {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    human::Style { color: !no_color && std::io::stdout().is_terminal() }
 }
 
 fn write_stdout(text: &str) -> Result<()> {

@@ -142,6 +142,18 @@ pub fn literal_size(line: &[u8]) -> Option<u64> {
         .or(Some(u64::MAX))
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::No => "NO",
+            Status::Bad => "BAD",
+            Status::PreAuth => "PREAUTH",
+            Status::Bye => "BYE",
+        }
+    }
+}
+
 fn parse_status(word: &str) -> Option<Status> {
     match word.to_ascii_uppercase().as_str() {
         "OK" => Some(Status::Ok),
@@ -355,7 +367,7 @@ pub fn check_starttls_reply(status: Status, text: &str) -> Result<(), StartTlsRe
     match status {
         Status::Ok => Ok(()),
         other => Err(StartTlsRefusal::Rejected(
-            format!("{other:?} {text}").to_uppercase(),
+            format!("{} {text}", other.as_str()),
         )),
     }
 }
@@ -435,7 +447,7 @@ fn describe(resp: &Response) -> String {
         Response::Untagged { keyword, text, .. } => format!("* {keyword} {text}"),
         Response::Tagged {
             tag, status, text, ..
-        } => format!("{tag} {status:?} {text}"),
+        } => format!("{tag} {} {text}", status.as_str()),
         Response::Continuation { text } => format!("+ {text}"),
     }
 }

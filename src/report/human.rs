@@ -1,234 +1,279 @@
-//! Human-readable rendering. Every server-controlled string goes through `terminal_safe`.
+//! Human-readable rendering: a compact table of endpoints, then certificates, problems with
+//! what to do, storage, the recommended settings to copy, and a summary. Colour only when the
+//! caller says so (a terminal, NO_COLOR unset). Every server-controlled string goes through
+//! `terminal_safe`.
 
 use std::fmt::Write;
 
 use super::escape::terminal_safe as safe;
-use super::{CheckReport, EndpointReport, LoginStatus, ProbeReport, Severity, Status};
+use super::{CheckReport, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity, Status};
+use crate::model::{AuthMethod, Security};
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Warning => "warning",
-        Status::Error => "error",
+/// How to render: with ANSI colour or not.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn status(&self, s: Status) -> String {
+        match s {
+            Status::Ok => self.paint("32", "ok"),
+            Status::Warning => self.paint("33", "warning"),
+            Status::Error => self.paint("1;31", "error"),
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        match s {
+            Severity::Error => self.paint("1;31", "error"),
+            Severity::Warning => self.paint("33", "warning"),
+            Severity::Info => self.paint("36", "info"),
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
     }
 }
 
-/// One endpoint as a block: a summary line, then details, then problems with hints.
-pub fn endpoint_block(out: &mut String, e: &EndpointReport) {
-    let _ = write!(out, "{:<8} {}", status_word(e.status), safe(&e.url));
-    if let Some(addr) = &e.address {
-        let _ = write!(out, "  via {}", safe(addr));
+fn tls_cell(e: &EndpointReport) -> String {
+    match &e.tls {
+        None if e.security == Security::Plain => "none".into(),
+        None => "-".into(),
+        Some(t) => t.version.clone().unwrap_or_else(|| "refused".into()),
     }
-    if let Some(ms) = e.connect_ms {
-        let _ = write!(out, "  connect {ms} ms");
+}
+
+fn cert_cell(e: &EndpointReport) -> String {
+    let Some(c) = e.tls.as_ref().and_then(|t| t.certificate.as_ref()) else {
+        return "-".into();
+    };
+    let mut s = String::new();
+    s.push_str(if !c.trusted {
+        "untrusted"
+    } else if !c.hostname_match {
+        "wrong name"
+    } else if c.days_left < 0 {
+        "expired"
+    } else {
+        "valid"
+    });
+    let _ = write!(s, ", {} d", c.days_left);
+    s
+}
+
+fn login_cell(e: &EndpointReport) -> String {
+    match &e.login {
+        None => String::new(),
+        Some(l) => match l.status {
+            LoginStatus::Ok => format!("ok {}", l.mechanism.as_deref().unwrap_or("")),
+            LoginStatus::Failed => format!("FAILED {}", l.mechanism.as_deref().unwrap_or("")),
+            LoginStatus::Skipped => "skipped".into(),
+            LoginStatus::NotAttempted => "not sent".into(),
+        },
     }
-    out.push('\n');
-    if let Some(tls) = &e.tls {
-        let mut line = String::from("         tls: ");
-        match (&tls.version, &tls.cipher) {
-            (Some(v), Some(c)) => {
-                let _ = write!(line, "{v} {c}");
-            }
-            _ => line.push_str("handshake abandoned"),
-        }
-        if let Some(c) = &tls.certificate {
-            let _ = write!(
-                line,
-                "; certificate {} (issuer {}), {} days left, {}, {}",
-                safe(&c.subject),
-                safe(&c.issuer),
-                c.days_left,
-                if c.trusted { "trusted" } else { "NOT trusted" },
-                if c.hostname_match {
-                    "name matches"
-                } else {
-                    "name does NOT match"
-                }
-            );
-            if !c.sans.is_empty() {
-                let _ = write!(line, "; names: {}", safe(&c.sans.join(", ")));
-            }
-        }
-        out.push_str(&line);
-        out.push('\n');
+}
+
+/// The endpoint table. Cells are padded before colouring so columns line up.
+fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: Style) {
+    let mut rows: Vec<[String; 6]> = vec![[
+        "ENDPOINT".into(),
+        "STATUS".into(),
+        "TLS".into(),
+        "CERTIFICATE".into(),
+        "AUTH MECHANISMS".into(),
+        if with_login { "LOGIN".into() } else { String::new() },
+    ]];
+    for e in endpoints {
+        rows.push([
+            safe(&e.url),
+            String::new(),
+            tls_cell(e),
+            cert_cell(e),
+            safe(&e.auth_mechanisms.join(" ")),
+            if with_login { safe(&login_cell(e)) } else { String::new() },
+        ]);
     }
-    if let Some(g) = &e.greeting {
-        let _ = writeln!(out, "         greeting: {}", safe(g));
-    }
-    if !e.auth_mechanisms.is_empty() {
-        let _ = writeln!(out, "         auth: {}", safe(&e.auth_mechanisms.join(" ")));
-    }
-    if let Some(before) = &e.capabilities_before_tls {
-        let auth_before = before
-            .iter()
-            .any(|c| c.starts_with("AUTH") || c == "SASL" || c.starts_with("SASL "));
-        if auth_before {
-            let _ = writeln!(
-                out,
-                "         note: authentication was advertised before TLS"
-            );
-        }
-    }
-    if let Some(l) = &e.login {
-        let who = l
-            .username
-            .as_deref()
-            .map(|u| format!(" as {}", safe(u)))
-            .unwrap_or_default();
-        let how = match (&l.mechanism, l.auth_method) {
-            (Some(m), Some(a)) => format!(" with {} ({})", safe(m), a.as_str()),
-            _ => String::new(),
-        };
-        let status = match l.status {
-            LoginStatus::Ok => "ok",
-            LoginStatus::Failed => "FAILED",
-            LoginStatus::Skipped => "skipped",
-            LoginStatus::NotAttempted => "not attempted",
-        };
-        let _ = writeln!(out, "         login: {status}{who}{how}");
-        if l.attempts.len() > 1 {
-            for a in &l.attempts {
-                let st = if a.status == LoginStatus::Ok {
-                    "ok"
-                } else {
-                    "failed"
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..6).map(width).collect();
+    for (n, r) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            let w = if i == 1 { 7 } else { widths[i] };
+            let text = if i == 1 && n > 0 {
+                let s = endpoints[n - 1].status;
+                let word = match s {
+                    Status::Ok => "ok",
+                    Status::Warning => "warning",
+                    Status::Error => "error",
                 };
-                let _ = writeln!(
-                    out,
-                    "           {:<14} {st}: {}",
-                    safe(&a.mechanism),
-                    safe(&a.message)
-                );
+                format!("{}{}", st.status(s), " ".repeat(w.saturating_sub(word.len())))
+            } else if n == 0 {
+                st.bold(&format!("{cell:<w$}"))
+            } else {
+                format!("{cell:<w$}")
+            };
+            line.push_str(&text);
+            line.push_str("  ");
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+/// One line per distinct certificate: who it is for, who issued it, how long it is valid.
+fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for e in endpoints {
+        let Some(c) = e.tls.as_ref().and_then(|t| t.certificate.as_ref()) else { continue };
+        if seen.contains(&c.sha256.as_str()) {
+            continue;
+        }
+        if seen.is_empty() {
+            out.push_str("\nCertificates:\n");
+        }
+        seen.push(&c.sha256);
+        let names = if c.sans.is_empty() { c.subject.clone() } else { c.sans.join(", ") };
+        let _ = writeln!(
+            out,
+            "  {}: issued by {}, valid until {} ({} days), SHA-256 {}",
+            safe(&names),
+            safe(&c.issuer),
+            safe(&c.not_after),
+            c.days_left,
+            &c.sha256
+        );
+    }
+}
+
+fn problems(out: &mut String, endpoints: &[EndpointReport], account: &[super::Problem], st: Style) {
+    let any = endpoints.iter().any(|e| !e.problems.is_empty()) || !account.is_empty();
+    if !any {
+        return;
+    }
+    out.push_str("\nProblems:\n");
+    let mut hints_shown: Vec<super::Code> = Vec::new();
+    let mut one = |out: &mut String, where_: &str, p: &super::Problem| {
+        let _ = writeln!(out, "  {where_}{} {}: {}", st.severity(p.severity), p.code.as_str(), safe(&p.message));
+        // A hint is shown once per code: the same advice under six endpoints is noise.
+        if let Some(h) = &p.hint {
+            if !hints_shown.contains(&p.code) {
+                hints_shown.push(p.code);
+                let _ = writeln!(out, "      what to do: {h}");
             }
         }
+    };
+    for e in endpoints {
+        for p in &e.problems {
+            one(out, &format!("{}  ", safe(&e.url)), p);
+        }
     }
-    for p in &e.problems {
-        let sev = match p.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
+    for p in account {
+        one(out, "", p);
+    }
+}
+
+fn storage(out: &mut String, q: &Quota) {
+    let mut line = String::from("\nStorage: ");
+    match (q.used_bytes, q.limit_bytes, q.percent) {
+        (Some(u), Some(l), Some(p)) => {
+            let _ = write!(line, "{} of {} used ({p:.1} %)", bytes(u), bytes(l));
+        }
+        (Some(u), _, _) => {
+            let _ = write!(line, "{} used (the server reports no limit)", bytes(u));
+        }
+        _ => line.push_str("unknown"),
+    }
+    if let Some(m) = q.messages {
+        let _ = write!(line, ", {m} messages in the inbox");
+    }
+    let _ = writeln!(out, "{line} [{} via {}]", q.source, safe(&q.url));
+}
+
+/// The settings block to copy into a mail client, in the words mail clients use.
+pub fn recommended_block(out: &mut String, rec: &Recommended, st: Style) {
+    let _ = writeln!(
+        out,
+        "\n{} ({}):",
+        st.bold("Recommended settings"),
+        if rec.verified { "login verified" } else { "NOT verified: no password was given" }
+    );
+    for (label, s) in [("Incoming", &rec.settings.incoming), ("Outgoing", &rec.settings.outgoing)] {
+        let sec = match s.endpoint.security {
+            Security::Tls => "SSL/TLS",
+            Security::StartTls => "STARTTLS",
+            Security::Plain => "none",
+        };
+        let auth = match s.auth {
+            AuthMethod::PasswordCleartext => "Normal password",
+            AuthMethod::PasswordEncrypted => "Encrypted password",
+            AuthMethod::OAuth2 => "OAuth2",
+            AuthMethod::None => "No authentication",
         };
         let _ = writeln!(
             out,
-            "         {sev} {}: {}",
-            p.code.as_str(),
-            safe(&p.message)
+            "  {label}: {}\n    Server: {}\n    Port: {}\n    Connection security: {sec}\n    User name: {}\n    Authentication: {auth}",
+            s.endpoint.protocol.as_str().to_uppercase(),
+            safe(&s.endpoint.host),
+            s.endpoint.port,
+            safe(&s.username),
         );
-        if let Some(h) = &p.hint {
-            let _ = writeln!(out, "           what to do: {h}");
-        }
     }
 }
 
-pub fn render_probe(r: &ProbeReport) -> String {
-    let mut out = String::new();
-    for e in &r.endpoints {
-        endpoint_block(&mut out, e);
-    }
-    let count = |s: Status| r.endpoints.iter().filter(|e| e.status == s).count();
-    let _ = writeln!(
+fn summary(out: &mut String, endpoints: &[EndpointReport], elapsed_ms: u64, insecure: bool, logins: Option<usize>) {
+    let count = |s: Status| endpoints.iter().filter(|e| e.status == s).count();
+    let _ = write!(
         out,
-        "\n{} endpoints: {} ok, {} warning, {} error ({:.2} s){}",
-        r.endpoints.len(),
+        "\n{} endpoints: {} ok, {} warning, {} error",
+        endpoints.len(),
         count(Status::Ok),
         count(Status::Warning),
-        count(Status::Error),
-        r.elapsed_ms as f64 / 1000.0,
-        if r.insecure {
-            " — certificate checks were OFF (--insecure)"
-        } else {
-            ""
-        }
+        count(Status::Error)
     );
+    if let Some(n) = logins {
+        let _ = write!(out, "; login verified on {n}");
+    }
+    let _ = writeln!(
+        out,
+        " ({:.2} s){}",
+        elapsed_ms as f64 / 1000.0,
+        if insecure { " — certificate checks were OFF (--insecure)" } else { "" }
+    );
+}
+
+pub fn render_probe(r: &ProbeReport, st: Style) -> String {
+    let mut out = String::new();
+    table(&mut out, &r.endpoints, false, st);
+    certificates(&mut out, &r.endpoints);
+    problems(&mut out, &r.endpoints, &[], st);
+    summary(&mut out, &r.endpoints, r.elapsed_ms, r.insecure, None);
     out
 }
 
-pub fn render_check(r: &CheckReport) -> String {
+pub fn render_check(r: &CheckReport, st: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Account {} (user name {})\n",
-        safe(&r.address),
-        safe(&r.username)
-    );
-    for e in &r.endpoints {
-        endpoint_block(&mut out, e);
-    }
+    let _ = writeln!(out, "Account {} (user name {})\n", safe(&r.address), safe(&r.username));
+    table(&mut out, &r.endpoints, true, st);
+    certificates(&mut out, &r.endpoints);
+    problems(&mut out, &r.endpoints, &r.problems, st);
     if let Some(q) = &r.quota {
-        let mut line = String::from("\nStorage: ");
-        match (q.used_bytes, q.limit_bytes, q.percent) {
-            (Some(u), Some(l), Some(p)) => {
-                let _ = write!(line, "{} of {} used ({p:.1} %)", bytes(u), bytes(l));
-            }
-            (Some(u), _, _) => {
-                let _ = write!(line, "{} used (no limit reported)", bytes(u));
-            }
-            _ => line.push_str("unknown"),
-        }
-        if let Some(m) = q.messages {
-            let _ = write!(line, ", {m} messages in the inbox");
-        }
-        let _ = writeln!(out, "{line} [{}]", q.source);
+        storage(&mut out, q);
     }
     if let Some(rec) = &r.recommended {
-        let _ = writeln!(
-            out,
-            "\nRecommended settings ({}):",
-            if rec.verified { "login verified" } else { "NOT verified: no password was given" }
-        );
-        for (label, s) in [("Incoming", &rec.settings.incoming), ("Outgoing", &rec.settings.outgoing)] {
-            let sec = match s.endpoint.security {
-                crate::model::Security::Tls => "SSL/TLS",
-                crate::model::Security::StartTls => "STARTTLS",
-                crate::model::Security::Plain => "none",
-            };
-            let auth = match s.auth {
-                crate::model::AuthMethod::PasswordCleartext => "normal password",
-                crate::model::AuthMethod::PasswordEncrypted => "encrypted password",
-                crate::model::AuthMethod::OAuth2 => "OAuth2",
-                crate::model::AuthMethod::None => "none",
-            };
-            let _ = writeln!(
-                out,
-                "  {label}: {:<4}  server {}  port {}  security {sec}  user name {}  authentication {auth}",
-                s.endpoint.protocol.as_str().to_uppercase(),
-                safe(&s.endpoint.host),
-                s.endpoint.port,
-                safe(&s.username),
-            );
-        }
+        recommended_block(&mut out, rec, st);
     }
-    for p in &r.problems {
-        let _ = writeln!(out, "{}: {}", p.code.as_str(), safe(&p.message));
-        if let Some(h) = &p.hint {
-            let _ = writeln!(out, "  what to do: {h}");
-        }
-    }
-    let count = |s: Status| r.endpoints.iter().filter(|e| e.status == s).count();
     let logins = r
         .endpoints
         .iter()
-        .filter(|e| {
-            e.login
-                .as_ref()
-                .is_some_and(|l| l.status == LoginStatus::Ok)
-        })
+        .filter(|e| e.login.as_ref().is_some_and(|l| l.status == LoginStatus::Ok))
         .count();
-    let _ = writeln!(
-        out,
-        "\n{} endpoints: {} ok, {} warning, {} error; login verified on {} ({:.2} s){}",
-        r.endpoints.len(),
-        count(Status::Ok),
-        count(Status::Warning),
-        count(Status::Error),
-        logins,
-        r.elapsed_ms as f64 / 1000.0,
-        if r.insecure {
-            " — certificate checks were OFF (--insecure)"
-        } else {
-            ""
-        }
-    );
+    summary(&mut out, &r.endpoints, r.elapsed_ms, r.insecure, Some(logins));
     out
 }
 
@@ -241,5 +286,35 @@ fn bytes(n: u64) -> String {
         format!("{:.1} KiB", n as f64 / 1024.0)
     } else {
         format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Endpoint;
+
+    fn sample() -> ProbeReport {
+        let ep: Endpoint = "imaps://h:993".parse().unwrap();
+        let mut e = EndpointReport::new(&ep);
+        e.greeting = Some("\x1b[31mevil".into());
+        e.problems.push(super::super::Problem::error(super::super::Code::TlsCertExpired, "expired \x1b]0;x\x07"));
+        e.finish();
+        ProbeReport { version: 1, command: "probe".into(), insecure: false, endpoints: vec![e], elapsed_ms: 5 }
+    }
+
+    #[test]
+    fn no_escape_codes_without_colour() {
+        let out = render_probe(&sample(), Style { color: false });
+        assert!(!out.contains('\x1b'), "{out:?}");
+        assert!(out.contains("tls-cert-expired"));
+        assert!(out.contains("what to do:"));
+    }
+
+    #[test]
+    fn colour_only_wraps_our_own_words() {
+        let out = render_probe(&sample(), Style { color: true });
+        assert!(out.contains("\x1b[1;31merror\x1b[0m"));
+        assert!(out.contains("\\u{1b}]0;x"), "server text stays escaped: {out:?}");
     }
 }

@@ -122,7 +122,7 @@ async fn capability(
             Ok(Step::Done { status, text, .. }) => {
                 return Err(vec![Problem::error(
                     Code::ProtocolError,
-                    format!("CAPABILITY failed: {status:?} {text}"),
+                    format!("CAPABILITY failed: {} {text}", status.as_str()),
                 )])
             }
             Err(e) => return Err(vec![Problem::error(Code::ProtocolError, e.to_string())]),
@@ -198,7 +198,7 @@ fn describe(resp: &Response) -> String {
         },
         Response::Tagged {
             tag, status, text, ..
-        } => format!("{tag} {status:?} {text}"),
+        } => format!("{tag} {} {text}", status.as_str()),
         Response::Continuation { text } => format!("+ {text}"),
     }
 }
@@ -321,7 +321,7 @@ pub(super) async fn login(
                 })
             }
             Ok(Step::Done { status, text, .. }) => {
-                return Outcome::Unverified(format!("{status:?} {text}").to_uppercase())
+                return Outcome::Unverified(format!("{} {text}", status.as_str()))
             }
             Err(e) => return Outcome::Unverified(e.to_string()),
         }
