@@ -1,14 +1,14 @@
 //! `mailsetup check`: probe every endpoint and verify login on each, all at once.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
-use crate::model::{Address, AccountSettings, AuthMethod, Endpoint, Pop3Policy, Protocol, Security, ServerSettings};
+use super::progress::{Event, Progress};
+use crate::model::{
+    AccountSettings, Address, AuthMethod, Endpoint, Pop3Policy, Protocol, Security, ServerSettings,
+};
 use crate::report::{
-    sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Quota, Recommended, Status,
+    sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Recommended, Status,
 };
 use crate::session::login::{check_endpoint, Credentials, LoginOptions};
 use crate::session::SessionConfig;
@@ -29,50 +29,33 @@ pub struct CheckRequest {
     pub pop3: Pop3Policy,
 }
 
-pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
+pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) -> CheckReport {
     let start = Instant::now();
-    let semaphore = Arc::new(Semaphore::new(super::probe::DEFAULT_CONCURRENCY));
     let creds = Arc::new(req.credentials.clone());
     let opts = Arc::new(req.options.clone());
-    let mut set = JoinSet::new();
-    for (i, (ep, trusted)) in req.endpoints.iter().cloned().enumerate() {
-        let (cfg, semaphore, creds, opts) =
-            (cfg.clone(), semaphore.clone(), creds.clone(), opts.clone());
-        set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            (
-                i,
-                check_endpoint(&ep, &cfg, creds.as_ref().as_ref(), &opts, trusted).await,
-            )
-        });
-    }
-    let mut results: Vec<Option<(EndpointReport, Option<Quota>)>> = vec![None; req.endpoints.len()];
-    let hard_stop = tokio::time::Instant::from_std(cfg.deadline + Duration::from_millis(300));
-    while let Ok(Some(joined)) = tokio::time::timeout_at(hard_stop, set.join_next()).await {
-        if let Ok((i, r)) = joined {
-            results[i] = Some(r);
+    let results = super::run_all(req.endpoints.clone(), cfg.deadline, |(ep, trusted)| {
+        let (cfg, creds, opts, progress) =
+            (cfg.clone(), creds.clone(), opts.clone(), progress.clone());
+        async move {
+            progress.emit(Event::EndpointStarted { url: ep.url() });
+            let (rep, quota) =
+                check_endpoint(&ep, &cfg, creds.as_ref().as_ref(), &opts, trusted).await;
+            progress.finished(&rep);
+            (rep, quota)
         }
-    }
-    set.abort_all();
+    })
+    .await;
     let mut endpoints = Vec::new();
     let mut quotas = Vec::new();
     for (r, (ep, _)) in results.into_iter().zip(req.endpoints.iter()) {
         match r {
             Some((rep, quota)) => {
                 if let Some(q) = quota {
-                    quotas.push((ep.sort_key().0, ep.sort_key().1, q));
+                    quotas.push((ep.protocol, ep.security, q));
                 }
                 endpoints.push(rep);
             }
-            None => {
-                let mut rep = EndpointReport::new(ep);
-                rep.problems.push(Problem::error(
-                    Code::Timeout,
-                    "the overall deadline (--timeout) ran out",
-                ));
-                rep.finish();
-                endpoints.push(rep);
-            }
+            None => endpoints.push(super::probe::deadline_report(ep)),
         }
     }
     if cfg.tls.insecure {
@@ -119,7 +102,11 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig) -> CheckReport {
 /// (no credentials) the best endpoint that passed every check. Preference: the preferred
 /// protocol, then implicit TLS over STARTTLS (RFC 8314), never a plain endpoint.
 pub fn recommend(req: &CheckRequest, endpoints: &[EndpointReport]) -> Option<Recommended> {
-    let verified = |e: &EndpointReport| e.login.as_ref().is_some_and(|l| l.status == LoginStatus::Ok);
+    let verified = |e: &EndpointReport| {
+        e.login
+            .as_ref()
+            .is_some_and(|l| l.status == LoginStatus::Ok)
+    };
     let usable = |e: &EndpointReport| e.status != Status::Error && e.security != Security::Plain;
     let pick = |incoming: bool, need_login: bool| -> Option<&EndpointReport> {
         endpoints

@@ -1,59 +1,49 @@
 //! `mailsetup probe`: every endpoint at once, no login.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
+use super::progress::{Event, Progress};
 use crate::model::Endpoint;
 use crate::report::{sort_endpoints, Code, EndpointReport, ProbeReport, Problem};
 use crate::session::{probe_endpoint, SessionConfig};
 
-/// How many endpoints are worked on at once.
-pub const DEFAULT_CONCURRENCY: usize = 32;
-
 /// Probes all endpoints concurrently; the wall time is the slowest endpoint, bounded by the deadline.
-pub async fn probe_all(endpoints: Vec<Endpoint>, cfg: &SessionConfig) -> Vec<EndpointReport> {
-    let semaphore = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
-    let mut set = JoinSet::new();
-    for (i, ep) in endpoints.iter().cloned().enumerate() {
-        let cfg = cfg.clone();
-        let semaphore = semaphore.clone();
-        set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            (i, probe_endpoint(&ep, &cfg).await)
-        });
-    }
-    let mut reports: Vec<Option<EndpointReport>> = vec![None; endpoints.len()];
-    // Every phase is already capped by the deadline; the grace only covers scheduling.
-    let hard_stop = tokio::time::Instant::from_std(cfg.deadline + Duration::from_millis(300));
-    while let Ok(Some(joined)) = tokio::time::timeout_at(hard_stop, set.join_next()).await {
-        if let Ok((i, rep)) = joined {
-            reports[i] = Some(rep);
+pub async fn probe_all(
+    endpoints: Vec<Endpoint>,
+    cfg: &SessionConfig,
+    progress: &Progress,
+) -> Vec<EndpointReport> {
+    let results = super::run_all(endpoints.clone(), cfg.deadline, |ep| {
+        let (cfg, progress) = (cfg.clone(), progress.clone());
+        async move {
+            progress.emit(Event::EndpointStarted { url: ep.url() });
+            let rep = probe_endpoint(&ep, &cfg).await;
+            progress.finished(&rep);
+            rep
         }
-    }
-    set.abort_all();
-    let mut out: Vec<EndpointReport> = reports
+    })
+    .await;
+    let mut out: Vec<EndpointReport> = results
         .into_iter()
         .zip(endpoints.iter())
-        .map(|(rep, ep)| {
-            rep.unwrap_or_else(|| {
-                let mut r = EndpointReport::new(ep);
-                r.problems.push(Problem::error(
-                    Code::Timeout,
-                    "the overall deadline (--timeout) ran out",
-                ));
-                r.finish();
-                r
-            })
-        })
+        .map(|(rep, ep)| rep.unwrap_or_else(|| deadline_report(ep)))
         .collect();
     if cfg.tls.insecure {
         mark_insecure(&mut out);
     }
     sort_endpoints(&mut out);
     out
+}
+
+/// The report of an endpoint the overall deadline cut off.
+pub fn deadline_report(ep: &Endpoint) -> EndpointReport {
+    let mut r = EndpointReport::new(ep);
+    r.problems.push(Problem::error(
+        Code::Timeout,
+        "the overall deadline (--timeout) ran out",
+    ));
+    r.finish();
+    r
 }
 
 /// `--insecure` is reported on every endpoint of the run.
@@ -69,9 +59,13 @@ pub fn mark_insecure(reports: &mut [EndpointReport]) {
     }
 }
 
-pub async fn run(endpoints: Vec<Endpoint>, cfg: &SessionConfig) -> ProbeReport {
+pub async fn run(
+    endpoints: Vec<Endpoint>,
+    cfg: &SessionConfig,
+    progress: &Progress,
+) -> ProbeReport {
     let start = Instant::now();
-    let endpoints = probe_all(endpoints, cfg).await;
+    let endpoints = probe_all(endpoints, cfg, progress).await;
     ProbeReport {
         version: 1,
         command: "probe".into(),

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod credentials;
+pub mod live;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -299,7 +300,12 @@ async fn check(
         display_name: args.name.clone(),
         pop3: crate::model::Pop3Policy::default(),
     };
-    let report = crate::app::check::run(req, &cfg).await;
+    let live = live::Live::for_stderr(args.output.format() == Format::Human);
+    let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
+    let report = crate::app::check::run(req, &cfg, &progress).await;
+    if let Some(l) = &live {
+        l.clear();
+    }
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Human => human::render_check(&report, stdout_style()),
@@ -330,7 +336,12 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     }
     let mut cfg = args.net.session_config(args.output.verbose)?;
     cfg.check_injection = args.check_injection;
-    let report = crate::app::probe::run(endpoints, &cfg).await;
+    let live = live::Live::for_stderr(args.output.format() == Format::Human);
+    let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
+    let report = crate::app::probe::run(endpoints, &cfg, &progress).await;
+    if let Some(l) = &live {
+        l.clear();
+    }
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Human => human::render_probe(&report, stdout_style()),
@@ -343,7 +354,9 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
 pub fn stdout_style() -> human::Style {
     use std::io::IsTerminal;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    human::Style { color: !no_color && std::io::stdout().is_terminal() }
+    human::Style {
+        color: !no_color && std::io::stdout().is_terminal(),
+    }
 }
 
 fn write_stdout(text: &str) -> Result<()> {

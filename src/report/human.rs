@@ -6,7 +6,9 @@
 use std::fmt::Write;
 
 use super::escape::terminal_safe as safe;
-use super::{CheckReport, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity, Status};
+use super::{
+    CheckReport, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity, Status,
+};
 use crate::model::{AuthMethod, Security};
 
 /// How to render: with ANSI colour or not.
@@ -88,7 +90,11 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
         "TLS".into(),
         "CERTIFICATE".into(),
         "AUTH MECHANISMS".into(),
-        if with_login { "LOGIN".into() } else { String::new() },
+        if with_login {
+            "LOGIN".into()
+        } else {
+            String::new()
+        },
     ]];
     for e in endpoints {
         rows.push([
@@ -97,7 +103,11 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
             tls_cell(e),
             cert_cell(e),
             safe(&e.auth_mechanisms.join(" ")),
-            if with_login { safe(&login_cell(e)) } else { String::new() },
+            if with_login {
+                safe(&login_cell(e))
+            } else {
+                String::new()
+            },
         ]);
     }
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
@@ -113,7 +123,11 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
                     Status::Warning => "warning",
                     Status::Error => "error",
                 };
-                format!("{}{}", st.status(s), " ".repeat(w.saturating_sub(word.len())))
+                format!(
+                    "{}{}",
+                    st.status(s),
+                    " ".repeat(w.saturating_sub(word.len()))
+                )
             } else if n == 0 {
                 st.bold(&format!("{cell:<w$}"))
             } else {
@@ -130,7 +144,9 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
 fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
     let mut seen: Vec<&str> = Vec::new();
     for e in endpoints {
-        let Some(c) = e.tls.as_ref().and_then(|t| t.certificate.as_ref()) else { continue };
+        let Some(c) = e.tls.as_ref().and_then(|t| t.certificate.as_ref()) else {
+            continue;
+        };
         if seen.contains(&c.sha256.as_str()) {
             continue;
         }
@@ -138,7 +154,11 @@ fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
             out.push_str("\nCertificates:\n");
         }
         seen.push(&c.sha256);
-        let names = if c.sans.is_empty() { c.subject.clone() } else { c.sans.join(", ") };
+        let names = if c.sans.is_empty() {
+            c.subject.clone()
+        } else {
+            c.sans.join(", ")
+        };
         let _ = writeln!(
             out,
             "  {}: issued by {}, valid until {} ({} days), SHA-256 {}",
@@ -159,7 +179,13 @@ fn problems(out: &mut String, endpoints: &[EndpointReport], account: &[super::Pr
     out.push_str("\nProblems:\n");
     let mut hints_shown: Vec<super::Code> = Vec::new();
     let mut one = |out: &mut String, where_: &str, p: &super::Problem| {
-        let _ = writeln!(out, "  {where_}{} {}: {}", st.severity(p.severity), p.code.as_str(), safe(&p.message));
+        let _ = writeln!(
+            out,
+            "  {where_}{} {}: {}",
+            st.severity(p.severity),
+            p.code.as_str(),
+            safe(&p.message)
+        );
         // A hint is shown once per code: the same advice under six endpoints is noise.
         if let Some(h) = &p.hint {
             if !hints_shown.contains(&p.code) {
@@ -201,9 +227,16 @@ pub fn recommended_block(out: &mut String, rec: &Recommended, st: Style) {
         out,
         "\n{} ({}):",
         st.bold("Recommended settings"),
-        if rec.verified { "login verified" } else { "NOT verified: no password was given" }
+        if rec.verified {
+            "login verified"
+        } else {
+            "NOT verified: no password was given"
+        }
     );
-    for (label, s) in [("Incoming", &rec.settings.incoming), ("Outgoing", &rec.settings.outgoing)] {
+    for (label, s) in [
+        ("Incoming", &rec.settings.incoming),
+        ("Outgoing", &rec.settings.outgoing),
+    ] {
         let sec = match s.endpoint.security {
             Security::Tls => "SSL/TLS",
             Security::StartTls => "STARTTLS",
@@ -226,7 +259,13 @@ pub fn recommended_block(out: &mut String, rec: &Recommended, st: Style) {
     }
 }
 
-fn summary(out: &mut String, endpoints: &[EndpointReport], elapsed_ms: u64, insecure: bool, logins: Option<usize>) {
+fn summary(
+    out: &mut String,
+    endpoints: &[EndpointReport],
+    elapsed_ms: u64,
+    insecure: bool,
+    logins: Option<usize>,
+) {
     let count = |s: Status| endpoints.iter().filter(|e| e.status == s).count();
     let _ = write!(
         out,
@@ -243,7 +282,11 @@ fn summary(out: &mut String, endpoints: &[EndpointReport], elapsed_ms: u64, inse
         out,
         " ({:.2} s){}",
         elapsed_ms as f64 / 1000.0,
-        if insecure { " — certificate checks were OFF (--insecure)" } else { "" }
+        if insecure {
+            " — certificate checks were OFF (--insecure)"
+        } else {
+            ""
+        }
     );
 }
 
@@ -258,7 +301,12 @@ pub fn render_probe(r: &ProbeReport, st: Style) -> String {
 
 pub fn render_check(r: &CheckReport, st: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Account {} (user name {})\n", safe(&r.address), safe(&r.username));
+    let _ = writeln!(
+        out,
+        "Account {} (user name {})\n",
+        safe(&r.address),
+        safe(&r.username)
+    );
     table(&mut out, &r.endpoints, true, st);
     certificates(&mut out, &r.endpoints);
     problems(&mut out, &r.endpoints, &r.problems, st);
@@ -271,9 +319,19 @@ pub fn render_check(r: &CheckReport, st: Style) -> String {
     let logins = r
         .endpoints
         .iter()
-        .filter(|e| e.login.as_ref().is_some_and(|l| l.status == LoginStatus::Ok))
+        .filter(|e| {
+            e.login
+                .as_ref()
+                .is_some_and(|l| l.status == LoginStatus::Ok)
+        })
         .count();
-    summary(&mut out, &r.endpoints, r.elapsed_ms, r.insecure, Some(logins));
+    summary(
+        &mut out,
+        &r.endpoints,
+        r.elapsed_ms,
+        r.insecure,
+        Some(logins),
+    );
     out
 }
 
@@ -298,9 +356,18 @@ mod tests {
         let ep: Endpoint = "imaps://h:993".parse().unwrap();
         let mut e = EndpointReport::new(&ep);
         e.greeting = Some("\x1b[31mevil".into());
-        e.problems.push(super::super::Problem::error(super::super::Code::TlsCertExpired, "expired \x1b]0;x\x07"));
+        e.problems.push(super::super::Problem::error(
+            super::super::Code::TlsCertExpired,
+            "expired \x1b]0;x\x07",
+        ));
         e.finish();
-        ProbeReport { version: 1, command: "probe".into(), insecure: false, endpoints: vec![e], elapsed_ms: 5 }
+        ProbeReport {
+            version: 1,
+            command: "probe".into(),
+            insecure: false,
+            endpoints: vec![e],
+            elapsed_ms: 5,
+        }
     }
 
     #[test]
@@ -315,6 +382,9 @@ mod tests {
     fn colour_only_wraps_our_own_words() {
         let out = render_probe(&sample(), Style { color: true });
         assert!(out.contains("\x1b[1;31merror\x1b[0m"));
-        assert!(out.contains("\\u{1b}]0;x"), "server text stays escaped: {out:?}");
+        assert!(
+            out.contains("\\u{1b}]0;x"),
+            "server text stays escaped: {out:?}"
+        );
     }
 }
