@@ -89,7 +89,7 @@ fn probe_reports_six_ok_endpoints_with_tls_details() {
         let cert = &tls["certificate"];
         assert_eq!(cert["trusted"], true);
         assert_eq!(cert["hostname_match"], true);
-        assert_eq!(cert["sans"], serde_json::json!([HOST]));
+        assert_eq!(cert["sans"], serde_json::json!([HOST, "127.0.0.1"]));
         assert_eq!(cert["sha256"].as_str().unwrap().len(), 64);
         assert!(cert["days_left"].as_i64().unwrap() > 30);
         assert!(cert["not_after"].as_str().unwrap().ends_with('Z'));
