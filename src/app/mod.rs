@@ -1,6 +1,7 @@
 //! Orchestration: runs the pipeline slices behind each command, in parallel, under one deadline.
 
 pub mod check;
+pub mod files;
 pub mod probe;
 pub mod progress;
 

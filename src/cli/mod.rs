@@ -2,8 +2,10 @@
 //! knows about argv, TTYs and stdout.
 
 pub mod assets;
+pub mod check;
 pub mod credentials;
 pub mod live;
+pub mod write;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,43 +66,15 @@ each endpoint that passed its TLS checks, with the best mechanism offered (chall
 cleartext; --all-mechanisms tries each). Reports quota (IMAP GETQUOTAROOT, POP3 STAT). The password comes \
 from --password-command, --password-env, --password-file or a no-echo prompt; never from argv. Without \
 any of them and without a terminal, login is skipped and said so.")]
-    Check(CheckArgs),
-}
+    Check(check::CheckArgs),
 
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// The email address of the account
-    #[arg(value_name = "EMAIL")]
-    pub email: String,
-
-    /// Check exactly this endpoint (repeatable); same URL forms as `probe --server`
-    #[arg(long = "server", value_name = "URL")]
-    pub server: Vec<Endpoint>,
-
-    #[command(flatten)]
-    pub credentials: credentials::CredentialArgs,
-
-    /// Try every offered login mechanism and report each (does "encrypted password" work?)
-    #[arg(long = "all-mechanisms")]
-    pub all_mechanisms: bool,
-
-    /// Allow sending credentials to a +plain endpoint (readable by anyone on the network)
-    #[arg(long = "allow-plaintext-login")]
-    pub allow_plaintext_login: bool,
-
-    /// Incoming protocol to recommend when both work
-    #[arg(long, value_enum, default_value_t = Prefer::Imap)]
-    pub prefer: Prefer,
-
-    /// Your name as it should appear in sent mail (used in the recommended settings)
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-
-    #[command(flatten)]
-    pub net: NetArgs,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Write working account configs for mail clients (`--list` shows them)
+    #[command(after_help = AFTER_HELP, long_about = "Write working account configs for mail clients. The settings come from a saved \
+`mailsetup check --json` report (--from), from explicit --server URLs with --email, or from a fresh check (--email alone). \
+Where the client supports it the config runs a password command (--password-command, default `pass show mail/ADDRESS`); \
+the password itself is written only with --embed-password, and then the file is mode 0600. Files are written atomically \
+and never over an existing file without --force (the old one is kept as .bak).")]
+    Write(write::WriteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -247,71 +221,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Probe(args) => runtime.block_on(probe(args)),
-        Command::Check(args) => {
-            let address: crate::model::Address = args.email.parse().map_err(anyhow::Error::msg)?;
-            // Read credentials before the clock starts: a prompt may take a while.
-            let creds = args.credentials.load(&address.to_string())?;
-            runtime.block_on(check(args, address, creds))
-        }
+        Command::Check(args) => check::command(args, &runtime),
+        Command::Write(args) => write::command(args, &runtime),
     }
-}
-
-async fn check(
-    args: CheckArgs,
-    address: crate::model::Address,
-    creds: Option<crate::session::login::Credentials>,
-) -> Result<i32> {
-    let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
-        args.server.clone()
-    } else {
-        Endpoint::standard(&address.domain)
-    };
-    let endpoints: Vec<Endpoint> = endpoints
-        .into_iter()
-        .filter(|e| args.net.wants(e.protocol))
-        .collect();
-    if endpoints.is_empty() {
-        bail!("no endpoint left to check after --protocols");
-    }
-    if creds.is_none() {
-        eprintln!("mailsetup: no password given and no terminal to ask on: probing only, login is skipped (use --password-command, --password-env or --password-file)");
-    }
-    let cfg = args.net.session_config(args.output.verbose)?;
-    let username = creds
-        .as_ref()
-        .map(|c| c.username.clone())
-        .unwrap_or_else(|| {
-            args.credentials
-                .username
-                .clone()
-                .unwrap_or_else(|| address.to_string())
-        });
-    let req = crate::app::check::CheckRequest {
-        address,
-        username,
-        // Endpoints the user named, or the address's own domain: both may receive credentials.
-        endpoints: endpoints.into_iter().map(|e| (e, Ok(()))).collect(),
-        credentials: creds,
-        options: crate::session::login::LoginOptions {
-            allow_plaintext: args.allow_plaintext_login,
-            all_mechanisms: args.all_mechanisms,
-        },
-        prefer: args.prefer.protocol(),
-        display_name: args.name.clone(),
-        pop3: crate::model::Pop3Policy::default(),
-    };
-    let live = live::Live::for_stderr(args.output.format() == Format::Human);
-    let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
-    let report = crate::app::check::run(req, &cfg, &progress).await;
-    if let Some(l) = &live {
-        l.clear();
-    }
-    let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => human::render_check(&report, stdout_style()),
-    };
-    write_stdout(&text)?;
-    Ok(report.exit_code())
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {

@@ -1,0 +1,359 @@
+//! `mailsetup write CLIENT…` and `check --write`: account settings → client config files.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+
+use crate::app::files::{self, Destination};
+use crate::clients::{self, OutputFile, WriteOptions, CLIENTS};
+use crate::model::{
+    AccountSettings, Address, AuthMethod, Endpoint, Pop3Policy, Protocol, Secret, ServerSettings,
+};
+use crate::report::escape::terminal_safe as safe;
+use crate::report::CheckReport;
+use crate::session::login::LoginOptions;
+
+use super::credentials::CredentialArgs;
+use super::{NetArgs, Prefer};
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Mail clients to write for (see --list)
+    #[arg(value_name = "CLIENT", required_unless_present = "list")]
+    pub clients: Vec<String>,
+
+    /// List the supported mail clients (installed ones marked) and exit
+    #[arg(long)]
+    pub list: bool,
+
+    /// Take the settings from a saved `mailsetup check --json` report
+    #[arg(long, value_name = "REPORT.json", conflicts_with_all = ["server", "email"])]
+    pub from: Option<PathBuf>,
+
+    /// The account's address. With --server the servers are used as given (no network);
+    /// alone, a check runs first and its verified settings are written
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// Server URLs to configure (imaps://h:993, smtps://h:465, ...), with --email
+    #[arg(long = "server", value_name = "URL", requires = "email")]
+    pub server: Vec<Endpoint>,
+
+    /// Your name as it should appear in sent mail
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Incoming protocol to use when both work (with --email)
+    #[arg(long, value_enum, default_value_t = Prefer::Imap)]
+    pub prefer: Prefer,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub target: OutputTargetArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
+    if args.list {
+        print!("{}", list());
+        return Ok(0);
+    }
+    for c in &args.clients {
+        if clients::client_info(c).is_none() {
+            bail!("unknown mail client {c:?}; run `mailsetup write --list`");
+        }
+    }
+    let pop3 = args.target.pop3_policy();
+    let explicit_pop3 =
+        args.target.pop3_delete || args.target.pop3_keep || args.target.pop3_keep_days.is_some();
+    let mut embed: Option<Secret> = None;
+    let settings = if let Some(from) = &args.from {
+        settings_from_report(from, explicit_pop3.then_some(pop3))?
+    } else {
+        let Some(email) = &args.email else {
+            bail!("where do the settings come from? give --from REPORT.json (a saved `mailsetup check --json`), --email EMAIL with --server URLs, or --email EMAIL alone to run a check first");
+        };
+        let address: Address = email.parse().map_err(anyhow::Error::msg)?;
+        if !args.server.is_empty() {
+            settings_from_servers(
+                &address,
+                &args.server,
+                args.credentials.username.as_deref(),
+                args.name.clone(),
+                pop3,
+            )?
+        } else {
+            let creds = args.credentials.load(&address.to_string())?;
+            embed = creds.as_ref().map(|c| c.secret.clone());
+            let plan = super::check::CheckPlan {
+                address,
+                servers: &[],
+                credentials: creds,
+                username: args.credentials.username.clone(),
+                net: &args.net,
+                verbose: false,
+                options: LoginOptions {
+                    allow_plaintext: false,
+                    all_mechanisms: false,
+                },
+                prefer: args.prefer.protocol(),
+                display_name: args.name.clone(),
+                pop3,
+                live: true,
+            };
+            let report = runtime.block_on(super::check::run_check(plan))?;
+            match report.recommended {
+                Some(rec) if rec.verified => rec.settings,
+                _ => bail!("the check found no verified incoming and outgoing server; run `mailsetup check {email}` to see why"),
+            }
+        }
+    };
+    if args.target.embed_password && embed.is_none() {
+        let creds = args
+            .credentials
+            .load(&settings.address)?
+            .context("--embed-password needs the password: --password-command, --password-env, --password-file, or a terminal")?;
+        embed = Some(creds.secret);
+    }
+    if !args.target.embed_password {
+        embed = None;
+    }
+    let opts = write_options(
+        args.credentials.password_command.clone(),
+        embed,
+        &args.target,
+    );
+    let files = render_all(&args.clients, &settings, &opts)?;
+    print!("{}", emit(files, &args.target)?);
+    Ok(0)
+}
+
+/// Where and how config files are written (shared by `write`, `check --write` and `setup`).
+#[derive(Debug, Clone, Args)]
+pub struct OutputTargetArgs {
+    /// Directory to write into (`-` prints the files to stdout instead)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: String,
+
+    /// Write each file to the client's conventional location (e.g. ~/.mbsyncrc) instead of --out
+    #[arg(long)]
+    pub install: bool,
+
+    /// Show what would be written, write nothing
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
+    /// Replace existing files (the old one is kept as FILE.bak)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Write the password itself into the files (mode 0600) instead of a password command
+    #[arg(long = "embed-password")]
+    pub embed_password: bool,
+
+    /// POP3: delete mail from the server after download (default: keep it there)
+    #[arg(long = "pop3-delete", conflicts_with = "pop3_keep")]
+    pub pop3_delete: bool,
+
+    /// POP3: keep mail on the server after download (the default)
+    #[arg(long = "pop3-keep")]
+    pub pop3_keep: bool,
+
+    /// POP3: delete mail from the server this many days after download
+    #[arg(
+        long = "pop3-keep-days",
+        value_name = "N",
+        conflicts_with = "pop3_delete"
+    )]
+    pub pop3_keep_days: Option<u32>,
+
+    /// Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)
+    #[arg(long, value_name = "DIR")]
+    pub maildir: Option<String>,
+}
+
+impl OutputTargetArgs {
+    pub fn pop3_policy(&self) -> Pop3Policy {
+        Pop3Policy {
+            keep: !self.pop3_delete,
+            keep_days: self.pop3_keep_days,
+        }
+    }
+}
+
+/// Prints the supported clients (installed ones marked).
+pub fn list() -> String {
+    let mut out = String::new();
+    for c in CLIENTS {
+        let installed = c.binary.is_some_and(on_path);
+        out.push_str(&format!(
+            "{:<12} {}{}\n",
+            c.name,
+            c.description,
+            if installed { "  [installed]" } else { "" }
+        ));
+    }
+    out
+}
+
+/// Whether an executable of this name is on $PATH.
+pub fn on_path(binary: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            std::fs::metadata(dir.join(binary))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// Account settings from `--server` URLs, without any network access.
+pub fn settings_from_servers(
+    address: &Address,
+    servers: &[Endpoint],
+    username: Option<&str>,
+    display_name: Option<String>,
+    pop3: Pop3Policy,
+) -> Result<AccountSettings> {
+    let username = username
+        .map(str::to_string)
+        .unwrap_or_else(|| address.to_string());
+    let pick = |incoming: bool| {
+        servers
+            .iter()
+            .find(|e| (e.protocol != Protocol::Smtp) == incoming)
+            .map(|e| ServerSettings {
+                endpoint: e.clone(),
+                username: username.clone(),
+                auth: AuthMethod::PasswordCleartext,
+            })
+    };
+    let incoming = pick(true)
+        .context("--server: give an incoming server (imaps://, imap://, pop3s:// or pop3://)")?;
+    let outgoing =
+        pick(false).context("--server: give an outgoing server (smtps:// or smtp://)")?;
+    Ok(AccountSettings {
+        address: address.to_string(),
+        display_name,
+        incoming,
+        outgoing,
+        pop3,
+    })
+}
+
+/// Account settings from a saved `check --json` report.
+pub fn settings_from_report(
+    path: &std::path::Path,
+    pop3: Option<Pop3Policy>,
+) -> Result<AccountSettings> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("--from {}", path.display()))?;
+    let report: CheckReport = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--from {}: not a `mailsetup check --json` report",
+            path.display()
+        )
+    })?;
+    let Some(rec) = report.recommended else {
+        bail!("--from {}: the check found no working incoming and outgoing server, so there is nothing to write; fix the problems it lists first", path.display());
+    };
+    if !rec.verified {
+        eprintln!("mailsetup: note: these settings were probed but the login was not verified (the check had no password)");
+    }
+    let mut settings = rec.settings;
+    if let Some(p) = pop3 {
+        settings.pop3 = p;
+    }
+    Ok(settings)
+}
+
+/// Renders every client's files.
+pub fn render_all(
+    names: &[String],
+    settings: &AccountSettings,
+    opts: &WriteOptions,
+) -> Result<Vec<OutputFile>> {
+    let mut files = Vec::new();
+    for name in names {
+        let rendered =
+            clients::render(name, settings, opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        files.extend(rendered);
+    }
+    Ok(files)
+}
+
+/// Writes (or shows) the files; returns what to tell the user.
+pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String> {
+    let mut report = String::new();
+    let mut notes: Vec<String> = Vec::new();
+    for f in &files {
+        for n in &f.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
+    }
+    if target.out == "-" && !target.install {
+        for f in &files {
+            report.push_str(&format!(
+                "# ==> {} ({}) <==\n{}\n",
+                f.path.display(),
+                f.client,
+                f.contents
+            ));
+        }
+    } else {
+        let dest = if target.install {
+            Destination::Install
+        } else {
+            Destination::Dir(PathBuf::from(&target.out))
+        };
+        let planned = files::plan(files, &dest)?;
+        if target.dry_run {
+            for p in &planned {
+                report.push_str(&format!(
+                    "would write {} (mode {:o}, {})\n{}\n",
+                    p.target.display(),
+                    p.file.mode,
+                    p.file.client,
+                    indent(&p.file.contents)
+                ));
+            }
+        } else {
+            for w in files::write_all(&planned, target.force)? {
+                report.push_str(&format!("wrote {} (mode {:o})", w.path.display(), w.mode));
+                if let Some(b) = &w.backup {
+                    report.push_str(&format!(", previous file kept as {}", b.display()));
+                }
+                report.push('\n');
+            }
+        }
+    }
+    for n in notes {
+        eprintln!("note: {}", safe(&n));
+    }
+    Ok(report)
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// The options every writer gets.
+pub fn write_options(
+    password_command: Option<String>,
+    embed: Option<Secret>,
+    target: &OutputTargetArgs,
+) -> WriteOptions {
+    WriteOptions {
+        password_command,
+        embed_password: embed,
+        maildir: target.maildir.clone(),
+        account_name: None,
+    }
+}

@@ -1,0 +1,440 @@
+//! Client config writers: one module per mail client, each a pure function from
+//! [`AccountSettings`] to the files that client reads.
+//!
+//! Nothing here touches the file system or the network; writing the returned
+//! [`OutputFile`]s (atomically, with their modes) is the caller's business.
+//! Every value goes into a file escaped for that file's syntax, or the writer
+//! refuses with [`WriteError::UnsafeValue`] naming the value, the reason and the fix.
+
+mod account;
+mod aerc;
+mod apple;
+mod claws;
+mod evolution;
+mod fetchmail;
+mod getmail;
+mod himalaya;
+mod k9;
+mod mbsync;
+mod mpop;
+mod msmtp;
+mod mutt;
+mod offlineimap;
+mod outlook;
+pub mod quote;
+mod thunderbird;
+mod xml;
+
+use std::path::PathBuf;
+
+use crate::model::{AccountSettings, Protocol, Secret};
+
+pub(crate) use account::{header, stable_digest, stable_uuid, Ctx, Password};
+
+/// How the written configs get the password, and where local mail goes.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// A shell command printing the password on its first output line. When unset,
+    /// clients that can run a command use `pass show mail/<address>`.
+    pub password_command: Option<String>,
+    /// Write the password itself into the file (only with `--embed-password`); such
+    /// files are mode 0600.
+    pub embed_password: Option<Secret>,
+    /// Local mail directory for mbsync, OfflineIMAP, getmail and mpop
+    /// (default `~/Mail/<account name>`).
+    pub maildir: Option<String>,
+    /// Account name used inside the configs (default: derived from the address).
+    pub account_name: Option<String>,
+}
+
+/// One file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// The client's CLI id, e.g. `mbsync`.
+    pub client: &'static str,
+    /// Path relative to the output directory, e.g. `mbsync/mbsyncrc`.
+    pub path: PathBuf,
+    /// The client's conventional location (`~/.mbsyncrc`), when installing there
+    /// is safe; `None` when the file must be imported or merged by hand.
+    pub install_path: Option<String>,
+    pub contents: String,
+    /// 0o600 when the file holds a secret (and always for aerc and fetchmail), else 0o644.
+    pub mode: u32,
+    /// Things to tell the user (storage warnings, how to import, password setup).
+    pub notes: Vec<String>,
+}
+
+/// A supported client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// CLI id.
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Incoming protocols it can be configured for (empty: outgoing only).
+    pub incoming: &'static [Protocol],
+    /// Whether it sends mail (and so uses the outgoing server).
+    pub outgoing: bool,
+    /// Executable whose presence means the client is installed.
+    pub binary: Option<&'static str>,
+}
+
+const IMAP_POP3: &[Protocol] = &[Protocol::Imap, Protocol::Pop3];
+const IMAP_ONLY: &[Protocol] = &[Protocol::Imap];
+const POP3_ONLY: &[Protocol] = &[Protocol::Pop3];
+
+/// Every client `render` knows, in the order `--list` shows them.
+pub const CLIENTS: &[ClientInfo] = &[
+    ClientInfo {
+        name: "thunderbird",
+        description: "Thunderbird (autoconfig file config-v1.1.xml)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: Some("thunderbird"),
+    },
+    ClientInfo {
+        name: "apple-mail",
+        description: "Apple Mail on macOS and iOS (.mobileconfig profile)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: None,
+    },
+    ClientInfo {
+        name: "outlook",
+        description: "Outlook (Autodiscover POX response to serve)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: None,
+    },
+    ClientInfo {
+        name: "k9",
+        description: "K-9 Mail / Thunderbird for Android (.k9s settings import)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: None,
+    },
+    ClientInfo {
+        name: "neomutt",
+        description: "NeoMutt (neomuttrc)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: Some("neomutt"),
+    },
+    ClientInfo {
+        name: "mutt",
+        description: "Mutt (muttrc)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: Some("mutt"),
+    },
+    ClientInfo {
+        name: "aerc",
+        description: "aerc (accounts.conf)",
+        incoming: IMAP_ONLY,
+        outgoing: true,
+        binary: Some("aerc"),
+    },
+    ClientInfo {
+        name: "himalaya",
+        description: "Himalaya CLI (config.toml, v2 schema; a v1 file too)",
+        incoming: IMAP_ONLY,
+        outgoing: true,
+        binary: Some("himalaya"),
+    },
+    ClientInfo {
+        name: "mbsync",
+        description: "isync/mbsync IMAP to Maildir sync (.mbsyncrc, isync 1.4 and 1.5)",
+        incoming: IMAP_ONLY,
+        outgoing: false,
+        binary: Some("mbsync"),
+    },
+    ClientInfo {
+        name: "msmtp",
+        description: "msmtp SMTP sender (.msmtprc)",
+        incoming: &[],
+        outgoing: true,
+        binary: Some("msmtp"),
+    },
+    ClientInfo {
+        name: "mpop",
+        description: "mpop POP3 to Maildir fetcher (.mpoprc)",
+        incoming: POP3_ONLY,
+        outgoing: false,
+        binary: Some("mpop"),
+    },
+    ClientInfo {
+        name: "fetchmail",
+        description: "fetchmail (.fetchmailrc, 6.4 or later)",
+        incoming: IMAP_POP3,
+        outgoing: false,
+        binary: Some("fetchmail"),
+    },
+    ClientInfo {
+        name: "getmail",
+        description: "getmail6 (getmailrc)",
+        incoming: IMAP_POP3,
+        outgoing: false,
+        binary: Some("getmail"),
+    },
+    ClientInfo {
+        name: "offlineimap",
+        description: "OfflineIMAP 3 IMAP to Maildir sync (.offlineimaprc)",
+        incoming: IMAP_ONLY,
+        outgoing: false,
+        binary: Some("offlineimap"),
+    },
+    ClientInfo {
+        name: "claws-mail",
+        description: "Claws Mail (accountrc section to merge)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: Some("claws-mail"),
+    },
+    ClientInfo {
+        name: "evolution",
+        description: "GNOME Evolution (ESource .source files)",
+        incoming: IMAP_POP3,
+        outgoing: true,
+        binary: Some("evolution"),
+    },
+];
+
+/// The client with this CLI id.
+pub fn client_info(name: &str) -> Option<&'static ClientInfo> {
+    CLIENTS.iter().find(|c| c.name == name)
+}
+
+/// Why a config could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(
+        "unknown mail client {name:?}; run `mailsetup write --list` to see the supported clients"
+    )]
+    UnknownClient { name: String },
+    #[error("cannot write a {client} configuration for this account: {reason}")]
+    Unsupported {
+        client: &'static str,
+        reason: String,
+    },
+    #[error("refusing to write the {field}: it {reason}")]
+    UnsafeValue { field: String, reason: String },
+    #[error("the account settings are not usable: {reason}")]
+    InvalidSettings { reason: String },
+}
+
+/// Renders the config files of `client` for one account.
+pub fn render(
+    client: &str,
+    settings: &AccountSettings,
+    opts: &WriteOptions,
+) -> Result<Vec<OutputFile>, WriteError> {
+    let info = client_info(client).ok_or_else(|| WriteError::UnknownClient {
+        name: client.to_string(),
+    })?;
+    let ctx = Ctx::new(info, settings, opts)?;
+    match info.name {
+        "thunderbird" => thunderbird::render(&ctx),
+        "apple-mail" => apple::render(&ctx),
+        "outlook" => outlook::render(&ctx),
+        "k9" => k9::render(&ctx),
+        "neomutt" => mutt::render(&ctx, mutt::Flavour::NeoMutt),
+        "mutt" => mutt::render(&ctx, mutt::Flavour::Mutt),
+        "aerc" => aerc::render(&ctx),
+        "himalaya" => himalaya::render(&ctx),
+        "mbsync" => mbsync::render(&ctx),
+        "msmtp" => msmtp::render(&ctx),
+        "mpop" => mpop::render(&ctx),
+        "fetchmail" => fetchmail::render(&ctx),
+        "getmail" => getmail::render(&ctx),
+        "offlineimap" => offlineimap::render(&ctx),
+        "claws-mail" => claws::render(&ctx),
+        "evolution" => evolution::render(&ctx),
+        other => unreachable!("client {other} is listed in CLIENTS but has no writer"),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::model::{AccountSettings, AuthMethod, Endpoint, Pop3Policy, ServerSettings};
+
+    pub fn server(url: &str, user: &str) -> ServerSettings {
+        ServerSettings {
+            endpoint: url.parse::<Endpoint>().unwrap(),
+            username: user.to_string(),
+            auth: AuthMethod::PasswordCleartext,
+        }
+    }
+
+    pub fn imap() -> AccountSettings {
+        AccountSettings {
+            address: "alice@example.com".into(),
+            display_name: Some("Alice Example".into()),
+            incoming: server("imaps://imap.example.com:993", "alice@example.com"),
+            outgoing: server("smtps://smtp.example.com:465", "alice@example.com"),
+            pop3: Pop3Policy::default(),
+        }
+    }
+
+    pub fn pop3() -> AccountSettings {
+        AccountSettings {
+            address: "bob@example.org".into(),
+            display_name: Some("Bob".into()),
+            incoming: server("pop3s://pop.example.org:995", "bob"),
+            outgoing: server("smtp://smtp.example.org:587", "bob"),
+            pop3: Pop3Policy {
+                keep: true,
+                keep_days: Some(14),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn every_client_renders_or_refuses_cleanly() {
+        let opts = WriteOptions::default();
+        for info in CLIENTS {
+            for settings in [imap(), pop3()] {
+                match render(info.name, &settings, &opts) {
+                    Ok(files) => {
+                        assert!(!files.is_empty(), "{}", info.name);
+                        for f in &files {
+                            assert_eq!(f.client, info.name);
+                            assert!(f.path.starts_with(info.name), "{:?}", f.path);
+                            assert!(f.contents.ends_with('\n'), "{} {:?}", info.name, f.path);
+                            assert!(!f.contents.contains('\r'));
+                        }
+                    }
+                    Err(WriteError::Unsupported { client, .. }) => assert_eq!(client, info.name),
+                    Err(e) => panic!("{}: {e}", info.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_client_is_an_error() {
+        let err = render("pine", &imap(), &WriteOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("--list"), "{err}");
+    }
+
+    #[test]
+    fn imap_only_clients_refuse_pop3_with_alternatives() {
+        for name in ["mbsync", "offlineimap", "aerc", "himalaya"] {
+            let err = render(name, &pop3(), &WriteOptions::default()).unwrap_err();
+            assert!(matches!(err, WriteError::Unsupported { .. }), "{name}");
+            assert!(err.to_string().contains("mpop"), "{err}");
+        }
+        let err = render("mpop", &imap(), &WriteOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("mbsync"), "{err}");
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let opts = WriteOptions::default();
+        for info in CLIENTS {
+            let a = render(info.name, &imap(), &opts).ok();
+            let b = render(info.name, &imap(), &opts).ok();
+            assert_eq!(a, b, "{}", info.name);
+        }
+    }
+
+    #[test]
+    fn embedded_passwords_make_files_private() {
+        let opts = WriteOptions {
+            embed_password: Some(Secret::new("s3cret\"'`$".into())),
+            ..Default::default()
+        };
+        for info in CLIENTS {
+            for settings in [imap(), pop3()] {
+                let Ok(files) = render(info.name, &settings, &opts) else {
+                    continue;
+                };
+                for f in files {
+                    if f.contents.contains("s3cret") || f.contents.contains("s3cret%22") {
+                        assert_eq!(f.mode, 0o600, "{} {:?}", info.name, f.path);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn aerc_and_fetchmail_are_always_private() {
+        let opts = WriteOptions::default();
+        for (name, settings) in [
+            ("aerc", imap()),
+            ("fetchmail", pop3()),
+            ("fetchmail", imap()),
+        ] {
+            for f in render(name, &settings, &opts).unwrap() {
+                assert_eq!(f.mode, 0o600, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_everywhere() {
+        for info in CLIENTS {
+            let s = if info.incoming == [Protocol::Pop3] {
+                pop3()
+            } else {
+                imap()
+            };
+            let mut bad_name = s.clone();
+            bad_name.display_name = Some("Eve\nset imap_pass=x".into());
+            let mut bad_user = s.clone();
+            bad_user.incoming.username = "eve\r\nX".into();
+            bad_user.outgoing.username = "eve\r\nX".into();
+            for bad in [bad_name, bad_user] {
+                let err = render(info.name, &bad, &WriteOptions::default()).unwrap_err();
+                assert!(
+                    matches!(err, WriteError::UnsafeValue { .. }),
+                    "{}: {err}",
+                    info.name
+                );
+            }
+            let opts = WriteOptions {
+                password_command: Some("pass show x\nrm -rf ~".into()),
+                ..Default::default()
+            };
+            assert!(render(info.name, &s, &opts).is_err(), "{}", info.name);
+        }
+    }
+
+    #[test]
+    fn account_names_are_checked_or_derived() {
+        let opts = WriteOptions {
+            account_name: Some("work]\n[x".into()),
+            ..Default::default()
+        };
+        assert!(render("aerc", &imap(), &opts).is_err());
+        let opts = WriteOptions {
+            account_name: Some("work mail".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            render("mbsync", &imap(), &opts),
+            Err(WriteError::UnsafeValue { .. })
+        ));
+        let mut s = imap();
+        s.address = "we\"ird/x@example.com".into();
+        let files = render("mbsync", &s, &WriteOptions::default()).unwrap();
+        assert!(files[0]
+            .contents
+            .contains("IMAPAccount we_ird_x@example.com"));
+    }
+
+    #[test]
+    fn stable_uuids_look_like_uuids() {
+        let u = stable_uuid(&["a"]);
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "5");
+        assert_eq!(u, stable_uuid(&["a"]));
+        assert_ne!(u, stable_uuid(&["b"]));
+        assert_ne!(stable_uuid(&["a", "b"]), stable_uuid(&["ab"]));
+    }
+}
