@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
+            [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -58,6 +59,10 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
             [CompletionResult]::new('--prefer', '--prefer', [CompletionResultType]::ParameterName, 'Incoming protocol to recommend when both work')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Your name as it should appear in sent mail (used in the recommended settings)')
+            [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
+            [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
+            [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
             [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
@@ -66,6 +71,12 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--all-mechanisms', '--all-mechanisms', [CompletionResultType]::ParameterName, 'Try every offered login mechanism and report each (does "encrypted password" work?)')
             [CompletionResult]::new('--allow-plaintext-login', '--allow-plaintext-login', [CompletionResultType]::ParameterName, 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)')
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
+            [CompletionResult]::new('--embed-password', '--embed-password', [CompletionResultType]::ParameterName, 'Write the password itself into the files (mode 0600) instead of a password command')
+            [CompletionResult]::new('--pop3-delete', '--pop3-delete', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server after download (default: keep it there)')
+            [CompletionResult]::new('--pop3-keep', '--pop3-keep', [CompletionResultType]::ParameterName, 'POP3: keep mail on the server after download (the default)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
@@ -76,9 +87,43 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mailsetup;write' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Take the settings from a saved `mailsetup check --json` report')
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'The account''s address. With --server the servers are used as given (no network); alone, a check runs first and its verified settings are written')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URLs to configure (imaps://h:993, smtps://h:465, ...), with --email')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Your name as it should appear in sent mail')
+            [CompletionResult]::new('--prefer', '--prefer', [CompletionResultType]::ParameterName, 'Incoming protocol to use when both work (with --email)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name for login (default: the full email address)')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c` and use the first line of its output as the password')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from environment variable VAR')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of PATH (- reads standard input)')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
+            [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
+            [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
+            [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
+            [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the supported mail clients (installed ones marked) and exit')
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
+            [CompletionResult]::new('--embed-password', '--embed-password', [CompletionResultType]::ParameterName, 'Write the password itself into the files (mode 0600) instead of a password command')
+            [CompletionResult]::new('--pop3-delete', '--pop3-delete', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server after download (default: keep it there)')
+            [CompletionResult]::new('--pop3-keep', '--pop3-keep', [CompletionResultType]::ParameterName, 'POP3: keep mail on the server after download (the default)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mailsetup;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
+            [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -86,6 +131,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             break
         }
         'mailsetup;help;check' {
+            break
+        }
+        'mailsetup;help;write' {
             break
         }
         'mailsetup;help;help' {

@@ -24,6 +24,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --version 'Print version'
             cand probe 'Probe a server''s six standard endpoints at once (no login)'
             cand check 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+            cand write 'Write working account configs for mail clients (`--list` shows them)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailsetup;probe'= {
@@ -53,6 +54,10 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --oauth2-token-command 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)'
             cand --prefer 'Incoming protocol to recommend when both work'
             cand --name 'Your name as it should appear in sent mail (used in the recommended settings)'
+            cand --write 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)'
+            cand --out 'Directory to write into (`-` prints the files to stdout instead)'
+            cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
+            cand --maildir 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)'
             cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
@@ -61,6 +66,12 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --format 'Output format'
             cand --all-mechanisms 'Try every offered login mechanism and report each (does "encrypted password" work?)'
             cand --allow-plaintext-login 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
+            cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+            cand --dry-run 'Show what would be written, write nothing'
+            cand --force 'Replace existing files (the old one is kept as FILE.bak)'
+            cand --embed-password 'Write the password itself into the files (mode 0600) instead of a password command'
+            cand --pop3-delete 'POP3: delete mail from the server after download (default: keep it there)'
+            cand --pop3-keep 'POP3: keep mail on the server after download (the default)'
             cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
             cand --json 'Shorthand for --format json'
             cand -v 'Protocol trace on stderr (secrets redacted)'
@@ -70,14 +81,49 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mailsetup;write'= {
+            cand --from 'Take the settings from a saved `mailsetup check --json` report'
+            cand --email 'The account''s address. With --server the servers are used as given (no network); alone, a check runs first and its verified settings are written'
+            cand --server 'Server URLs to configure (imaps://h:993, smtps://h:465, ...), with --email'
+            cand --name 'Your name as it should appear in sent mail'
+            cand --prefer 'Incoming protocol to use when both work (with --email)'
+            cand --username 'User name for login (default: the full email address)'
+            cand --password-command 'Run CMD with `sh -c` and use the first line of its output as the password'
+            cand --password-env 'Read the password from environment variable VAR'
+            cand --password-file 'Read the password from the first line of PATH (- reads standard input)'
+            cand --oauth2-token-command 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)'
+            cand --out 'Directory to write into (`-` prints the files to stdout instead)'
+            cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
+            cand --maildir 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)'
+            cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
+            cand --timeout 'Overall deadline in seconds'
+            cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
+            cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
+            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --list 'List the supported mail clients (installed ones marked) and exit'
+            cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+            cand --dry-run 'Show what would be written, write nothing'
+            cand --force 'Replace existing files (the old one is kept as FILE.bak)'
+            cand --embed-password 'Write the password itself into the files (mode 0600) instead of a password command'
+            cand --pop3-delete 'POP3: delete mail from the server after download (default: keep it there)'
+            cand --pop3-keep 'POP3: keep mail on the server after download (the default)'
+            cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mailsetup;help'= {
             cand probe 'Probe a server''s six standard endpoints at once (no login)'
             cand check 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+            cand write 'Write working account configs for mail clients (`--list` shows them)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailsetup;help;probe'= {
         }
         &'mailsetup;help;check'= {
+        }
+        &'mailsetup;help;write'= {
         }
         &'mailsetup;help;help'= {
         }

@@ -28,6 +28,7 @@ complete -c mailsetup -n "__fish_mailsetup_needs_command" -s h -l help -d 'Print
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l server -d 'Probe exactly this endpoint instead (repeatable): imaps://h:993, imap://h:143 (STARTTLS), pop3s://, pop3://, smtps://, smtp:// and the +plain variants (imap+plain://h:143) for servers without TLS' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
@@ -52,6 +53,10 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l oauth2-tok
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l prefer -d 'Incoming protocol to recommend when both work' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l name -d 'Your name as it should appear in sent mail (used in the recommended settings)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l maildir -d 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
@@ -61,11 +66,47 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l format -d 
 json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechanisms -d 'Try every offered login mechanism and report each (does "encrypted password" work?)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l embed-password -d 'Write the password itself into the files (mode 0600) instead of a password command'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-delete -d 'POP3: delete mail from the server after download (default: keep it there)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep -d 'POP3: keep mail on the server after download (the default)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s V -l version -d 'Print version'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l from -d 'Take the settings from a saved `mailsetup check --json` report' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l email -d 'The account\'s address. With --server the servers are used as given (no network); alone, a check runs first and its verified settings are written' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l server -d 'Server URLs to configure (imaps://h:993, smtps://h:465, ...), with --email' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l name -d 'Your name as it should appear in sent mail' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l prefer -d 'Incoming protocol to use when both work (with --email)' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
+pop3\t'Mail is downloaded to one device'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l username -d 'User name for login (default: the full email address)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-env -d 'Read the password from environment variable VAR' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-file -d 'Read the password from the first line of PATH (- reads standard input)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l oauth2-token-command -d 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l maildir -d 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l timeout -d 'Overall deadline in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l list -d 'List the supported mail clients (installed ones marked) and exit'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dry-run -d 'Show what would be written, write nothing'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l embed-password -d 'Write the password itself into the files (mode 0600) instead of a password command'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pop3-delete -d 'POP3: delete mail from the server after download (default: keep it there)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pop3-keep -d 'POP3: keep mail on the server after download (the default)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
