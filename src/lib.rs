@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod clients;
+pub mod discover;
 pub mod proto;
 pub mod report;
 pub mod session;

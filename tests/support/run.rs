@@ -17,13 +17,20 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// The endpoints array of a JSON report.
     pub fn endpoints(&self) -> Vec<Value> {
-        self.json()["endpoints"].as_array().expect("endpoints array").clone()
+        self.json()["endpoints"]
+            .as_array()
+            .expect("endpoints array")
+            .clone()
     }
 
     /// Everything printed, for leak scans.
@@ -53,15 +60,29 @@ pub fn mailsetup(args: &[&str], env: &[(&str, &str)]) -> Run {
 pub fn codes(v: &Value) -> Vec<String> {
     v["problems"]
         .as_array()
-        .map(|a| a.iter().map(|p| p["code"].as_str().unwrap_or_default().to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|p| p["code"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Every form in which a password could show up: raw, and base64 of the SASL payloads
 /// and of the password alone (LOGIN mechanism), with and without a user name.
 pub fn secret_forms(user: &str, password: &str) -> Vec<Vec<u8>> {
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b).into_bytes();
-    let plain = [b"\0".as_slice(), user.as_bytes(), b"\0", password.as_bytes()].concat();
+    let b64 = |b: &[u8]| {
+        base64::engine::general_purpose::STANDARD
+            .encode(b)
+            .into_bytes()
+    };
+    let plain = [
+        b"\0".as_slice(),
+        user.as_bytes(),
+        b"\0",
+        password.as_bytes(),
+    ]
+    .concat();
     vec![
         password.as_bytes().to_vec(),
         b64(password.as_bytes()),

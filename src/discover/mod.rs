@@ -1,0 +1,353 @@
+//! Discovery: from an address to candidate endpoints. DNS and HTTP only, never a mail port.
+//!
+//! Every source runs at once under one deadline ([`discover`]); each lookup is reported as an
+//! [`Attempt`], and what the sources found is merged into one ranked, deduplicated candidate
+//! list. The pure parts (formats, names, orderings) live in their own modules and are
+//! unit-tested; `net` and `run` do the I/O.
+
+pub mod autodiscover;
+pub mod config_v11;
+pub mod guess;
+pub mod idn;
+pub mod ispdb;
+mod net;
+mod run;
+mod sources;
+pub mod srv;
+pub mod xml;
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AuthMethod, Endpoint};
+use crate::session::net::ConnectTo;
+use crate::session::tls::TlsContext;
+
+pub use run::discover;
+
+/// Where a candidate came from. Declared in rank order (best first): the provider's own
+/// autoconfig, then the ISPDB (online, then built in), the same for the MX host, then SRV,
+/// Autodiscover, and guesses last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// `autoconfig.<d>/mail/config-v1.1.xml` (https, then http).
+    Autoconfig,
+    /// `<d>/.well-known/autoconfig/mail/config-v1.1.xml` (https, then http).
+    AutoconfigWellknown,
+    /// `https://autoconfig.thunderbird.net/v1.1/<d>`.
+    Ispdb,
+    /// The ISPDB snapshot embedded in the binary.
+    BuiltinDb,
+    /// The online ISPDB, for the domain of the MX host.
+    MxIspdb,
+    /// The built-in DB, for the domain of the MX host.
+    MxBuiltinDb,
+    /// RFC 6186 / RFC 8314 SRV records.
+    Srv,
+    /// Microsoft Autodiscover (POX).
+    Autodiscover,
+    /// Thunderbird's host-name guesses that resolve.
+    Guess,
+}
+
+impl Source {
+    pub const ALL: [Source; 9] = [
+        Source::Autoconfig,
+        Source::AutoconfigWellknown,
+        Source::Ispdb,
+        Source::BuiltinDb,
+        Source::MxIspdb,
+        Source::MxBuiltinDb,
+        Source::Srv,
+        Source::Autodiscover,
+        Source::Guess,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Autoconfig => "autoconfig",
+            Source::AutoconfigWellknown => "autoconfig-wellknown",
+            Source::Ispdb => "ispdb",
+            Source::BuiltinDb => "builtin-db",
+            Source::MxIspdb => "mx-ispdb",
+            Source::MxBuiltinDb => "mx-builtin-db",
+            Source::Srv => "srv",
+            Source::Autodiscover => "autodiscover",
+            Source::Guess => "guess",
+        }
+    }
+
+    /// Built-in DB and ISPDB entries are vetted provider data: their hosts are trusted.
+    pub fn is_provider_db(self) -> bool {
+        matches!(
+            self,
+            Source::Ispdb | Source::BuiltinDb | Source::MxIspdb | Source::MxBuiltinDb
+        )
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Source {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        Source::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Source::ALL.iter().map(|x| x.as_str()).collect();
+                format!(
+                    "unknown discovery source {s:?} (one of: {})",
+                    all.join(", ")
+                )
+            })
+    }
+}
+
+/// One endpoint a source proposes, ready to probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Host in ASCII (punycode); see [`idn::to_unicode`] for display.
+    pub endpoint: Endpoint,
+    /// The login name, already expanded for the address.
+    pub username: String,
+    /// Methods the source names, preferred first. Empty: the source said nothing usable
+    /// (SRV, guesses, Autodiscover SPA), so the server's capabilities decide.
+    pub auth: Vec<AuthMethod>,
+    pub source: Source,
+    /// Credentials may go here: the host lies inside the address's domain, or the entry
+    /// comes from the built-in DB / ISPDB (RFC 8314 §5.1, RFC 7817).
+    pub trusted: bool,
+}
+
+/// How one lookup ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttemptResult {
+    Found,
+    NotFound,
+    Error,
+    Timeout,
+}
+
+impl AttemptResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptResult::Found => "found",
+            AttemptResult::NotFound => "not-found",
+            AttemptResult::Error => "error",
+            AttemptResult::Timeout => "timeout",
+        }
+    }
+}
+
+/// One lookup: a URL fetched, a DNS name queried, a database consulted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub source: Source,
+    /// The URL or DNS name (ASCII), or the domain for database lookups.
+    pub target: String,
+    pub result: AttemptResult,
+    /// What was found, or why not (one line, from the network: escape before printing).
+    pub detail: String,
+    pub elapsed_ms: u64,
+}
+
+/// Everything discovery learned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovery {
+    /// Every lookup, grouped by source in rank order.
+    pub attempts: Vec<Attempt>,
+    /// Merged, deduplicated by endpoint, ranked (see [`merge`]).
+    pub candidates: Vec<Candidate>,
+    /// The provider's name from the best-ranked config file that named one.
+    pub provider: Option<String>,
+}
+
+/// Settings for one discovery run, passed down as a value.
+#[derive(Clone)]
+pub struct DiscoverConfig {
+    /// Sources still running then are reported `timeout`; what was found stands.
+    pub deadline: Instant,
+    /// `--dns-server`; `None`: the system resolver configuration.
+    pub dns_server: Option<SocketAddr>,
+    /// `--connect-to`, applied to HTTP lookups as to mail connections.
+    pub connect_to: Arc<Vec<ConnectTo>>,
+    /// Trust roots (`--ca-file`) for HTTPS lookups.
+    pub tls: TlsContext,
+    /// The built-in DB only: no network access at all.
+    pub offline: bool,
+    /// Check Thunderbird's guessed host names.
+    pub guess: bool,
+    /// `--sources`: only these (`None`: all).
+    pub sources: Option<Vec<Source>>,
+}
+
+impl DiscoverConfig {
+    /// All sources, guessing on, system resolver, no `--connect-to`.
+    pub fn new(tls: TlsContext, deadline: Instant) -> Self {
+        DiscoverConfig {
+            deadline,
+            dns_server: None,
+            connect_to: Arc::new(Vec::new()),
+            tls,
+            offline: false,
+            guess: true,
+            sources: None,
+        }
+    }
+
+    /// Whether `source` runs under this configuration.
+    pub fn enabled(&self, source: Source) -> bool {
+        if self.offline && source != Source::BuiltinDb {
+            return false;
+        }
+        if source == Source::Guess && !self.guess {
+            return false;
+        }
+        self.sources.as_ref().is_none_or(|s| s.contains(&source))
+    }
+}
+
+/// `host` equals `domain` or lies below it (both ASCII; case-insensitive).
+pub fn host_in_domain(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    !domain.is_empty()
+        && (host == domain
+            || (host.len() > domain.len()
+                && host.ends_with(&domain)
+                && host.as_bytes()[host.len() - domain.len() - 1] == b'.'))
+}
+
+/// Ranks and deduplicates candidates given in discovery order: by source rank, then IMAP
+/// before POP3 before SMTP, then implicit TLS before STARTTLS before plain; ties keep their
+/// order. An endpoint found twice keeps its best-ranked entry, trusted when any source
+/// vouched for it. Guesses are dropped when any other source found something (Thunderbird
+/// guesses only when all else fails).
+pub fn merge(mut found: Vec<Candidate>) -> Vec<Candidate> {
+    if found.iter().any(|c| c.source != Source::Guess) {
+        found.retain(|c| c.source != Source::Guess);
+    }
+    found.sort_by_key(|c| (c.source, c.endpoint.protocol, c.endpoint.security));
+    let mut out: Vec<Candidate> = Vec::with_capacity(found.len());
+    for c in found {
+        match out.iter_mut().find(|o| o.endpoint == c.endpoint) {
+            Some(o) => o.trusted |= c.trusted,
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Protocol, Security};
+
+    fn cand(url: &str, source: Source, trusted: bool) -> Candidate {
+        Candidate {
+            endpoint: url.parse().unwrap(),
+            username: "u@d.org".into(),
+            auth: vec![],
+            source,
+            trusted,
+        }
+    }
+
+    #[test]
+    fn sources_serialise_kebab_case_and_parse_back() {
+        for s in Source::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            assert_eq!(s.as_str().parse::<Source>().unwrap(), s);
+        }
+        assert_eq!(Source::AutoconfigWellknown.as_str(), "autoconfig-wellknown");
+        assert!("dns".parse::<Source>().is_err());
+        let a = Attempt {
+            source: Source::MxBuiltinDb,
+            target: "x".into(),
+            result: AttemptResult::NotFound,
+            detail: String::new(),
+            elapsed_ms: 3,
+        };
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"{"source":"mx-builtin-db","target":"x","result":"not-found","detail":"","elapsed_ms":3}"#
+        );
+    }
+
+    #[test]
+    fn merge_ranks_and_dedupes() {
+        let merged = merge(vec![
+            cand("smtps://smtp.d.org:465", Source::Srv, true),
+            cand("pop3s://pop.d.org:995", Source::Srv, true),
+            cand("imap://imap.d.org:143", Source::Srv, false),
+            cand("imaps://imap.d.org:993", Source::Srv, true),
+            cand("imap://imap.d.org:143", Source::BuiltinDb, true),
+            cand("imaps://imap.d.org:993", Source::Guess, true),
+        ]);
+        let got: Vec<(String, Source, bool)> = merged
+            .iter()
+            .map(|c| (c.endpoint.url(), c.source, c.trusted))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("imap://imap.d.org:143".into(), Source::BuiltinDb, true),
+                ("imaps://imap.d.org:993".into(), Source::Srv, true),
+                ("pop3s://pop.d.org:995".into(), Source::Srv, true),
+                ("smtps://smtp.d.org:465".into(), Source::Srv, true),
+            ]
+        );
+        let only_guesses = merge(vec![cand("imaps://imap.d.org:993", Source::Guess, true)]);
+        assert_eq!(only_guesses.len(), 1);
+        // A later source vouching for an endpoint makes it trusted.
+        let m = merge(vec![
+            cand("imaps://mail.other.net:993", Source::Srv, false),
+            cand("imaps://mail.other.net:993", Source::MxBuiltinDb, true),
+        ]);
+        assert_eq!(
+            (m.len(), m[0].source, m[0].trusted),
+            (1, Source::MxBuiltinDb, true)
+        );
+        assert_eq!(m[0].endpoint.protocol, Protocol::Imap);
+        assert_eq!(m[0].endpoint.security, Security::Tls);
+    }
+
+    #[test]
+    fn domain_membership() {
+        assert!(host_in_domain("imap.d.org", "d.org"));
+        assert!(host_in_domain("D.org.", "d.org"));
+        assert!(!host_in_domain("evild.org", "d.org"));
+        assert!(!host_in_domain("d.org.evil.net", "d.org"));
+        assert!(!host_in_domain("x", ""));
+    }
+
+    #[test]
+    fn offline_and_filters() {
+        let tls = TlsContext::new(&[] as &[&str], false, vec![]).unwrap();
+        let mut cfg = DiscoverConfig::new(tls, Instant::now());
+        assert!(Source::ALL.iter().all(|s| cfg.enabled(*s)));
+        cfg.guess = false;
+        assert!(!cfg.enabled(Source::Guess));
+        cfg.sources = Some(vec![Source::Srv, Source::BuiltinDb]);
+        assert!(cfg.enabled(Source::Srv) && !cfg.enabled(Source::Ispdb));
+        cfg.offline = true;
+        let on: Vec<Source> = Source::ALL
+            .into_iter()
+            .filter(|s| cfg.enabled(*s))
+            .collect();
+        assert_eq!(on, [Source::BuiltinDb]);
+    }
+}
