@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -38,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
             [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--check-injection', '--check-injection', [CompletionResultType]::ParameterName, 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
@@ -59,6 +61,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
             [CompletionResult]::new('--prefer', '--prefer', [CompletionResultType]::ParameterName, 'Incoming protocol to recommend when both work')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Your name as it should appear in sent mail (used in the recommended settings)')
+            [CompletionResult]::new('--trust-host', '--trust-host', [CompletionResultType]::ParameterName, 'Send credentials also to this discovered host outside the address''s domain (repeatable)')
+            [CompletionResult]::new('--sources', '--sources', [CompletionResultType]::ParameterName, 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess')
             [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
             [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
@@ -68,9 +72,11 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
             [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--all-mechanisms', '--all-mechanisms', [CompletionResultType]::ParameterName, 'Try every offered login mechanism and report each (does "encrypted password" work?)')
             [CompletionResult]::new('--allow-plaintext-login', '--allow-plaintext-login', [CompletionResultType]::ParameterName, 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)')
+            [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
@@ -93,6 +99,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URLs to configure (imaps://h:993, smtps://h:465, ...), with --email')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Your name as it should appear in sent mail')
             [CompletionResult]::new('--prefer', '--prefer', [CompletionResultType]::ParameterName, 'Incoming protocol to use when both work (with --email)')
+            [CompletionResult]::new('--trust-host', '--trust-host', [CompletionResultType]::ParameterName, 'With --email alone: send credentials also to this discovered host outside the domain')
+            [CompletionResult]::new('--sources', '--sources', [CompletionResultType]::ParameterName, 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name for login (default: the full email address)')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c` and use the first line of its output as the password')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from environment variable VAR')
@@ -106,7 +114,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
             [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the supported mail clients (installed ones marked) and exit')
+            [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
@@ -120,10 +130,32 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mailsetup;discover' {
+            [CompletionResult]::new('--sources', '--sources', [CompletionResultType]::ParameterName, 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess')
+            [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
+            [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Use only the built-in provider database: no network access at all')
+            [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mailsetup;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -134,6 +166,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             break
         }
         'mailsetup;help;write' {
+            break
+        }
+        'mailsetup;help;discover' {
             break
         }
         'mailsetup;help;help' {

@@ -19,6 +19,9 @@ _mailsetup() {
             mailsetup,check)
                 cmd="mailsetup__subcmd__check"
                 ;;
+            mailsetup,discover)
+                cmd="mailsetup__subcmd__discover"
+                ;;
             mailsetup,help)
                 cmd="mailsetup__subcmd__help"
                 ;;
@@ -30,6 +33,9 @@ _mailsetup() {
                 ;;
             mailsetup__subcmd__help,check)
                 cmd="mailsetup__subcmd__help__subcmd__check"
+                ;;
+            mailsetup__subcmd__help,discover)
+                cmd="mailsetup__subcmd__help__subcmd__discover"
                 ;;
             mailsetup__subcmd__help,help)
                 cmd="mailsetup__subcmd__help__subcmd__help"
@@ -47,7 +53,7 @@ _mailsetup() {
 
     case "${cmd}" in
         mailsetup)
-            opts="-h -V --help --version probe check write help"
+            opts="-h -V --help --version probe check write discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -61,7 +67,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__check)
-            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --all-mechanisms --allow-plaintext-login --prefer --name --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --format --json --verbose --help --version"
+            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --all-mechanisms --allow-plaintext-login --prefer --name --trust-host --no-guess --sources --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,6 +102,14 @@ _mailsetup() {
                     return 0
                     ;;
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -135,6 +149,56 @@ _mailsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --dns-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__discover)
+            opts="-v -h -V --offline --no-guess --sources --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sources)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocols)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-sha256)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -147,7 +211,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__help)
-            opts="probe check write help"
+            opts="probe check write discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,6 +225,20 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -217,7 +295,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__probe)
-            opts="-v -h -V --server --check-injection --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --format --json --verbose --help --version"
+            opts="-v -h -V --server --check-injection --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,6 +325,10 @@ _mailsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --dns-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
@@ -259,7 +341,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__write)
-            opts="-h -V --list --from --email --server --name --prefer --username --password-command --password-env --password-file --oauth2-token-command --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --help --version"
+            opts="-h -V --list --from --email --server --name --prefer --trust-host --no-guess --sources --username --password-command --password-env --password-file --oauth2-token-command --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +365,14 @@ _mailsetup() {
                     ;;
                 --prefer)
                     COMPREPLY=($(compgen -W "imap pop3" -- "${cur}"))
+                    return 0
+                    ;;
+                --trust-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sources)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --username)
@@ -334,6 +424,10 @@ _mailsetup() {
                     return 0
                     ;;
                 --pin-sha256)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

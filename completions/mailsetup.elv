@@ -25,6 +25,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand probe 'Probe a server''s six standard endpoints at once (no login)'
             cand check 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
             cand write 'Write working account configs for mail clients (`--list` shows them)'
+            cand discover 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailsetup;probe'= {
@@ -34,6 +35,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
             cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --format 'Output format'
             cand --check-injection 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
             cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
@@ -54,6 +56,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --oauth2-token-command 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)'
             cand --prefer 'Incoming protocol to recommend when both work'
             cand --name 'Your name as it should appear in sent mail (used in the recommended settings)'
+            cand --trust-host 'Send credentials also to this discovered host outside the address''s domain (repeatable)'
+            cand --sources 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess'
             cand --write 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)'
             cand --out 'Directory to write into (`-` prints the files to stdout instead)'
             cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
@@ -63,9 +67,11 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
             cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --format 'Output format'
             cand --all-mechanisms 'Try every offered login mechanism and report each (does "encrypted password" work?)'
             cand --allow-plaintext-login 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
+            cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
@@ -87,6 +93,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --server 'Server URLs to configure (imaps://h:993, smtps://h:465, ...), with --email'
             cand --name 'Your name as it should appear in sent mail'
             cand --prefer 'Incoming protocol to use when both work (with --email)'
+            cand --trust-host 'With --email alone: send credentials also to this discovered host outside the domain'
+            cand --sources 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess'
             cand --username 'User name for login (default: the full email address)'
             cand --password-command 'Run CMD with `sh -c` and use the first line of its output as the password'
             cand --password-env 'Read the password from environment variable VAR'
@@ -100,7 +108,9 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
             cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --list 'List the supported mail clients (installed ones marked) and exit'
+            cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
@@ -113,10 +123,31 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mailsetup;discover'= {
+            cand --sources 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess'
+            cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
+            cand --timeout 'Overall deadline in seconds'
+            cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
+            cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
+            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
+            cand --format 'Output format'
+            cand --offline 'Use only the built-in provider database: no network access at all'
+            cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+            cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+            cand --json 'Shorthand for --format json'
+            cand -v 'Protocol trace on stderr (secrets redacted)'
+            cand --verbose 'Protocol trace on stderr (secrets redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mailsetup;help'= {
             cand probe 'Probe a server''s six standard endpoints at once (no login)'
             cand check 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
             cand write 'Write working account configs for mail clients (`--list` shows them)'
+            cand discover 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailsetup;help;probe'= {
@@ -124,6 +155,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
         &'mailsetup;help;check'= {
         }
         &'mailsetup;help;write'= {
+        }
+        &'mailsetup;help;discover'= {
         }
         &'mailsetup;help;help'= {
         }

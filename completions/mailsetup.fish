@@ -29,6 +29,7 @@ complete -c mailsetup -n "__fish_mailsetup_needs_command" -s V -l version -d 'Pr
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l server -d 'Probe exactly this endpoint instead (repeatable): imaps://h:993, imap://h:143 (STARTTLS), pop3s://, pop3://, smtps://, smtp:// and the +plain variants (imap+plain://h:143) for servers without TLS' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
@@ -36,6 +37,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l timeout -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l check-injection -d 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
@@ -53,6 +55,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l oauth2-tok
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l prefer -d 'Incoming protocol to recommend when both work' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l name -d 'Your name as it should appear in sent mail (used in the recommended settings)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host -d 'Send credentials also to this discovered host outside the address\'s domain (repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
@@ -62,10 +66,12 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l timeout -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechanisms -d 'Try every offered login mechanism and report each (does "encrypted password" work?)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
@@ -83,6 +89,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l server -d 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l name -d 'Your name as it should appear in sent mail' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l prefer -d 'Incoming protocol to use when both work (with --email)' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l trust-host -d 'With --email alone: send credentials also to this discovered host outside the domain' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l username -d 'User name for login (default: the full email address)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-env -d 'Read the password from environment variable VAR' -r
@@ -96,7 +104,9 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l timeout -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l list -d 'List the supported mail clients (installed ones marked) and exit'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
@@ -106,7 +116,24 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pop3-keep 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -s V -l version -d 'Print version'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l timeout -d 'Overall deadline in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l offline -d 'Use only the built-in provider database: no network access at all'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l json -d 'Shorthand for --format json'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

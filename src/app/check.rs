@@ -19,8 +19,9 @@ pub const QUOTA_WARNING_PERCENT: f64 = 90.0;
 pub struct CheckRequest {
     pub address: Address,
     pub username: String,
-    /// Endpoints with whether credentials may go to them (`Err` = why not).
-    pub endpoints: Vec<(Endpoint, Result<(), Problem>)>,
+    pub endpoints: Vec<Target>,
+    /// What discovery found, when it ran.
+    pub discovery: Option<crate::discover::Discovery>,
     pub credentials: Option<Credentials>,
     pub options: LoginOptions,
     /// Incoming protocol preferred for `recommended` (IMAP unless `--prefer pop3`).
@@ -29,17 +30,51 @@ pub struct CheckRequest {
     pub pop3: Pop3Policy,
 }
 
+/// One endpoint to check.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: Endpoint,
+    /// Whether credentials may go there (`Err` = why not: untrusted discovery source).
+    pub trusted: Result<(), Problem>,
+    /// The user name this endpoint expects (from discovery), unless the user gave one.
+    pub username: Option<String>,
+    /// The discovery source it came from.
+    pub source: Option<String>,
+}
+
+impl Target {
+    /// An endpoint the user named (or the address's own domain): it may receive credentials.
+    pub fn given(endpoint: Endpoint) -> Self {
+        Target {
+            endpoint,
+            trusted: Ok(()),
+            username: None,
+            source: None,
+        }
+    }
+}
+
 pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) -> CheckReport {
     let start = Instant::now();
     let creds = Arc::new(req.credentials.clone());
     let opts = Arc::new(req.options.clone());
-    let results = super::run_all(req.endpoints.clone(), cfg.deadline, |(ep, trusted)| {
+    let results = super::run_all(req.endpoints.clone(), cfg.deadline, |t| {
         let (cfg, creds, opts, progress) =
             (cfg.clone(), creds.clone(), opts.clone(), progress.clone());
         async move {
-            progress.emit(Event::EndpointStarted { url: ep.url() });
-            let (rep, quota) =
-                check_endpoint(&ep, &cfg, creds.as_ref().as_ref(), &opts, trusted).await;
+            progress.emit(Event::EndpointStarted {
+                url: t.endpoint.url(),
+            });
+            // A discovered user-name form applies unless the user gave --username.
+            let creds: Option<Credentials> = creds.as_ref().clone().map(|mut c| {
+                if let (Some(u), false) = (&t.username, opts.username_given) {
+                    c.username = u.clone();
+                }
+                c
+            });
+            let (mut rep, quota) =
+                check_endpoint(&t.endpoint, &cfg, creds.as_ref(), &opts, t.trusted).await;
+            rep.source = t.source;
             progress.finished(&rep);
             (rep, quota)
         }
@@ -47,7 +82,8 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
     .await;
     let mut endpoints = Vec::new();
     let mut quotas = Vec::new();
-    for (r, (ep, _)) in results.into_iter().zip(req.endpoints.iter()) {
+    for (r, t) in results.into_iter().zip(req.endpoints.iter()) {
+        let ep = &t.endpoint;
         match r {
             Some((rep, quota)) => {
                 if let Some(q) = quota {
@@ -92,6 +128,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         insecure: cfg.tls.insecure,
         endpoints,
         quota,
+        discovery: req.discovery.clone(),
         recommended,
         problems,
         elapsed_ms: start.elapsed().as_millis() as u64,

@@ -12,7 +12,9 @@ use crate::clients::OutputFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{path} already exists; add --force to replace it (the old file is kept as {path}.bak)")]
+    #[error(
+        "{path} already exists; add --force to replace it (the old file is kept as {path}.bak)"
+    )]
     Exists { path: String },
     #[error("cannot write {path}: {reason}")]
     Io { path: String, reason: String },
@@ -46,9 +48,12 @@ pub fn plan(files: Vec<OutputFile>, dest: &Destination) -> Result<Vec<Planned>, 
             let target = match dest {
                 Destination::Dir(dir) => dir.join(&file.path),
                 Destination::Install => {
-                    let p = file.install_path.clone().ok_or_else(|| FileError::NoInstallPath {
-                        client: file.client.to_string(),
-                    })?;
+                    let p = file
+                        .install_path
+                        .clone()
+                        .ok_or_else(|| FileError::NoInstallPath {
+                            client: file.client.to_string(),
+                        })?;
                     expand_home(&p)?
                 }
             };
@@ -60,7 +65,9 @@ pub fn plan(files: Vec<OutputFile>, dest: &Destination) -> Result<Vec<Planned>, 
 fn expand_home(p: &str) -> Result<PathBuf, FileError> {
     match p.strip_prefix("~/") {
         Some(rest) => {
-            let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or(FileError::NoHome)?;
+            let home = std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .ok_or(FileError::NoHome)?;
             Ok(Path::new(&home).join(rest))
         }
         None => Ok(PathBuf::from(p)),
@@ -91,9 +98,17 @@ pub fn write_all(planned: &[Planned], force: bool) -> Result<Vec<Written>, FileE
     }
     let mut done = Vec::new();
     for p in planned {
-        let dir = p.target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = p
+            .target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let name = p.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let result = (|| {
             let mut f = OpenOptions::new()
@@ -148,24 +163,50 @@ mod tests {
     fn writes_with_modes_and_refuses_to_overwrite() {
         let dir = tempfile::tempdir().unwrap();
         let dest = Destination::Dir(dir.path().to_path_buf());
-        let planned = plan(vec![file("a/secret.conf", 0o600), file("b.conf", 0o644)], &dest).unwrap();
+        let planned = plan(
+            vec![file("a/secret.conf", 0o600), file("b.conf", 0o644)],
+            &dest,
+        )
+        .unwrap();
         let written = write_all(&planned, false).unwrap();
         assert_eq!(written.len(), 2);
-        let mode = |p: &str| fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+        let mode = |p: &str| {
+            fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
         assert_eq!(mode("a/secret.conf"), 0o600);
         assert_eq!(mode("b.conf"), 0o644);
         // A second run refuses, and writes nothing at all (b.conf stays as it is).
         fs::write(dir.path().join("b.conf"), "mine").unwrap();
         let again = plan(vec![file("c.conf", 0o644), file("b.conf", 0o644)], &dest).unwrap();
-        assert!(matches!(write_all(&again, false), Err(FileError::Exists { .. })));
+        assert!(matches!(
+            write_all(&again, false),
+            Err(FileError::Exists { .. })
+        ));
         assert!(!dir.path().join("c.conf").exists());
         // --force keeps the old file as .bak.
         let written = write_all(&again, true).unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("b.conf.bak")).unwrap(), "mine");
-        assert_eq!(written[1].backup.as_deref(), Some(dir.path().join("b.conf.bak").as_path()));
-        assert_eq!(fs::read_to_string(dir.path().join("b.conf")).unwrap(), "contents of b.conf\n");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b.conf.bak")).unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            written[1].backup.as_deref(),
+            Some(dir.path().join("b.conf.bak").as_path())
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b.conf")).unwrap(),
+            "contents of b.conf\n"
+        );
         // No temporary files are left.
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
         assert!(leftovers.is_empty());
     }
 

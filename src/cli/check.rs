@@ -3,13 +3,17 @@
 use anyhow::{bail, Result};
 use clap::Args;
 
+use std::time::Instant;
+
 use super::credentials::CredentialArgs;
+use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET};
 use super::live::Live;
 use super::write::OutputTargetArgs;
 use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs, Prefer};
-use crate::app::check::CheckRequest;
+use crate::app::check::{CheckRequest, Target};
+use crate::discover::Candidate;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
-use crate::report::{human, CheckReport};
+use crate::report::{human, CheckReport, Code, Problem};
 use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
@@ -41,6 +45,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
+    /// Send credentials also to this discovered host outside the address's domain (repeatable)
+    #[arg(long = "trust-host", value_name = "HOST")]
+    pub trust_host: Vec<String>,
+
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+
     /// After a successful check, write configs for these mail clients from the recommended
     /// settings (repeatable; see `mailsetup write --list`)
     #[arg(long = "write", value_name = "CLIENT")]
@@ -71,26 +82,42 @@ pub struct CheckPlan<'a> {
     pub pop3: Pop3Policy,
     /// Show live progress on stderr (terminal only).
     pub live: bool,
+    /// How discovery runs when no `--server` is given.
+    pub discovery: &'a DiscoveryArgs,
+    /// `--trust-host`: discovered hosts outside the domain the user vouches for.
+    pub trust_hosts: &'a [String],
 }
 
 /// Runs a check and returns its report.
 pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
-    let endpoints: Vec<Endpoint> = if plan.servers.is_empty() {
-        Endpoint::standard(&plan.address.domain)
+    let cfg = plan.net.session_config(plan.verbose)?;
+    let (targets, discovery) = if plan.servers.is_empty() {
+        // Discovery gets part of the deadline; the probes need the rest.
+        let deadline = (Instant::now() + CHECK_DISCOVERY_BUDGET).min(cfg.deadline);
+        let dcfg = plan
+            .discovery
+            .config(plan.net, cfg.tls.clone(), deadline, false);
+        let found = crate::discover::discover(&plan.address, &dcfg).await;
+        (
+            targets_from(&found.candidates, plan.trust_hosts),
+            Some(found),
+        )
     } else {
-        plan.servers.to_vec()
+        (
+            plan.servers.iter().cloned().map(Target::given).collect(),
+            None,
+        )
     };
-    let endpoints: Vec<Endpoint> = endpoints
+    let targets: Vec<Target> = targets
         .into_iter()
-        .filter(|e| plan.net.wants(e.protocol))
+        .filter(|t| plan.net.wants(t.endpoint.protocol))
         .collect();
-    if endpoints.is_empty() {
+    if targets.is_empty() && discovery.is_none() {
         bail!("no endpoint left to check after --protocols");
     }
     if plan.credentials.is_none() {
         eprintln!("mailsetup: no password given and no terminal to ask on: probing only, login is skipped (use --password-command, --password-env or --password-file)");
     }
-    let cfg = plan.net.session_config(plan.verbose)?;
     let username = plan
         .credentials
         .as_ref()
@@ -100,8 +127,8 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
     let req = CheckRequest {
         address: plan.address,
         username,
-        // Endpoints the user named, or the address's own domain: both may receive credentials.
-        endpoints: endpoints.into_iter().map(|e| (e, Ok(()))).collect(),
+        endpoints: targets,
+        discovery,
         credentials: plan.credentials,
         options: plan.options,
         prefer: plan.prefer,
@@ -110,11 +137,46 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
     };
     let live = Live::for_stderr(plan.live);
     let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
-    let report = crate::app::check::run(req, &cfg, &progress).await;
+    let mut report = crate::app::check::run(req, &cfg, &progress).await;
     if let Some(l) = &live {
         l.clear();
     }
+    if report.endpoints.is_empty() {
+        report.problems.push(Problem::error(
+            Code::DiscoveryFailed,
+            format!("no mail server was found for {}", report.address),
+        ));
+    }
     Ok(report)
+}
+
+/// Check targets from discovery: credentials only for trusted candidates (inside the
+/// address's domain, or from the provider databases) or hosts the user vouched for.
+fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target> {
+    candidates
+        .iter()
+        .map(|c| {
+            let vouched = trust_hosts.iter().any(|h| h.eq_ignore_ascii_case(&c.endpoint.host));
+            Target {
+                endpoint: c.endpoint.clone(),
+                trusted: if c.trusted || vouched {
+                    Ok(())
+                } else {
+                    Err(Problem::warning(
+                        Code::UntrustedCandidate,
+                        format!(
+                            "{} came from {} and lies outside the address's domain: probed, but no password was sent (add --trust-host {} if it is right)",
+                            c.endpoint.host,
+                            c.source.as_str(),
+                            c.endpoint.host
+                        ),
+                    ))
+                },
+                username: Some(c.username.clone()),
+                source: Some(c.source.as_str().to_string()),
+            }
+        })
+        .collect()
 }
 
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
@@ -141,11 +203,14 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         options: LoginOptions {
             allow_plaintext: args.allow_plaintext_login,
             all_mechanisms: args.all_mechanisms,
+            username_given: args.credentials.username.is_some(),
         },
         prefer: args.prefer.protocol(),
         display_name: args.name.clone(),
         pop3: args.target.pop3_policy(),
         live: args.output.format() == Format::Human,
+        discovery: &args.discovery,
+        trust_hosts: &args.trust_host,
     };
     let report = runtime.block_on(run_check(plan))?;
     let text = match args.output.format() {

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod check;
 pub mod credentials;
+pub mod discover;
 pub mod live;
 pub mod write;
 
@@ -75,6 +76,14 @@ Where the client supports it the config runs a password command (--password-comm
 the password itself is written only with --embed-password, and then the file is mode 0600. Files are written atomically \
 and never over an existing file without --force (the old one is kept as .bak).")]
     Write(write::WriteArgs),
+
+    /// Find an address's mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses
+    #[command(after_help = AFTER_HELP, long_about = "Find an address's mail servers. Every source runs at once: \
+the built-in provider database (Thunderbird's ISPDB), the online ISPDB, the provider's autoconfig (https, then http; \
+autoconfig.DOMAIN and DOMAIN/.well-known), the MX host's provider, RFC 6186/8314 SRV records, Microsoft Autodiscover, \
+and host-name guesses. Reports every attempt and the merged, ranked candidates. Touches no mail port; --offline uses \
+the built-in database only and makes no network access at all.")]
+    Discover(discover::DiscoverArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +137,21 @@ pub struct NetArgs {
     /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)
     #[arg(long = "pin-sha256", value_name = "HEX")]
     pub pin_sha256: Vec<String>,
+
+    /// DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver
+    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+}
+
+fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(a) = s.parse::<std::net::SocketAddr>() {
+        return Ok(a);
+    }
+    s.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .map_err(|_| format!("{s:?} is not an IP address with an optional port (e.g. 127.0.0.1:5353 or [::1]:53)"))
 }
 
 /// `--prefer`: which incoming protocol to recommend when both work.
@@ -198,6 +222,11 @@ impl NetArgs {
             deadline: Instant::now() + Duration::from_secs_f64(self.timeout),
             tls,
             connect_to: Arc::new(self.connect_to.clone()),
+            dns: match self.dns_server {
+                Some(addr) => crate::session::net::Dns::server(addr)
+                    .map_err(|e| anyhow::anyhow!("--dns-server {addr}: {e}"))?,
+                None => crate::session::net::Dns::System,
+            },
             trace: if verbose {
                 Trace::stderr()
             } else {
@@ -223,6 +252,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Probe(args) => runtime.block_on(probe(args)),
         Command::Check(args) => check::command(args, &runtime),
         Command::Write(args) => write::command(args, &runtime),
+        Command::Discover(args) => runtime.block_on(discover::command(args)),
     }
 }
 

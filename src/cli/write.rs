@@ -48,6 +48,13 @@ pub struct WriteArgs {
     #[arg(long, value_enum, default_value_t = Prefer::Imap)]
     pub prefer: Prefer,
 
+    /// With --email alone: send credentials also to this discovered host outside the domain
+    #[arg(long = "trust-host", value_name = "HOST")]
+    pub trust_host: Vec<String>,
+
+    #[command(flatten)]
+    pub discovery: super::discover::DiscoveryArgs,
+
     #[command(flatten)]
     pub credentials: CredentialArgs,
 
@@ -100,11 +107,14 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
                 options: LoginOptions {
                     allow_plaintext: false,
                     all_mechanisms: false,
+                    username_given: args.credentials.username.is_some(),
                 },
                 prefer: args.prefer.protocol(),
                 display_name: args.name.clone(),
                 pop3,
                 live: true,
+                discovery: &args.discovery,
+                trust_hosts: &args.trust_host,
             };
             let report = runtime.block_on(super::check::run_check(plan))?;
             match report.recommended {

@@ -9,8 +9,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use hickory_resolver::TokioResolver;
 use reqwest::Url;
@@ -65,19 +63,8 @@ impl Net {
         deadline: Instant,
     ) -> Net {
         let dns = match dns_server {
-            Some(addr) => {
-                let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
-                for c in &mut ns.connections {
-                    c.port = addr.port();
-                }
-                let mut builder = TokioResolver::builder_with_config(
-                    ResolverConfig::from_name_servers(vec![ns]),
-                    TokioRuntimeProvider::default(),
-                );
-                // The user named a server: ask it, not /etc/hosts.
-                builder.options_mut().use_hosts_file = ResolveHosts::Never;
-                builder.build().map_err(|e| e.to_string())
-            }
+            // The user named a server: ask it, not /etc/hosts.
+            Some(addr) => crate::session::net::resolver_for(addr),
             None => TokioResolver::builder_tokio()
                 .and_then(|b| b.build())
                 .map_err(|e| format!("system resolver: {e}")),

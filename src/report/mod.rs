@@ -57,6 +57,8 @@ pub struct EndpointReport {
     /// Capabilities read over TLS (or in plaintext on a plain endpoint).
     pub capabilities: Vec<String>,
     pub auth_mechanisms: Vec<String>,
+    /// The discovery source this endpoint came from (`check` without `--server`).
+    pub source: Option<String>,
     /// Login verification (`check`); null for `probe`.
     pub login: Option<LoginReport>,
     pub problems: Vec<Problem>,
@@ -115,6 +117,8 @@ pub struct CheckReport {
     pub insecure: bool,
     pub endpoints: Vec<EndpointReport>,
     pub quota: Option<Quota>,
+    /// What discovery tried and found (null with `--server`).
+    pub discovery: Option<crate::discover::Discovery>,
     /// The settings a mail client should use, from the best working endpoints.
     pub recommended: Option<Recommended>,
     /// Problems of the account as a whole (e.g. quota-nearly-full).
@@ -156,6 +160,7 @@ impl EndpointReport {
             capabilities_before_tls: None,
             capabilities: Vec::new(),
             auth_mechanisms: Vec::new(),
+            source: None,
             login: None,
             problems: Vec::new(),
             elapsed_ms: 0,

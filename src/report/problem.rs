@@ -53,6 +53,7 @@ pub enum Code {
     UntrustedCandidate,
     ServerStarttlsCommandInjection,
     StarttlsInjectionNotVulnerable,
+    DiscoveryFailed,
 }
 
 impl Code {
@@ -104,6 +105,7 @@ impl Code {
             QuotaNearlyFull => "The mailbox is almost full: delete or archive mail (IMAP and POP3 \"leave on server\" both use this storage), or upgrade the plan; new mail may bounce when it is full.",
             ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
+            DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }

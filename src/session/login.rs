@@ -95,6 +95,8 @@ pub struct LoginOptions {
     pub allow_plaintext: bool,
     /// `--all-mechanisms`: try every offered method and report each.
     pub all_mechanisms: bool,
+    /// The user gave `--username`: discovered user-name forms don't replace it.
+    pub username_given: bool,
 }
 
 /// The methods a server offers that we can use with these credentials, best first.

@@ -70,6 +70,8 @@ pub struct SessionConfig {
     pub deadline: Instant,
     pub tls: TlsContext,
     pub connect_to: Arc<Vec<ConnectTo>>,
+    /// System resolver, or `--dns-server`.
+    pub dns: net::Dns,
     pub trace: Trace,
     /// Name we announce in EHLO.
     pub ehlo_name: String,
@@ -155,6 +157,7 @@ async fn open_once(
     }
     let connected = match net::connect(
         &cfg.connect_to,
+        &cfg.dns,
         &endpoint.host,
         endpoint.port,
         cfg.phase(cfg.timeouts.connect),

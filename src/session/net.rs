@@ -1,6 +1,7 @@
 //! TCP connect: `--connect-to` mapping, DNS, all addresses raced (happy eyeballs), deadlines.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
@@ -111,16 +112,48 @@ pub struct Connected {
 /// Delay before starting the next address (RFC 8305 recommends 250 ms).
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
+/// Name resolution: the system's (getaddrinfo), or the DNS server given with `--dns-server`.
+#[derive(Clone, Default)]
+pub enum Dns {
+    #[default]
+    System,
+    Server(Arc<hickory_resolver::TokioResolver>),
+}
+
+impl Dns {
+    /// A resolver that asks only `server` (UDP and TCP), never /etc/hosts.
+    pub fn server(server: SocketAddr) -> Result<Dns, String> {
+        resolver_for(server).map(|r| Dns::Server(Arc::new(r)))
+    }
+}
+
+/// A hickory resolver that asks only `server`; shared with discovery.
+pub fn resolver_for(server: SocketAddr) -> Result<hickory_resolver::TokioResolver, String> {
+    use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    let mut ns = NameServerConfig::udp_and_tcp(server.ip());
+    for c in &mut ns.connections {
+        c.port = server.port();
+    }
+    let mut builder = hickory_resolver::TokioResolver::builder_with_config(
+        ResolverConfig::from_name_servers(vec![ns]),
+        TokioRuntimeProvider::default(),
+    );
+    builder.options_mut().use_hosts_file = ResolveHosts::Never;
+    builder.build().map_err(|e| e.to_string())
+}
+
 /// Resolves and connects before `deadline`, racing all addresses with a stagger.
 pub async fn connect(
     rules: &[ConnectTo],
+    dns: &Dns,
     host: &str,
     port: u16,
     deadline: Instant,
 ) -> Result<Connected, ConnectError> {
     let start = Instant::now();
     let (target_host, target_port) = resolve_target(rules, host, port);
-    let addrs = resolve(&target_host, target_port, deadline).await?;
+    let addrs = resolve(dns, &target_host, target_port, deadline).await?;
     let shown = addrs
         .iter()
         .map(|a| a.to_string())
@@ -187,6 +220,7 @@ pub async fn connect(
 }
 
 async fn resolve(
+    dns: &Dns,
     host: &str,
     port: u16,
     deadline: Instant,
@@ -198,6 +232,23 @@ async fn resolve(
         host: host.to_string(),
         reason,
     };
+    if let Dns::Server(resolver) = dns {
+        let name = format!("{}.", host.trim_end_matches('.'));
+        let lookup = resolver.lookup_ip(name);
+        return match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), lookup).await
+        {
+            Err(_) => Err(dns_err("timed out".into())),
+            Ok(Err(e)) => Err(dns_err(e.to_string())),
+            Ok(Ok(ips)) => {
+                let v: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(ip, port)).collect();
+                if v.is_empty() {
+                    Err(dns_err("no addresses".into()))
+                } else {
+                    Ok(v)
+                }
+            }
+        };
+    }
     let lookup = tokio::net::lookup_host((host.to_string(), port));
     match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), lookup).await {
         Err(_) => Err(dns_err("timed out".into())),
@@ -286,7 +337,7 @@ mod tests {
         let port = l.local_addr().unwrap().port();
         drop(l);
         let deadline = Instant::now() + Duration::from_secs(5);
-        let err = connect(&[], "127.0.0.1", port, deadline)
+        let err = connect(&[], &Dns::System, "127.0.0.1", port, deadline)
             .await
             .err()
             .unwrap();

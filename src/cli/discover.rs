@@ -1,0 +1,178 @@
+//! `mailsetup discover`, and the discovery options `check`, `write` and `setup` share.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs};
+use crate::discover::{self, idn, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
+use crate::model::Address;
+use crate::report::escape::terminal_safe as safe;
+use crate::session::tls::TlsContext;
+
+/// How discovery runs.
+#[derive(Debug, Clone, Args)]
+pub struct DiscoveryArgs {
+    /// Don't guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers
+    #[arg(long = "no-guess")]
+    pub no_guess: bool,
+
+    /// Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db,
+    /// mx-ispdb, mx-builtin-db, srv, autodiscover, guess
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub sources: Vec<Source>,
+}
+
+impl DiscoveryArgs {
+    pub fn config(
+        &self,
+        net: &NetArgs,
+        tls: TlsContext,
+        deadline: Instant,
+        offline: bool,
+    ) -> DiscoverConfig {
+        let mut cfg = DiscoverConfig::new(tls, deadline);
+        cfg.dns_server = net.dns_server;
+        cfg.connect_to = Arc::new(net.connect_to.clone());
+        cfg.offline = offline;
+        cfg.guess = !self.no_guess;
+        cfg.sources = (!self.sources.is_empty()).then(|| self.sources.clone());
+        cfg
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The email address whose servers to find
+    #[arg(value_name = "EMAIL")]
+    pub email: String,
+
+    /// Use only the built-in provider database: no network access at all
+    #[arg(long)]
+    pub offline: bool,
+
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `mailsetup discover` output.
+#[derive(Debug, Serialize)]
+struct DiscoverReport {
+    version: u32,
+    command: &'static str,
+    address: String,
+    #[serde(flatten)]
+    discovery: Discovery,
+    elapsed_ms: u64,
+}
+
+/// Longest a discovery may take inside a `check`: the probes need the rest of the deadline.
+pub const CHECK_DISCOVERY_BUDGET: Duration = Duration::from_secs(8);
+
+pub async fn command(args: DiscoverArgs) -> Result<i32> {
+    let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    let session = args.net.session_config(args.output.verbose)?;
+    let cfg = args.discovery.config(
+        &args.net,
+        session.tls.clone(),
+        session.deadline,
+        args.offline,
+    );
+    let discovery = discover::discover(&address, &cfg).await;
+    let found = !discovery.candidates.is_empty();
+    let report = DiscoverReport {
+        version: 1,
+        command: "discover",
+        address: address.to_string(),
+        discovery,
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    };
+    let text = match args.output.format() {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Human => render(
+            &address,
+            &report.discovery,
+            report.elapsed_ms,
+            stdout_style().color,
+        ),
+    };
+    write_stdout(&text)?;
+    Ok(if found { 0 } else { 1 })
+}
+
+/// Human rendering: what was tried, then the ranked candidates.
+pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64, _color: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Servers for {}{}\n\nTried:\n",
+        safe(&idn::to_unicode(&address.to_string())),
+        d.provider
+            .as_deref()
+            .map(|p| format!(" (provider: {})", safe(p)))
+            .unwrap_or_default()
+    ));
+    let w = d
+        .attempts
+        .iter()
+        .map(|a| a.source.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for a in &d.attempts {
+        let result = match a.result {
+            AttemptResult::Found => "found",
+            AttemptResult::NotFound => "not found",
+            AttemptResult::Error => "error",
+            AttemptResult::Timeout => "timeout",
+        };
+        out.push_str(&format!(
+            "  {:<w$}  {:<9}  {}  {} ({} ms)\n",
+            a.source.as_str(),
+            result,
+            safe(&a.target),
+            safe(&a.detail),
+            a.elapsed_ms
+        ));
+    }
+    if d.candidates.is_empty() {
+        out.push_str(
+            "\nNo servers found. Check the address's domain, or give the servers with --server.\n",
+        );
+    } else {
+        out.push_str("\nCandidates, best first:\n");
+        for c in &d.candidates {
+            out.push_str(&candidate_line(c));
+        }
+    }
+    out.push_str(&format!("\n({:.2} s)\n", elapsed_ms as f64 / 1000.0));
+    out
+}
+
+fn candidate_line(c: &Candidate) -> String {
+    let auth: Vec<&str> = c.auth.iter().map(|a| a.as_str()).collect();
+    format!(
+        "  {:<40} user {}  {}from {}{}\n",
+        safe(&idn::to_unicode(&c.endpoint.to_string())),
+        safe(&c.username),
+        if auth.is_empty() {
+            String::new()
+        } else {
+            format!("auth {}  ", auth.join(","))
+        },
+        c.source.as_str(),
+        if c.trusted {
+            ""
+        } else {
+            "  (outside the address's domain: no password will be sent)"
+        }
+    )
+}
