@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -151,11 +152,50 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mailsetup;setup' {
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Your email address (asked when missing)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Your name as it should appear in sent mail (asked when missing)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Use these servers instead of discovering them (repeatable URLs, as `check --server`)')
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Mail clients to write configs for (repeatable; default: ask, offering the installed ones)')
+            [CompletionResult]::new('--prefer', '--prefer', [CompletionResultType]::ParameterName, 'IMAP or POP3 when both work (default: ask; IMAP with --yes)')
+            [CompletionResult]::new('--trust-host', '--trust-host', [CompletionResultType]::ParameterName, 'Send credentials also to this discovered host outside the address''s domain')
+            [CompletionResult]::new('--sources', '--sources', [CompletionResultType]::ParameterName, 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name for login (default: the full email address)')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c` and use the first line of its output as the password')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from environment variable VAR')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of PATH (- reads standard input)')
+            [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
+            [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
+            [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
+            [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
+            [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer every question with its flag or default; never prompt (for scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer every question with its flag or default; never prompt (for scripts)')
+            [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
+            [CompletionResult]::new('--embed-password', '--embed-password', [CompletionResultType]::ParameterName, 'Write the password itself into the files (mode 0600) instead of a password command')
+            [CompletionResult]::new('--pop3-delete', '--pop3-delete', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server after download (default: keep it there)')
+            [CompletionResult]::new('--pop3-keep', '--pop3-keep', [CompletionResultType]::ParameterName, 'POP3: keep mail on the server after download (the default)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mailsetup;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -169,6 +209,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             break
         }
         'mailsetup;help;discover' {
+            break
+        }
+        'mailsetup;help;setup' {
             break
         }
         'mailsetup;help;help' {

@@ -30,6 +30,7 @@ complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "probe" -d 'Prob
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "setup" -d 'The wizard: from "I have an address and a password" to a working mail client'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l server -d 'Probe exactly this endpoint instead (repeatable): imaps://h:993, imap://h:143 (STARTTLS), pop3s://, pop3://, smtps://, smtp:// and the +plain variants (imap+plain://h:143) for servers without TLS' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
@@ -132,8 +133,42 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l json -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s V -l version -d 'Print version'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l email -d 'Your email address (asked when missing)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l name -d 'Your name as it should appear in sent mail (asked when missing)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l server -d 'Use these servers instead of discovering them (repeatable URLs, as `check --server`)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l client -d 'Mail clients to write configs for (repeatable; default: ask, offering the installed ones)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l prefer -d 'IMAP or POP3 when both work (default: ask; IMAP with --yes)' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
+pop3\t'Mail is downloaded to one device'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l trust-host -d 'Send credentials also to this discovered host outside the address\'s domain' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l username -d 'User name for login (default: the full email address)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l password-env -d 'Read the password from environment variable VAR' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l password-file -d 'Read the password from the first line of PATH (- reads standard input)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2-token-command -d 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l maildir -d 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l timeout -d 'Overall deadline in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s y -l yes -d 'Answer every question with its flag or default; never prompt (for scripts)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dry-run -d 'Show what would be written, write nothing'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l embed-password -d 'Write the password itself into the files (mode 0600) instead of a password command'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pop3-delete -d 'POP3: delete mail from the server after download (default: keep it there)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pop3-keep -d 'POP3: keep mail on the server after download (the default)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup help" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup help" -f -a "setup" -d 'The wizard: from "I have an address and a password" to a working mail client'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

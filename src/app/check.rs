@@ -119,7 +119,12 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
             "no password given and no terminal to ask on: servers were probed, login was not checked",
         ));
     }
-    let recommended = recommend(&req, &endpoints);
+    let prefs = Preferences {
+        prefer: req.prefer,
+        display_name: req.display_name.clone(),
+        pop3: req.pop3,
+    };
+    let recommended = recommend(&req.address.to_string(), &req.username, &endpoints, &prefs);
     CheckReport {
         version: 1,
         command: "check".into(),
@@ -138,7 +143,49 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
 /// The best incoming and outgoing endpoint: login verified if any login was verified, else
 /// (no credentials) the best endpoint that passed every check. Preference: the preferred
 /// protocol, then implicit TLS over STARTTLS (RFC 8314), never a plain endpoint.
-pub fn recommend(req: &CheckRequest, endpoints: &[EndpointReport]) -> Option<Recommended> {
+/// The authentication to configure. Over TLS the plain password is as safe as a
+/// challenge-response and every client supports it, so it is recommended whenever the
+/// server offers it (Thunderbird's own choice); otherwise the method that was verified.
+fn recommended_auth(e: &EndpointReport) -> AuthMethod {
+    let verified = e
+        .login
+        .as_ref()
+        .filter(|l| l.status == LoginStatus::Ok)
+        .and_then(|l| l.auth_method);
+    if verified == Some(AuthMethod::OAuth2) {
+        return AuthMethod::OAuth2;
+    }
+    let caps = &e.capabilities;
+    let cleartext_offered = e
+        .auth_mechanisms
+        .iter()
+        .any(|m| m == "PLAIN" || m == "LOGIN")
+        || match e.protocol {
+            Protocol::Imap => !caps.iter().any(|c| c == "LOGINDISABLED"),
+            Protocol::Pop3 => caps.is_empty() || caps.iter().any(|c| c == "USER"),
+            Protocol::Smtp => false,
+        };
+    if e.security != Security::Plain && cleartext_offered {
+        AuthMethod::PasswordCleartext
+    } else {
+        verified.unwrap_or(AuthMethod::PasswordCleartext)
+    }
+}
+
+/// What the user chose that shapes the recommendation.
+#[derive(Debug, Clone)]
+pub struct Preferences {
+    pub prefer: Protocol,
+    pub display_name: Option<String>,
+    pub pop3: Pop3Policy,
+}
+
+pub fn recommend(
+    address: &str,
+    default_username: &str,
+    endpoints: &[EndpointReport],
+    prefs: &Preferences,
+) -> Option<Recommended> {
     let verified = |e: &EndpointReport| {
         e.login
             .as_ref()
@@ -150,9 +197,21 @@ pub fn recommend(req: &CheckRequest, endpoints: &[EndpointReport]) -> Option<Rec
             .iter()
             .filter(|e| (e.protocol != Protocol::Smtp) == incoming)
             .filter(|e| usable(e) && (!need_login || verified(e)))
-            .min_by_key(|e| (e.protocol != req.prefer, e.security, e.host.clone(), e.port))
+            .min_by_key(|e| {
+                (
+                    e.protocol != prefs.prefer,
+                    e.security,
+                    e.host.clone(),
+                    e.port,
+                )
+            })
     };
-    let logged_in = req.credentials.is_some();
+    // With credentials every login is ok, failed or deliberately not attempted; without, skipped.
+    let logged_in = endpoints.iter().any(|e| {
+        e.login
+            .as_ref()
+            .is_some_and(|l| l.status != LoginStatus::Skipped)
+    });
     let (incoming, outgoing) = (pick(true, logged_in)?, pick(false, logged_in)?);
     let server = |e: &EndpointReport| ServerSettings {
         endpoint: e.endpoint(),
@@ -160,21 +219,16 @@ pub fn recommend(req: &CheckRequest, endpoints: &[EndpointReport]) -> Option<Rec
             .login
             .as_ref()
             .and_then(|l| l.username.clone())
-            .unwrap_or_else(|| req.username.clone()),
-        auth: e
-            .login
-            .as_ref()
-            .filter(|l| l.status == LoginStatus::Ok)
-            .and_then(|l| l.auth_method)
-            .unwrap_or(AuthMethod::PasswordCleartext),
+            .unwrap_or_else(|| default_username.to_string()),
+        auth: recommended_auth(e),
     };
     Some(Recommended {
         settings: AccountSettings {
-            address: req.address.to_string(),
-            display_name: req.display_name.clone(),
+            address: address.to_string(),
+            display_name: prefs.display_name.clone(),
             incoming: server(incoming),
             outgoing: server(outgoing),
-            pop3: req.pop3,
+            pop3: prefs.pop3,
         },
         verified: logged_in,
     })

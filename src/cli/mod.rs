@@ -6,6 +6,7 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod setup;
 pub mod write;
 
 use std::io::Write;
@@ -84,6 +85,13 @@ autoconfig.DOMAIN and DOMAIN/.well-known), the MX host's provider, RFC 6186/8314
 and host-name guesses. Reports every attempt and the merged, ranked candidates. Touches no mail port; --offline uses \
 the built-in database only and makes no network access at all.")]
     Discover(discover::DiscoverArgs),
+
+    /// The wizard: from "I have an address and a password" to a working mail client
+    #[command(after_help = AFTER_HELP, long_about = "The wizard for end users: asks for your address, name and \
+password, finds and checks your provider's servers with live progress, explains the result in plain words, \
+lets you choose IMAP or POP3 when both work, offers the mail programs installed here, shows the files it will \
+write and writes them after you agree. Every answer is also a flag; with --yes it never asks (for scripts).")]
+    Setup(setup::SetupArgs),
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +261,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Check(args) => check::command(args, &runtime),
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
+        Command::Setup(args) => setup::command(args, &runtime),
     }
 }
 

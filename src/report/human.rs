@@ -171,7 +171,7 @@ fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
     }
 }
 
-fn problems(out: &mut String, endpoints: &[EndpointReport], account: &[super::Problem], st: Style) {
+pub fn problems(out: &mut String, endpoints: &[EndpointReport], account: &[super::Problem], st: Style) {
     let any = endpoints.iter().any(|e| !e.problems.is_empty()) || !account.is_empty();
     if !any {
         return;
@@ -204,7 +204,7 @@ fn problems(out: &mut String, endpoints: &[EndpointReport], account: &[super::Pr
     }
 }
 
-fn storage(out: &mut String, q: &Quota) {
+pub fn storage(out: &mut String, q: &Quota) {
     let mut line = String::from("\nStorage: ");
     match (q.used_bytes, q.limit_bytes, q.percent) {
         (Some(u), Some(l), Some(p)) => {

@@ -1,0 +1,347 @@
+//! `mailsetup setup`: the wizard for end users. Asks for the address, name and password,
+//! checks the account with live progress, explains the result in plain words, lets the user
+//! choose IMAP or POP3 when both work, offers the mail clients installed here, shows the
+//! files it will write and writes them only after a yes. Every answer also has a flag, and
+//! `--yes` runs it with no terminal at all.
+
+use std::io::IsTerminal;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+use dialoguer::{Confirm, Input, MultiSelect, Select};
+
+use super::check::{run_check, CheckPlan};
+use super::credentials::CredentialArgs;
+use super::discover::DiscoveryArgs;
+use super::write::{emit, on_path, render_all, write_options, OutputTargetArgs};
+use super::{stdout_style, NetArgs, Prefer};
+use crate::app::check::{recommend, Preferences};
+use crate::app::files::{self, Destination};
+use crate::clients::CLIENTS;
+use crate::model::{Address, Endpoint, Protocol, Security, ServerSettings};
+use crate::report::escape::terminal_safe as safe;
+use crate::report::{human, CheckReport, LoginStatus};
+use crate::session::login::LoginOptions;
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Your email address (asked when missing)
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// Your name as it should appear in sent mail (asked when missing)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Use these servers instead of discovering them (repeatable URLs, as `check --server`)
+    #[arg(long = "server", value_name = "URL")]
+    pub server: Vec<Endpoint>,
+
+    /// Mail clients to write configs for (repeatable; default: ask, offering the installed ones)
+    #[arg(long = "client", value_name = "CLIENT")]
+    pub clients: Vec<String>,
+
+    /// IMAP or POP3 when both work (default: ask; IMAP with --yes)
+    #[arg(long, value_enum)]
+    pub prefer: Option<Prefer>,
+
+    /// Answer every question with its flag or default; never prompt (for scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Send credentials also to this discovered host outside the address's domain
+    #[arg(long = "trust-host", value_name = "HOST")]
+    pub trust_host: Vec<String>,
+
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    #[command(flatten)]
+    pub target: OutputTargetArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// Whether questions may be asked.
+fn interactive(args: &SetupArgs) -> bool {
+    !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
+    let ask = interactive(&args);
+    if !ask && !args.yes {
+        bail!("setup asks questions, but there is no terminal: give the answers as flags and add --yes (see `mailsetup setup --help`)");
+    }
+    for c in &args.clients {
+        if crate::clients::client_info(c).is_none() {
+            bail!("--client {c}: unknown mail client; run `mailsetup write --list`");
+        }
+    }
+    if ask {
+        println!("Let's set up your email. Press Ctrl-C at any time to stop; nothing is written until you agree.\n");
+    }
+
+    // 1. Who: address, name, password.
+    let address: Address = match &args.email {
+        Some(e) => e.parse().map_err(anyhow::Error::msg)?,
+        None if ask => Input::<String>::new()
+            .with_prompt("Your email address")
+            .validate_with(|s: &String| s.parse::<Address>().map(|_| ()))
+            .interact_text()?
+            .parse()
+            .map_err(anyhow::Error::msg)?,
+        None => bail!("--email is required with --yes"),
+    };
+    let name = match &args.name {
+        Some(n) => Some(n.clone()),
+        None if ask => {
+            let n: String = Input::new()
+                .with_prompt("Your name (shown to the people you write to)")
+                .allow_empty(true)
+                .interact_text()?;
+            (!n.trim().is_empty()).then(|| n.trim().to_string())
+        }
+        None => None,
+    };
+    let creds = args
+        .credentials
+        .load(&address.to_string())?
+        .context("setup needs your password: --password-command, --password-env or --password-file (or run it in a terminal)")?;
+    let secret = creds.secret.clone();
+
+    // 2. Check, with live progress.
+    if ask {
+        println!("\nLooking up your provider's servers and trying your password on each of them…");
+    }
+    let plan = CheckPlan {
+        address: address.clone(),
+        servers: &args.server,
+        credentials: Some(creds),
+        username: args.credentials.username.clone(),
+        net: &args.net,
+        verbose: false,
+        options: LoginOptions {
+            allow_plaintext: false,
+            all_mechanisms: false,
+            username_given: args.credentials.username.is_some(),
+        },
+        prefer: args.prefer.unwrap_or(Prefer::Imap).protocol(),
+        display_name: name.clone(),
+        pop3: args.target.pop3_policy(),
+        live: true,
+        discovery: &args.discovery,
+        trust_hosts: &args.trust_host,
+    };
+    let report = runtime.block_on(run_check(plan))?;
+
+    // 3. The result in plain words.
+    let Some(first) = report.recommended.clone().filter(|r| r.verified) else {
+        println!(
+            "\nmailsetup could not find a working incoming and outgoing server for {}.\n",
+            safe(&address.to_string())
+        );
+        print!("{}", human::render_check(&report, stdout_style()));
+        return Ok(1);
+    };
+    let both = works(&report, Protocol::Imap) && works(&report, Protocol::Pop3);
+    println!();
+    explain_problems(&report);
+
+    // 4. IMAP or POP3.
+    let prefer = match args.prefer {
+        Some(p) => p.protocol(),
+        None if both && ask => choose_protocol(&report)?,
+        None => first.settings.incoming.endpoint.protocol,
+    };
+    let mut pop3 = args.target.pop3_policy();
+    let explicit_pop3 =
+        args.target.pop3_delete || args.target.pop3_keep || args.target.pop3_keep_days.is_some();
+    if prefer == Protocol::Pop3 && ask && !explicit_pop3 {
+        pop3.keep = Confirm::new()
+            .with_prompt(
+                "Leave a copy of each message on the server? (safer, but uses your storage)",
+            )
+            .default(true)
+            .interact()?;
+    }
+    let prefs = Preferences {
+        prefer,
+        display_name: name,
+        pop3,
+    };
+    let rec =
+        recommend(&report.address, &report.username, &report.endpoints, &prefs).unwrap_or(first);
+    println!("{}", plain(&rec.settings.incoming, "Incoming mail"));
+    println!("{}", plain(&rec.settings.outgoing, "Outgoing mail"));
+    let mut block = String::new();
+    human::recommended_block(&mut block, &rec, stdout_style());
+    print!("{block}");
+
+    // 5. Which clients.
+    let chosen = choose_clients(&args, ask, rec.settings.incoming.endpoint.protocol)?;
+    if chosen.is_empty() {
+        println!("\nNo mail client chosen: nothing written. The settings above are all any mail client needs.");
+        return Ok(0);
+    }
+
+    // 6. Show the files, ask, write.
+    let embed = args.target.embed_password.then_some(secret);
+    let opts = write_options(
+        args.credentials.password_command.clone(),
+        embed,
+        &args.target,
+    );
+    // A client that can't express this account is skipped with its reason, not fatal here.
+    let mut files = Vec::new();
+    for c in &chosen {
+        match render_all(std::slice::from_ref(c), &rec.settings, &opts) {
+            Ok(f) => files.extend(f),
+            Err(e) => println!("Skipping {c}: {}", safe(&format!("{e:#}"))),
+        }
+    }
+    if files.is_empty() {
+        println!("Nothing to write.");
+        return Ok(1);
+    }
+    let dest = if args.target.install {
+        Destination::Install
+    } else {
+        Destination::Dir(args.target.out.clone().into())
+    };
+    let planned = files::plan(files.clone(), &dest)?;
+    println!("\nThese files will be written:");
+    for p in &planned {
+        println!(
+            "  {} ({}, mode {:o})",
+            p.target.display(),
+            p.file.client,
+            p.file.mode
+        );
+    }
+    if ask
+        && !Confirm::new()
+            .with_prompt("Write them?")
+            .default(true)
+            .interact()?
+    {
+        println!("Nothing written.");
+        return Ok(0);
+    }
+    print!("{}", emit(files, &args.target)?);
+    println!(
+        "\nDone. Your mail client can now use {}.",
+        safe(&address.to_string())
+    );
+    Ok(0)
+}
+
+/// Whether login worked on some endpoint of this protocol.
+fn works(r: &CheckReport, p: Protocol) -> bool {
+    r.endpoints.iter().any(|e| {
+        e.protocol == p
+            && e.login
+                .as_ref()
+                .is_some_and(|l| l.status == LoginStatus::Ok)
+    })
+}
+
+/// "Incoming mail: IMAP on imap.example.com, encrypted (SSL/TLS, port 993) — your password works"
+pub fn plain(s: &ServerSettings, label: &str) -> String {
+    let how = match s.endpoint.security {
+        Security::Tls => format!("encrypted (SSL/TLS, port {})", s.endpoint.port),
+        Security::StartTls => format!("encrypted with STARTTLS (port {})", s.endpoint.port),
+        Security::Plain => format!("NOT encrypted (port {})", s.endpoint.port),
+    };
+    format!(
+        "{label}: {} on {}, {how} — your password works",
+        s.endpoint.protocol.as_str().to_uppercase(),
+        safe(&s.endpoint.host)
+    )
+}
+
+/// Problems worth telling an end user, each with what to do.
+fn explain_problems(r: &CheckReport) {
+    let mut out = String::new();
+    human::problems(&mut out, &r.endpoints, &r.problems, stdout_style());
+    if !out.is_empty() {
+        println!("Some ways to reach your mail did not work (that's fine, one working way is enough):{out}");
+    }
+}
+
+/// The IMAP/POP3 choice, in the provider help page's terms.
+fn choose_protocol(r: &CheckReport) -> Result<Protocol> {
+    println!(
+        "Your account works with both IMAP and POP3. Which one should your mail client use?\n"
+    );
+    println!(
+        "  IMAP keeps your mail on the server. Every device (phone, laptop, webmail) sees the same"
+    );
+    println!("       mailbox; the server's copy is the real one.");
+    println!("  POP3 downloads your mail to this one device and, by default, removes it from the server;");
+    println!("       the copy on this computer is then the real one (keep backups).");
+    let mut storage = String::new();
+    if let Some(q) = &r.quota {
+        human::storage(&mut storage, q);
+    }
+    println!(
+        "\n  Both use your account's storage (IMAP, and POP3 when it leaves copies on the server).{}",
+        storage.trim_end().replace("\nStorage:", "\n  Storage now:")
+    );
+    let i = Select::new()
+        .with_prompt("Use")
+        .items([
+            "IMAP — keep mail on the server (best for several devices)",
+            "POP3 — download mail to this computer",
+        ])
+        .default(0)
+        .interact()?;
+    Ok(if i == 0 {
+        Protocol::Imap
+    } else {
+        Protocol::Pop3
+    })
+}
+
+/// Clients to write for: flags, or a choice with the installed ones first and preselected.
+fn choose_clients(args: &SetupArgs, ask: bool, incoming: Protocol) -> Result<Vec<String>> {
+    if !args.clients.is_empty() {
+        return Ok(args.clients.clone());
+    }
+    let mut fitting: Vec<(&str, String, bool)> = CLIENTS
+        .iter()
+        .filter(|c| c.incoming.contains(&incoming) || c.incoming.is_empty())
+        .map(|c| {
+            (
+                c.name,
+                c.description.to_string(),
+                c.binary.is_some_and(on_path),
+            )
+        })
+        .collect();
+    fitting.sort_by_key(|(_, _, installed)| !installed);
+    if !ask {
+        return Ok(fitting
+            .iter()
+            .filter(|c| c.2)
+            .map(|c| c.0.to_string())
+            .collect());
+    }
+    let items: Vec<String> = fitting
+        .iter()
+        .map(|(n, d, i)| format!("{n:<12} {d}{}", if *i { "  [installed]" } else { "" }))
+        .collect();
+    let defaults: Vec<bool> = fitting.iter().map(|c| c.2).collect();
+    let picked = MultiSelect::new()
+        .with_prompt("Write settings for which mail programs? (space toggles, enter accepts)")
+        .items(&items)
+        .defaults(&defaults)
+        .interact()?;
+    Ok(picked
+        .into_iter()
+        .map(|i| fitting[i].0.to_string())
+        .collect())
+}
