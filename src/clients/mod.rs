@@ -210,7 +210,7 @@ pub enum WriteError {
         "unknown mail client {name:?}; run `mailsetup write --list` to see the supported clients"
     )]
     UnknownClient { name: String },
-    #[error("cannot write a {client} configuration for this account: {reason}")]
+    #[error("cannot write the {client} configuration for this account: {reason}")]
     Unsupported {
         client: &'static str,
         reason: String,
