@@ -175,6 +175,7 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     };
     let rec =
         recommend(&report.address, &report.username, &report.endpoints, &prefs).unwrap_or(first);
+    println!();
     println!("{}", plain(&rec.settings.incoming, "Incoming mail"));
     println!("{}", plain(&rec.settings.outgoing, "Outgoing mail"));
     let mut block = String::new();
