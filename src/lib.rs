@@ -8,7 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod clients;
 pub mod discover;
+pub mod model;
 pub mod proto;
 pub mod report;
 pub mod session;
-pub mod model;

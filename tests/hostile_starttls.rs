@@ -552,7 +552,14 @@ fn server_text_is_escaped_for_the_terminal() {
     ]);
     let connect_to = format!("{HOST}:143:127.0.0.1:{}", s.port);
     let r = mailsetup(
-        &["probe", "--server", "imap://fake.example.test:143", "--connect-to", &connect_to, "-v"],
+        &[
+            "probe",
+            "--server",
+            "imap://fake.example.test:143",
+            "--connect-to",
+            &connect_to,
+            "-v",
+        ],
         &[],
     );
     assert_eq!(r.code, 1);
@@ -561,7 +568,10 @@ fn server_text_is_escaped_for_the_terminal() {
             !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'),
             "raw control in output: {out:?}"
         );
-        assert!(out.contains("\\u{1b}]0;pwned\\u{7}"), "escaped form missing: {out}");
+        assert!(
+            out.contains("\\u{1b}]0;pwned\\u{7}"),
+            "escaped form missing: {out}"
+        );
     }
     assert!(r.stdout.contains("starttls-rejected"), "{}", r.stdout);
 }

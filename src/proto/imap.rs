@@ -366,9 +366,10 @@ pub fn starttls_offered(caps: &[String]) -> Result<(), StartTlsRefusal> {
 pub fn check_starttls_reply(status: Status, text: &str) -> Result<(), StartTlsRefusal> {
     match status {
         Status::Ok => Ok(()),
-        other => Err(StartTlsRefusal::Rejected(
-            format!("{} {text}", other.as_str()),
-        )),
+        other => Err(StartTlsRefusal::Rejected(format!(
+            "{} {text}",
+            other.as_str()
+        ))),
     }
 }
 

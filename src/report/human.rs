@@ -171,7 +171,12 @@ fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
     }
 }
 
-pub fn problems(out: &mut String, endpoints: &[EndpointReport], account: &[super::Problem], st: Style) {
+pub fn problems(
+    out: &mut String,
+    endpoints: &[EndpointReport],
+    account: &[super::Problem],
+    st: Style,
+) {
     let any = endpoints.iter().any(|e| !e.problems.is_empty()) || !account.is_empty();
     if !any {
         return;
