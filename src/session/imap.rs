@@ -396,70 +396,23 @@ pub(super) async fn quota(
     cfg: &SessionConfig,
     url: &str,
 ) -> Option<Quota> {
-    let mut storage = None;
     // Servers announce more after login (Dovecot: QUOTA); read the capabilities again.
     if let Ok(caps) = capability(conn, &mut st.parser, &mut st.tags, cfg).await {
         st.capabilities = caps;
     }
-    if imap::has_quota(&st.capabilities) {
-        let tag = st.tags.next_tag();
-        conn.send(
-            &imap::command(&tag, "GETQUOTAROOT INBOX"),
-            None,
-            cfg.phase(cfg.timeouts.command),
-        )
+    let storage = if imap::has_quota(&st.capabilities) {
+        untagged(conn, st, "GETQUOTAROOT INBOX", "QUOTA", cfg)
+            .await?
+            .iter()
+            .flat_map(|text| imap::parse_quota(text))
+            .find(|(name, _, _)| name == "STORAGE")
+            .map(|(_, used, limit)| (used.saturating_mul(1024), limit.saturating_mul(1024)))
+    } else {
+        None
+    };
+    let messages = untagged(conn, st, "STATUS INBOX (MESSAGES)", "STATUS", cfg)
         .await
-        .ok()?;
-        let deadline = cfg.phase(cfg.timeouts.command);
-        loop {
-            let resp = conn
-                .read(deadline, "the quota", Code::Timeout, |r| st.parser.next(r))
-                .await
-                .ok()?;
-            if let Response::Untagged { keyword, text, .. } = &resp {
-                if keyword == "QUOTA" {
-                    for (name, used, limit) in imap::parse_quota(text) {
-                        if name == "STORAGE" && storage.is_none() {
-                            storage = Some((used.saturating_mul(1024), limit.saturating_mul(1024)));
-                        }
-                    }
-                }
-            }
-            match imap::expect_completion(&resp, &tag) {
-                Ok(Step::Data) => {}
-                Ok(Step::Done { .. }) => break,
-                Err(_) => return None,
-            }
-        }
-    }
-    let mut messages = None;
-    let tag = st.tags.next_tag();
-    conn.send(
-        &imap::command(&tag, "STATUS INBOX (MESSAGES)"),
-        None,
-        cfg.phase(cfg.timeouts.command),
-    )
-    .await
-    .ok()?;
-    let deadline = cfg.phase(cfg.timeouts.command);
-    loop {
-        let resp = conn
-            .read(deadline, "the mailbox status", Code::Timeout, |r| {
-                st.parser.next(r)
-            })
-            .await
-            .ok()?;
-        if let Response::Untagged { keyword, text, .. } = &resp {
-            if keyword == "STATUS" {
-                messages = imap::parse_status_messages(text);
-            }
-        }
-        match imap::expect_completion(&resp, &tag) {
-            Ok(Step::Data) => {}
-            Ok(Step::Done { .. }) => break,
-            Err(_) => break,
-        }
-    }
+        .and_then(|texts| texts.iter().find_map(|t| imap::parse_status_messages(t)));
     let (used, limit) = storage.map_or((None, None), |(u, l)| (Some(u), (l > 0).then_some(l)));
     Some(Quota {
         used_bytes: used,
@@ -469,6 +422,45 @@ pub(super) async fn quota(
         source: "imap-quota".into(),
         url: url.to_string(),
     })
+}
+
+/// Runs `cmd` and returns the texts of its untagged `keyword` responses (None on any failure).
+async fn untagged(
+    conn: &mut Conn,
+    st: &mut ImapState,
+    cmd: &str,
+    keyword: &str,
+    cfg: &SessionConfig,
+) -> Option<Vec<String>> {
+    let tag = st.tags.next_tag();
+    conn.send(
+        &imap::command(&tag, cmd),
+        None,
+        cfg.phase(cfg.timeouts.command),
+    )
+    .await
+    .ok()?;
+    let deadline = cfg.phase(cfg.timeouts.command);
+    let mut out = Vec::new();
+    loop {
+        let resp = conn
+            .read(deadline, cmd, Code::Timeout, |r| st.parser.next(r))
+            .await
+            .ok()?;
+        if let Response::Untagged {
+            keyword: k, text, ..
+        } = &resp
+        {
+            if k == keyword {
+                out.push(text.clone());
+            }
+        }
+        match imap::expect_completion(&resp, &tag) {
+            Ok(Step::Data) => {}
+            Ok(Step::Done { .. }) => return Some(out),
+            Err(_) => return None,
+        }
+    }
 }
 
 pub(super) async fn logout(conn: &mut Conn, st: &mut ImapState) {

@@ -257,6 +257,16 @@ async fn upgrade_after_starttls(
     }
 }
 
+/// The STARTTLS command, with a harmless command pipelined in the same segment when
+/// `--check-injection` asks for it.
+fn starttls_bytes(cfg: &SessionConfig, starttls: Vec<u8>, probe: Vec<u8>) -> Vec<u8> {
+    if cfg.check_injection {
+        [starttls, probe].concat()
+    } else {
+        starttls
+    }
+}
+
 /// How long a server gets to answer a pipelined command inside TLS before we call it safe.
 const INJECTION_WAIT: Duration = Duration::from_millis(1500);
 

@@ -50,11 +50,7 @@ pub(super) async fn establish_state(
         rep.capabilities_before_tls = Some(pop3::capabilities(&capa));
         pop3::starttls_offered(&pop3::capabilities(&capa))
             .map_err(|r| vec![starttls_problem(r)])?;
-        let stls = if cfg.check_injection {
-            [pop3::command("STLS"), pop3::command("NOOP")].concat()
-        } else {
-            pop3::command("STLS")
-        };
+        let stls = super::starttls_bytes(cfg, pop3::command("STLS"), pop3::command("NOOP"));
         conn.send(&stls, None, cfg.phase(cfg.timeouts.command))
             .await
             .map_err(|p| vec![p])?;

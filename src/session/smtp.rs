@@ -39,11 +39,7 @@ pub(super) async fn establish_state(
         rep.capabilities_before_tls = Some(smtp::ehlo_capabilities(&ehlo));
         smtp::starttls_offered(&smtp::ehlo_keywords(&ehlo))
             .map_err(|r| vec![starttls_problem(r)])?;
-        let starttls = if cfg.check_injection {
-            [smtp::command("STARTTLS"), smtp::command("RSET")].concat()
-        } else {
-            smtp::command("STARTTLS")
-        };
+        let starttls = super::starttls_bytes(cfg, smtp::command("STARTTLS"), smtp::command("RSET"));
         conn.send(&starttls, None, cfg.phase(cfg.timeouts.command))
             .await
             .map_err(|p| vec![p])?;
