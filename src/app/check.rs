@@ -40,6 +40,8 @@ pub struct Target {
     pub username: Option<String>,
     /// The discovery source it came from.
     pub source: Option<String>,
+    /// Notes from discovery to show on this endpoint (e.g. the provider wants OAuth2).
+    pub notes: Vec<Problem>,
 }
 
 impl Target {
@@ -50,6 +52,7 @@ impl Target {
             trusted: Ok(()),
             username: None,
             source: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -75,6 +78,8 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
             let (mut rep, quota) =
                 check_endpoint(&t.endpoint, &cfg, creds.as_ref(), &opts, t.trusted).await;
             rep.source = t.source;
+            rep.problems.extend(t.notes);
+            rep.finish();
             progress.finished(&rep);
             (rep, quota)
         }

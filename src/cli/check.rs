@@ -150,6 +150,26 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
     Ok(report)
 }
 
+/// The provider's published configuration allows only OAuth2 here: say so, since a password
+/// login will most likely be refused.
+fn oauth2_only_note(c: &Candidate) -> Vec<Problem> {
+    if !c.auth.is_empty()
+        && c.auth
+            .iter()
+            .all(|a| *a == crate::model::AuthMethod::OAuth2)
+    {
+        vec![Problem::info(
+            Code::Oauth2Required,
+            format!(
+                "{}'s published configuration allows only OAuth2 on this server",
+                c.endpoint.host
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Check targets from discovery: credentials only for trusted candidates (inside the
 /// address's domain, or from the provider databases) or hosts the user vouched for.
 fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target> {
@@ -174,6 +194,7 @@ fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target>
                 },
                 username: Some(c.username.clone()),
                 source: Some(c.source.as_str().to_string()),
+                notes: oauth2_only_note(c),
             }
         })
         .collect()

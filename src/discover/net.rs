@@ -157,10 +157,14 @@ impl Net {
 
     /// Whether a `--connect-to` rule names this host explicitly (the host then needs no DNS).
     pub fn mapped(&self, host: &str) -> bool {
+        // Only a rule that sends a mail port of this host elsewhere makes DNS unnecessary.
+        const MAIL_PORTS: [u16; 6] = [993, 143, 995, 110, 465, 587];
         self.connect_to.iter().any(|r| {
             r.host
                 .as_deref()
                 .is_some_and(|h| h.eq_ignore_ascii_case(host))
+                && r.target_host.is_some()
+                && r.port.is_none_or(|p| MAIL_PORTS.contains(&p))
         })
     }
 

@@ -54,6 +54,7 @@ pub enum Code {
     ServerStarttlsCommandInjection,
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
+    Oauth2Required,
 }
 
 impl Code {
@@ -106,6 +107,7 @@ impl Code {
             ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
+            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }

@@ -1,0 +1,358 @@
+//! Discovery end to end: `mailsetup check EMAIL` WITHOUT `--server`, one test domain per
+//! source, each found ONLY by that source (dnsmasq for A/MX/SRV, local HTTP(S) servers for
+//! autoconfig and Autodiscover) and then verified with a real login into the local mail stack
+//! (Dovecot + Postfix). Host names other than the stack's own are accepted by pinning the
+//! stack's leaf (`--pin-sha256`), reported as `tls-pin-matched`.
+//!
+//! Also: `discover --offline` inside a network namespace without network (offline.rs), and an
+//! SRV target outside the address's domain that never receives credentials (untrusted.rs).
+//!
+//! Nothing here touches an address outside 127.0.0.0/8: dnsmasq answers only `.test` names,
+//! with loopback addresses, and every other host is mapped with `--connect-to`.
+
+mod support;
+
+#[path = "discover_e2e/harness.rs"]
+mod harness;
+#[path = "discover_e2e/offline.rs"]
+mod offline;
+#[path = "discover_e2e/untrusted.rs"]
+mod untrusted;
+
+use harness::{
+    assert_verified, attempts_of, config_xml, loopback, pox_settings, str_of, E2e, Expect, AD_PATH,
+    CONFIG_PATH, WELLKNOWN_PATH,
+};
+use support::dns::Record;
+use support::http::{route, HttpServer, Reply};
+use support::run::assert_no_secret;
+
+/// `--connect-to HOST:PORT:127.0.0.1:TARGET`.
+fn map(host: &str, port: u16, target: u16) -> [String; 2] {
+    [
+        "--connect-to".into(),
+        format!("{host}:{port}:127.0.0.1:{target}"),
+    ]
+}
+
+fn args<const N: usize>(groups: [[String; 2]; N]) -> Vec<String> {
+    groups.into_iter().flatten().collect()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn isp_autoconfig_over_https_then_real_login() {
+    let Some(e) = E2e::start("isp_autoconfig_over_https_then_real_login", |_| vec![]) else {
+        return;
+    };
+    let xml = config_xml(
+        "acfg.test",
+        ("imap", "in.acfg.test", 993, "SSL"),
+        ("out.acfg.test", 465, "SSL"),
+    );
+    // HTTPS with a certificate from the test CA, trusted through --ca-file.
+    let web = HttpServer::https(
+        e.ca.leaf(&["autoconfig.acfg.test"]).server_config(),
+        vec![route("autoconfig.acfg.test", CONFIG_PATH, Reply::xml(&xml))],
+    );
+    let run = e.check(
+        "demo@acfg.test",
+        &args([
+            map("autoconfig.acfg.test", 443, web.port()),
+            e.to_stack("in.acfg.test", 993, "IMAPS_PORT"),
+            e.to_stack("out.acfg.test", 465, "SUBMISSIONS_PORT"),
+        ]),
+    );
+    let v = assert_verified(
+        &run,
+        &Expect {
+            source: "autoconfig",
+            urls: strings(&["imaps://in.acfg.test:993", "smtps://out.acfg.test:465"]),
+            incoming: "imaps://in.acfg.test:993".into(),
+            outgoing: "smtps://out.acfg.test:465".into(),
+            // From the file's %EMAILLOCALPART%@example.test: the discovered form was used.
+            username: "demo@example.test",
+            also_found: &[],
+        },
+    );
+    let ac = attempts_of(&v, "autoconfig");
+    assert_eq!(ac.len(), 1, "http is not tried once https answered: {ac:?}");
+    assert_eq!(
+        ac[0]["target"],
+        "https://autoconfig.acfg.test/mail/config-v1.1.xml?emailaddress=demo%40acfg.test"
+    );
+    assert_eq!(v["discovery"]["provider"], "acfg.test mail");
+    let reqs = web.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:#?}");
+    assert!(reqs[0].tls && reqs[0].method == "GET");
+    assert!(reqs[0].header("authorization").is_none());
+    assert_no_secret(
+        "autoconfig request",
+        format!("{reqs:?}").as_bytes(),
+        e.user(),
+        e.password(),
+    );
+}
+
+#[test]
+fn wellknown_over_the_http_fallback_then_real_login() {
+    let Some(e) = E2e::start(
+        "wellknown_over_the_http_fallback_then_real_login",
+        |_| vec![],
+    ) else {
+        return;
+    };
+    let xml = config_xml(
+        "wk.test",
+        ("imap", "in.wk.test", 143, "STARTTLS"),
+        ("out.wk.test", 587, "STARTTLS"),
+    );
+    // Nothing listens for https://wk.test (refused): the plain-http fallback answers.
+    let web = HttpServer::http(vec![route("wk.test", WELLKNOWN_PATH, Reply::xml(&xml))]);
+    let run = e.check(
+        "demo@wk.test",
+        &args([
+            map("wk.test", 443, e.closed_port),
+            map("wk.test", 80, web.port()),
+            e.to_stack("in.wk.test", 143, "IMAP_PORT"),
+            e.to_stack("out.wk.test", 587, "SUBMISSION_PORT"),
+        ]),
+    );
+    let v = assert_verified(
+        &run,
+        &Expect {
+            source: "autoconfig-wellknown",
+            urls: strings(&["imap://in.wk.test:143", "smtp://out.wk.test:587"]),
+            incoming: "imap://in.wk.test:143".into(),
+            outgoing: "smtp://out.wk.test:587".into(),
+            username: "demo@example.test",
+            // .well-known lives on the bare domain, so that host must be reachable, and
+            // guessing counts it; guesses are dropped once another source found servers.
+            also_found: &[("guess", "wk.test")],
+        },
+    );
+    let wk = attempts_of(&v, "autoconfig-wellknown");
+    let summary: Vec<(String, String)> = wk
+        .iter()
+        .map(|a| (str_of(&a["target"]), str_of(&a["result"])))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "https://wk.test/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=demo%40wk.test".to_string(),
+                "error".to_string()
+            ),
+            (
+                "http://wk.test/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=demo%40wk.test".to_string(),
+                "found".to_string()
+            ),
+        ]
+    );
+    let reqs = web.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:#?}");
+    assert!(!reqs[0].tls && reqs[0].path() == WELLKNOWN_PATH);
+}
+
+#[test]
+fn srv_records_then_real_login() {
+    let Some(e) = E2e::start("srv_records_then_real_login", |s| {
+        let mut r = vec![loopback("box.srv.test")];
+        for (label, key) in [
+            ("_imaps", "IMAPS_PORT"),
+            ("_imap", "IMAP_PORT"),
+            ("_pop3s", "POP3S_PORT"),
+            ("_pop3", "POP3_PORT"),
+            ("_submissions", "SUBMISSIONS_PORT"),
+            ("_submission", "SUBMISSION_PORT"),
+        ] {
+            let name = format!("{label}._tcp.srv.test");
+            r.push(Record::srv(&name, "box.srv.test", s.port(key), 0, 0));
+        }
+        r
+    }) else {
+        return;
+    };
+    // RFC 6186: the user name is the address; the stack knows demo@example.test only.
+    let run = e.check(
+        "demo@srv.test",
+        &strings(&["--username", "demo@example.test"]),
+    );
+    let url = |scheme: &str, key: &str| format!("{scheme}://box.srv.test:{}", e.port(key));
+    assert_verified(
+        &run,
+        &Expect {
+            source: "srv",
+            urls: vec![
+                url("imaps", "IMAPS_PORT"),
+                url("imap", "IMAP_PORT"),
+                url("pop3s", "POP3S_PORT"),
+                url("pop3", "POP3_PORT"),
+                url("smtps", "SUBMISSIONS_PORT"),
+                url("smtp", "SUBMISSION_PORT"),
+            ],
+            incoming: url("imaps", "IMAPS_PORT"),
+            outgoing: url("smtps", "SUBMISSIONS_PORT"),
+            username: "demo@example.test",
+            also_found: &[],
+        },
+    );
+}
+
+#[test]
+fn mx_host_to_builtin_db_then_real_login() {
+    // A customer domain hosted by Microsoft 365: MX <tenant>.mail.protection.outlook.com,
+    // which the built-in DB maps to Microsoft's servers; those are mapped to the stack.
+    let Some(e) = E2e::start("mx_host_to_builtin_db_then_real_login", |_| {
+        vec![Record::mx(
+            "mxdb.test",
+            "mxdb-test.mail.protection.outlook.com",
+            10,
+        )]
+    }) else {
+        return;
+    };
+    let mut extra = args([
+        e.to_stack("outlook.office365.com", 993, "IMAPS_PORT"),
+        e.to_stack("outlook.office365.com", 995, "POP3S_PORT"),
+        e.to_stack("smtp.office365.com", 587, "SUBMISSION_PORT"),
+    ]);
+    extra.extend(strings(&["--username", "demo@example.test"]));
+    let run = e.check("demo@mxdb.test", &extra);
+    let v = assert_verified(
+        &run,
+        &Expect {
+            source: "mx-builtin-db",
+            urls: strings(&[
+                "imaps://outlook.office365.com:993",
+                "pop3s://outlook.office365.com:995",
+                "smtp://smtp.office365.com:587",
+            ]),
+            incoming: "imaps://outlook.office365.com:993".into(),
+            outgoing: "smtp://smtp.office365.com:587".into(),
+            username: "demo@example.test",
+            also_found: &[],
+        },
+    );
+    assert_eq!(v["discovery"]["provider"], "Microsoft 365");
+    let mx: Vec<String> = attempts_of(&v, "mx-builtin-db")
+        .iter()
+        .map(|a| format!("{} {}", str_of(&a["target"]), str_of(&a["result"])))
+        .collect();
+    assert_eq!(
+        mx,
+        ["MX mxdb.test found", "mail.protection.outlook.com found"],
+        "the MX host minus its first label is in the DB"
+    );
+}
+
+#[test]
+fn autodiscover_then_real_login() {
+    let Some(e) = E2e::start("autodiscover_then_real_login", |_| vec![]) else {
+        return;
+    };
+    let pox = pox_settings(
+        &[
+            ("IMAP", "in.ad.test", 993),
+            ("POP3", "in.ad.test", 995),
+            ("SMTP", "out.ad.test", 465),
+        ],
+        "demo@example.test",
+    );
+    let web = HttpServer::https(
+        e.ca.leaf(&["autodiscover.ad.test"]).server_config(),
+        vec![route("autodiscover.ad.test", AD_PATH, Reply::xml(&pox))],
+    );
+    let run = e.check(
+        "demo@ad.test",
+        &args([
+            map("autodiscover.ad.test", 443, web.port()),
+            e.to_stack("in.ad.test", 993, "IMAPS_PORT"),
+            e.to_stack("in.ad.test", 995, "POP3S_PORT"),
+            e.to_stack("out.ad.test", 465, "SUBMISSIONS_PORT"),
+        ]),
+    );
+    assert_verified(
+        &run,
+        &Expect {
+            source: "autodiscover",
+            urls: strings(&[
+                "imaps://in.ad.test:993",
+                "pop3s://in.ad.test:995",
+                "smtps://out.ad.test:465",
+            ]),
+            incoming: "imaps://in.ad.test:993".into(),
+            outgoing: "smtps://out.ad.test:465".into(),
+            // <LoginName> from the answer.
+            username: "demo@example.test",
+            also_found: &[],
+        },
+    );
+    let reqs = web.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:#?}");
+    assert_eq!((reqs[0].method.as_str(), reqs[0].tls), ("POST", true));
+    let body = String::from_utf8_lossy(&reqs[0].body);
+    assert!(
+        body.contains("<EMailAddress>demo@ad.test</EMailAddress>"),
+        "{body}"
+    );
+    assert!(reqs[0].header("authorization").is_none());
+    assert_no_secret(
+        "Autodiscover request",
+        format!("{reqs:?}").as_bytes(),
+        e.user(),
+        e.password(),
+    );
+}
+
+#[test]
+fn guessed_hosts_then_real_login() {
+    let Some(e) = E2e::start("guessed_hosts_then_real_login", |_| {
+        vec![loopback("imap.guess.test"), loopback("smtp.guess.test")]
+    }) else {
+        return;
+    };
+    // Standard ports to the stack's ports; the host is kept, so connections resolve it
+    // through dnsmasq (127.0.0.1).
+    let keep = |host: &str, port: u16, key: &str| -> [String; 2] {
+        [
+            "--connect-to".into(),
+            format!("{host}:{port}::{}", e.port(key)),
+        ]
+    };
+    let mut extra = args([
+        keep("imap.guess.test", 993, "IMAPS_PORT"),
+        keep("imap.guess.test", 143, "IMAP_PORT"),
+        keep("smtp.guess.test", 465, "SUBMISSIONS_PORT"),
+        keep("smtp.guess.test", 587, "SUBMISSION_PORT"),
+    ]);
+    extra.extend(strings(&["--username", "demo@example.test"]));
+    let run = e.check("demo@guess.test", &extra);
+    let v = assert_verified(
+        &run,
+        &Expect {
+            source: "guess",
+            urls: strings(&[
+                "imaps://imap.guess.test:993",
+                "imap://imap.guess.test:143",
+                "smtps://smtp.guess.test:465",
+                "smtp://smtp.guess.test:587",
+            ]),
+            incoming: "imaps://imap.guess.test:993".into(),
+            outgoing: "smtps://smtp.guess.test:465".into(),
+            username: "demo@example.test",
+            also_found: &[],
+        },
+    );
+    let mut found: Vec<String> = attempts_of(&v, "guess")
+        .iter()
+        .filter(|a| a["result"] == "found")
+        .map(|a| str_of(&a["target"]))
+        .collect();
+    found.sort();
+    assert_eq!(found, ["imap.guess.test", "smtp.guess.test"]);
+    assert_eq!(attempts_of(&v, "guess").len(), 6, "Thunderbird's six hosts");
+}

@@ -1,0 +1,194 @@
+//! An SRV target outside the address's domain (RFC 8314 §5.1, RFC 7817: an unsigned SRV
+//! answer proves nothing about who runs the target) is probed but gets no credentials; a
+//! scripted IMAPS server there records everything it receives. The control test shows the
+//! same server does record a password when the user vouches for the host (`--trust-host`),
+//! so the "nothing received" finding is not an artefact of the script.
+
+use std::time::Duration;
+
+use super::harness::{loopback, E2e};
+use super::support::certs::TestCa;
+use super::support::dns::Record;
+use super::support::fake::{expect_tagged, send, FakeServer, Step};
+use super::support::run::{assert_no_secret, codes, secret_forms};
+
+const OUTSIDE: &str = "imap.elsewhere.test";
+
+/// Implicit-TLS IMAP with a certificate the client trusts (test CA): greeting, CAPABILITY
+/// (no AUTH=: a client would use the LOGIN command, password in the clear inside TLS), then
+/// either refuse a LOGIN (`answer_login`) or just record until the client hangs up.
+fn fake_imaps(ca: &TestCa, answer_login: bool) -> FakeServer {
+    let mut script = vec![
+        Step::StartTls(ca.leaf(&[OUTSIDE]).server_config()),
+        send("* OK fake IMAP ready\r\n"),
+        expect_tagged("CAPABILITY"),
+        send("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n"),
+    ];
+    if answer_login {
+        script.push(expect_tagged("LOGIN"));
+        script.push(send("{tag} NO [AUTHENTICATIONFAILED] fake refuses\r\n"));
+    }
+    script.push(Step::ReadUntilEof);
+    FakeServer::start(script)
+}
+
+fn contains_ci(haystack: &[u8], needle: &str) -> bool {
+    let h = String::from_utf8_lossy(haystack).to_ascii_uppercase();
+    h.contains(&needle.to_ascii_uppercase())
+}
+
+#[test]
+fn srv_target_outside_the_domain_gets_no_credentials() {
+    let ca = TestCa::new("outside");
+    let fake = fake_imaps(&ca, false);
+    let fake_port = fake.port;
+    let Some(e) = E2e::start("srv_target_outside_the_domain_gets_no_credentials", |s| {
+        vec![
+            Record::srv("_imaps._tcp.srvout.test", OUTSIDE, fake_port, 0, 0),
+            loopback(OUTSIDE),
+            // The outgoing server lies inside the domain: it gets the password.
+            Record::srv(
+                "_submissions._tcp.srvout.test",
+                "relay.srvout.test",
+                s.port("SUBMISSIONS_PORT"),
+                0,
+                0,
+            ),
+            loopback("relay.srvout.test"),
+        ]
+    }) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let outside_ca = ca.write_ca_pem(dir.path());
+    let run = e.check(
+        "demo@srvout.test",
+        &[
+            "--username".into(),
+            "demo@example.test".into(),
+            "--ca-file".into(),
+            outside_ca.to_str().unwrap().into(),
+        ],
+    );
+    let ctx = format!("exit {}\n{}\n{}", run.code, run.stdout, run.stderr);
+    let v = run.json();
+    let outside_url = format!("imaps://{OUTSIDE}:{fake_port}");
+    let eps = run.endpoints();
+    let outside = eps
+        .iter()
+        .find(|e| e["url"] == outside_url.as_str())
+        .unwrap_or_else(|| panic!("{outside_url} not checked: {ctx}"));
+    assert_eq!(outside["source"], "srv");
+    assert!(
+        codes(outside).contains(&"untrusted-candidate".to_string()),
+        "{:?}",
+        codes(outside)
+    );
+    assert_eq!(
+        outside["login"]["status"], "not-attempted",
+        "{}",
+        outside["login"]
+    );
+    // It was really probed (TLS and CAPABILITY worked): only the login was withheld.
+    assert_eq!(outside["status"], "warning", "{outside}");
+    assert_eq!(
+        outside["capabilities"][0]
+            .as_str()
+            .map(str::to_ascii_uppercase)
+            .as_deref(),
+        Some("IMAP4REV1"),
+        "{outside}"
+    );
+    let candidate = v["discovery"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["endpoint"]["host"] == OUTSIDE)
+        .expect("candidate");
+    assert_eq!(candidate["trusted"], false);
+
+    // The target inside the domain, in the same run, was logged into.
+    let relay_url = format!("smtps://relay.srvout.test:{}", e.port("SUBMISSIONS_PORT"));
+    let relay = eps
+        .iter()
+        .find(|e| e["url"] == relay_url.as_str())
+        .unwrap_or_else(|| panic!("{relay_url} not checked: {ctx}"));
+    assert_eq!(relay["login"]["status"], "ok", "{}", relay["login"]);
+    assert_eq!(run.code, 0, "{ctx}");
+    // No verified incoming server: nothing to recommend.
+    assert!(v["recommended"].is_null(), "{}", v["recommended"]);
+
+    // What the outside server received: a CAPABILITY inside TLS, a LOGOUT, nothing else.
+    assert!(
+        fake.wait_done(1, Duration::from_secs(15)),
+        "{}",
+        fake.debug_dump()
+    );
+    assert_eq!(fake.connections(), 1, "{}", fake.debug_dump());
+    let tls = fake.received_in_tls();
+    assert!(contains_ci(&tls, "CAPABILITY"), "{}", fake.debug_dump());
+    for verb in [" LOGIN ", "AUTHENTICATE", "AUTH "] {
+        assert!(!contains_ci(&tls, verb), "{verb:?}: {}", fake.debug_dump());
+    }
+    for user in [e.user(), "demo@srvout.test", "demo"] {
+        assert_no_secret(
+            "plaintext transcript",
+            &fake.transcript(),
+            user,
+            e.password(),
+        );
+        assert_no_secret("TLS transcript", &tls, user, e.password());
+    }
+    assert!(
+        !contains_ci(&fake.received_all(), "demo@"),
+        "{}",
+        fake.debug_dump()
+    );
+}
+
+#[test]
+fn trust_host_lets_the_password_reach_the_outside_target_control() {
+    let ca = TestCa::new("outside-control");
+    let fake = fake_imaps(&ca, true);
+    let fake_port = fake.port;
+    let Some(e) = E2e::start(
+        "trust_host_lets_the_password_reach_the_outside_target_control",
+        |_| {
+            vec![
+                Record::srv("_imaps._tcp.vouched.test", OUTSIDE, fake_port, 0, 0),
+                loopback(OUTSIDE),
+            ]
+        },
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let outside_ca = ca.write_ca_pem(dir.path());
+    let run = e.check(
+        "demo@vouched.test",
+        &[
+            "--trust-host".into(),
+            OUTSIDE.into(),
+            "--ca-file".into(),
+            outside_ca.to_str().unwrap().into(),
+        ],
+    );
+    let eps = run.endpoints();
+    assert_eq!(eps.len(), 1, "{}", run.stdout);
+    assert!(!codes(&eps[0]).contains(&"untrusted-candidate".to_string()));
+    assert_eq!(eps[0]["login"]["status"], "failed", "{}", eps[0]["login"]);
+    assert!(
+        fake.wait_done(1, Duration::from_secs(15)),
+        "{}",
+        fake.debug_dump()
+    );
+    let tls = fake.received_in_tls();
+    let forms = secret_forms("demo@vouched.test", e.password());
+    assert!(
+        forms
+            .iter()
+            .any(|f| tls.windows(f.len()).any(|w| w == f.as_slice())),
+        "the fake should have recorded the password: {}",
+        fake.debug_dump()
+    );
+}
