@@ -183,7 +183,7 @@ fn imap_partial_line_injection_aborts() {
             Step::ReadUntilEof,
         ],
     ));
-    let r = run("probe", "imap://fake.example.test:143", &s, &t, &[]);
+    let r = run("check", "imap://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "starttls-injection");
 }
 
@@ -435,7 +435,7 @@ fn tls_below_1_2_is_refused() {
         Step::Silence(Duration::from_millis(300)),
         send([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]),
     ]);
-    let r = run("probe", "imaps://fake.example.test:993", &s, &t, &[]);
+    let r = run("check", "imaps://fake.example.test:993", &s, &t, &[]);
     assert_code(&r, &s, "tls-version-too-old");
 }
 
@@ -443,7 +443,7 @@ fn tls_below_1_2_is_refused() {
 fn plaintext_on_a_tls_port_is_named() {
     let t = tls();
     let s = FakeServer::start(vec![send("* OK plain IMAP here\r\n"), Step::ReadUntilEof]);
-    let r = run("probe", "imaps://fake.example.test:993", &s, &t, &[]);
+    let r = run("check", "imaps://fake.example.test:993", &s, &t, &[]);
     assert_code(&r, &s, "tls-plaintext-on-tls-port");
 }
 
@@ -456,7 +456,7 @@ fn endless_line_is_cut_off() {
         line: b"* OK xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".to_vec(),
         max_bytes: 10_000_000,
     }]);
-    let r = run("probe", "imap+plain://fake.example.test:143", &s, &t, &[]);
+    let r = run("check", "imap+plain://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "line-too-long");
 }
 
@@ -471,7 +471,7 @@ fn endless_ehlo_continuation_is_cut_off() {
             max_bytes: 5_000_000,
         },
     ]);
-    let r = run("probe", "smtp+plain://fake.example.test:25", &s, &t, &[]);
+    let r = run("check", "smtp+plain://fake.example.test:25", &s, &t, &[]);
     assert_code(&r, &s, "reply-too-large");
 }
 
@@ -479,7 +479,7 @@ fn endless_ehlo_continuation_is_cut_off() {
 fn giant_literal_is_refused() {
     let t = tls();
     let s = FakeServer::start(vec![send("* OK {9999999999}\r\n"), Step::ReadUntilEof]);
-    let r = run("probe", "imap+plain://fake.example.test:143", &s, &t, &[]);
+    let r = run("check", "imap+plain://fake.example.test:143", &s, &t, &[]);
     assert_code(&r, &s, "reply-too-large");
 }
 
@@ -521,7 +521,7 @@ fn drip_feed_is_bounded_by_the_deadline() {
         Duration::from_millis(500),
     )]);
     let r = run(
-        "probe",
+        "check",
         "imap+plain://fake.example.test:143",
         &s,
         &t,

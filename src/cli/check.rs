@@ -11,6 +11,7 @@ use super::live::Live;
 use super::write::OutputTargetArgs;
 use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
+use crate::app::progress::{Event, Progress};
 use crate::discover::Candidate;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
 use crate::report::{human, CheckReport, Code, Problem};
@@ -91,12 +92,15 @@ pub struct CheckPlan<'a> {
 /// Runs a check and returns its report.
 pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
     let cfg = plan.net.session_config(plan.verbose)?;
+    let live = Live::for_stderr(plan.live);
+    let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
     let (targets, discovery) = if plan.servers.is_empty() {
         // Discovery gets part of the deadline; the probes need the rest.
         let deadline = (Instant::now() + CHECK_DISCOVERY_BUDGET).min(cfg.deadline);
-        let dcfg = plan
+        let mut dcfg = plan
             .discovery
             .config(plan.net, cfg.tls.clone(), deadline, false);
+        dcfg.on_attempt = Some(source_progress(&progress));
         let found = crate::discover::discover(&plan.address, &dcfg).await;
         (
             targets_from(&found.candidates, plan.trust_hosts),
@@ -135,8 +139,6 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
         display_name: plan.display_name,
         pop3: plan.pop3,
     };
-    let live = Live::for_stderr(plan.live);
-    let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
     let mut report = crate::app::check::run(req, &cfg, &progress).await;
     if let Some(l) = &live {
         l.clear();
@@ -148,6 +150,24 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
         ));
     }
     Ok(report)
+}
+
+/// Discovery lookups as progress lines ("srv _imaps._tcp.example.com  found").
+fn source_progress(progress: &Progress) -> crate::discover::AttemptHook {
+    let progress = progress.clone();
+    std::sync::Arc::new(move |source, target, result| {
+        let name = format!("{} {}", source.as_str(), target);
+        match result {
+            None => progress.emit(Event::SourceStarted { name }),
+            Some(r) => progress.emit(Event::SourceFinished {
+                name,
+                result: serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            }),
+        }
+    })
 }
 
 /// The provider's published configuration allows only OAuth2 here: say so, since a password

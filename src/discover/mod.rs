@@ -191,7 +191,12 @@ pub struct DiscoverConfig {
     pub guess: bool,
     /// `--sources`: only these (`None`: all).
     pub sources: Option<Vec<Source>>,
+    /// Called when a lookup starts (`None`) and ends (its result), for live progress.
+    pub on_attempt: Option<AttemptHook>,
 }
+
+/// A progress callback: (source, target, `None` at start / the result at the end).
+pub type AttemptHook = Arc<dyn Fn(Source, &str, Option<AttemptResult>) + Send + Sync>;
 
 impl DiscoverConfig {
     /// All sources, guessing on, system resolver, no `--connect-to`.
@@ -204,6 +209,7 @@ impl DiscoverConfig {
             offline: false,
             guess: true,
             sources: None,
+            on_attempt: None,
         }
     }
 

@@ -32,7 +32,7 @@ struct State {
 
 /// Shared by all source tasks of one run.
 #[derive(Default)]
-pub(super) struct Recorder(Mutex<State>);
+pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>);
 
 /// A lookup's outcome.
 pub(super) struct Outcome {
@@ -87,10 +87,14 @@ impl Recorder {
 
     /// Registers a lookup as started; returns its id.
     pub fn begin(&self, source: Source, target: impl Into<String>) -> usize {
+        let target = target.into();
+        if let Some(hook) = &self.1 {
+            hook(source, &target, None);
+        }
         let mut st = self.state();
         st.slots.push(Slot {
             source,
-            target: target.into(),
+            target,
             started: Instant::now(),
             done: None,
         });
@@ -103,6 +107,9 @@ impl Recorder {
         let source = st.slots[id].source;
         let elapsed = st.slots[id].started.elapsed().as_millis() as u64;
         let detail = one_line(&outcome.detail);
+        if let Some(hook) = &self.1 {
+            hook(source, &st.slots[id].target, Some(outcome.result));
+        }
         st.slots[id].done = Some((outcome.result, detail, elapsed));
         st.candidates
             .extend(outcome.candidates.into_iter().map(|c| (id, c)));
@@ -213,7 +220,7 @@ impl Ctx {
 /// Offline (`cfg.offline`), only the built-in DB is consulted and nothing touches the
 /// network. No mail port is ever connected to: guessed hosts are only resolved.
 pub async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
-    let rec = Arc::new(Recorder::default());
+    let rec = Arc::new(Recorder(Mutex::default(), cfg.on_attempt.clone()));
     let domain_ascii = match idn::to_ascii(&address.domain) {
         Ok(d) => d,
         Err(e) => {
