@@ -8,6 +8,8 @@ use super::ProtoError;
 pub struct LineReader {
     buf: Vec<u8>,
     max_line: usize,
+    /// How far `buf` is known to hold no `\n` (a drip-fed line is not rescanned from the start).
+    scanned: usize,
 }
 
 impl LineReader {
@@ -15,6 +17,7 @@ impl LineReader {
         LineReader {
             buf: Vec::new(),
             max_line,
+            scanned: 0,
         }
     }
 
@@ -31,13 +34,16 @@ impl LineReader {
     /// Drops everything buffered (used when discarding pre-TLS state).
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.scanned = 0;
     }
 
     /// The next complete line without its line end, `None` when more bytes are needed.
     /// Errors when a line exceeds the limit, whether or not its end has arrived.
     pub fn next_line(&mut self) -> Result<Option<Vec<u8>>, ProtoError> {
-        match self.buf.iter().position(|&b| b == b'\n') {
+        let found = self.buf[self.scanned..].iter().position(|&b| b == b'\n');
+        match found.map(|p| p + self.scanned) {
             Some(pos) => {
+                self.scanned = 0;
                 if pos > self.max_line {
                     return Err(ProtoError::LineTooLong {
                         limit: self.max_line,
@@ -53,13 +59,17 @@ impl LineReader {
             None if self.buf.len() > self.max_line => Err(ProtoError::LineTooLong {
                 limit: self.max_line,
             }),
-            None => Ok(None),
+            None => {
+                self.scanned = self.buf.len();
+                Ok(None)
+            }
         }
     }
 
     /// Takes exactly `n` raw bytes (an IMAP literal), `None` until they have all arrived.
     pub fn take_bytes(&mut self, n: usize) -> Option<Vec<u8>> {
         if self.buf.len() >= n {
+            self.scanned = 0;
             Some(self.buf.drain(..n).collect())
         } else {
             None
