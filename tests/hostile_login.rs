@@ -13,28 +13,60 @@ const HOST: &str = "fake.example.test";
 const USER: &str = "victim@example.test";
 const CANARY: &str = "Canary-Pw-51c0de";
 
-fn check(url: &str, s: &FakeServer, ca: &TestCa, extra: &[&str]) -> Run {
+/// Where a run's secret comes from.
+#[derive(Clone, Copy)]
+enum Cred<'a> {
+    Password(&'a str),
+    TokenCommand(&'a str),
+    Nothing,
+}
+
+/// `mailsetup check USER --server URL --json` against a fake server, trusting `ca`; asserts
+/// the secret never shows up in what the binary printed.
+fn run_check(url: &str, s: &FakeServer, ca: &TestCa, cred: Cred, extra: &[&str]) -> Run {
     let port = url.rsplit(':').next().unwrap();
     let connect_to = format!("{HOST}:{port}:127.0.0.1:{}", s.port);
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
+    let ca_path = ca_file.path().to_str().unwrap().to_string();
     let mut args = vec![
         "check",
         USER,
-        "--password-env",
-        "CANARY",
         "--server",
         url,
         "--connect-to",
         &connect_to,
+        "--ca-file",
+        &ca_path,
+        "--json",
     ];
-    let ca_path = ca_file.path().to_str().unwrap().to_string();
-    args.extend(["--ca-file", &ca_path, "--json", "--timeout", "5"]);
+    if !extra.contains(&"--timeout") {
+        args.extend(["--timeout", "5"]);
+    }
+    let token_cmd;
+    let (env, secret): (Vec<(&str, &str)>, Option<&str>) = match cred {
+        Cred::Password(p) => {
+            args.extend(["--password-env", "SECRET"]);
+            (vec![("SECRET", p)], Some(p))
+        }
+        Cred::TokenCommand(t) => {
+            token_cmd = format!("echo {t}");
+            args.extend(["--oauth2-token-command", &token_cmd]);
+            (vec![], Some(t))
+        }
+        Cred::Nothing => (vec![], None),
+    };
     args.extend(extra);
-    let r = mailsetup(&args, &[("CANARY", CANARY)]);
+    let r = mailsetup(&args, &env);
     s.wait_done(s.connections(), Duration::from_secs(5));
-    assert_no_secret("stdout/stderr", r.all_output().as_bytes(), USER, CANARY);
+    if let Some(secret) = secret {
+        assert_no_secret("stdout/stderr", r.all_output().as_bytes(), USER, secret);
+    }
     r
+}
+
+fn check(url: &str, s: &FakeServer, ca: &TestCa, extra: &[&str]) -> Run {
+    run_check(url, s, ca, Cred::Password(CANARY), extra)
 }
 
 fn login_verdict(r: &Run) -> (String, Vec<String>, i32) {
@@ -251,23 +283,7 @@ fn allowed_plaintext_login_really_is_sent_only_with_consent() {
 fn no_credentials_without_a_terminal_means_skipped() {
     let ca = TestCa::new("skip");
     let s = FakeServer::start(imaps(&ca, "IMAP4rev1 AUTH=PLAIN", vec![]));
-    let connect_to = format!("{HOST}:993:127.0.0.1:{}", s.port);
-    let ca_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
-    let r = mailsetup(
-        &[
-            "check",
-            USER,
-            "--server",
-            "imaps://fake.example.test:993",
-            "--connect-to",
-            &connect_to,
-            "--ca-file",
-            ca_file.path().to_str().unwrap(),
-            "--json",
-        ],
-        &[],
-    );
+    let r = run_check("imaps://fake.example.test:993", &s, &ca, Cred::Nothing, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.endpoints()[0]["login"]["status"], "skipped");
     assert!(codes(&r.json()).contains(&"login-skipped".to_string()));
@@ -305,29 +321,13 @@ fn literal_password_is_redacted_in_the_trace() {
             send("{tag} OK welcome\r\n"),
         ],
     ));
-    let connect_to = format!("{HOST}:993:127.0.0.1:{}", s.port);
-    let ca_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
-    let r = mailsetup(
-        &[
-            "check",
-            USER,
-            "--password-env",
-            "PW",
-            "--server",
-            "imaps://fake.example.test:993",
-            "--connect-to",
-            &connect_to,
-            "--ca-file",
-            ca_file.path().to_str().unwrap(),
-            "--json",
-            "-v",
-            "--timeout",
-            "3",
-        ],
-        &[("PW", pw)],
+    let r = run_check(
+        "imaps://fake.example.test:993",
+        &s,
+        &ca,
+        Cred::Password(pw),
+        &["-v", "--timeout", "3"],
     );
-    s.wait_done(s.connections(), Duration::from_secs(5));
     assert_eq!(
         r.endpoints()[0]["login"]["status"],
         "ok",
@@ -368,30 +368,13 @@ fn oauth2_token_uses_xoauth2_and_a_refusal_is_reported() {
         ],
     ));
     for (server, status) in [(&ok, "ok"), (&refused, "failed")] {
-        let connect_to = format!("{HOST}:993:127.0.0.1:{}", server.port);
-        let ca_file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(ca_file.path(), ca.ca_pem()).unwrap();
-        let cmd = format!("echo {token}");
-        let r = mailsetup(
-            &[
-                "check",
-                USER,
-                "--oauth2-token-command",
-                &cmd,
-                "--server",
-                "imaps://fake.example.test:993",
-                "--connect-to",
-                &connect_to,
-                "--ca-file",
-                ca_file.path().to_str().unwrap(),
-                "--json",
-                "-v",
-                "--timeout",
-                "3",
-            ],
-            &[],
+        let r = run_check(
+            "imaps://fake.example.test:993",
+            server,
+            &ca,
+            Cred::TokenCommand(token),
+            &["-v", "--timeout", "3"],
         );
-        server.wait_done(server.connections(), Duration::from_secs(5));
         let login = &r.endpoints()[0]["login"];
         assert_eq!(login["status"], status, "{}\n{}", r.stdout, r.stderr);
         assert_eq!(login["mechanism"], "XOAUTH2");
