@@ -166,8 +166,8 @@ fn recommended_auth(e: &EndpointReport) -> AuthMethod {
         .iter()
         .any(|m| m == "PLAIN" || m == "LOGIN")
         || match e.protocol {
-            Protocol::Imap => !caps.iter().any(|c| c == "LOGINDISABLED"),
-            Protocol::Pop3 => caps.is_empty() || caps.iter().any(|c| c == "USER"),
+            Protocol::Imap => !crate::proto::imap::login_disabled(caps),
+            Protocol::Pop3 => crate::proto::pop3::user_pass_offered(caps),
             Protocol::Smtp => false,
         };
     if e.security != Security::Plain && cleartext_offered {

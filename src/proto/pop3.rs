@@ -128,6 +128,12 @@ pub fn auth_mechanisms(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// USER/PASS is available: advertised in CAPA, or assumed when the server has no CAPA
+/// (RFC 1939 servers predate it).
+pub fn user_pass_offered(caps: &[String]) -> bool {
+    caps.is_empty() || caps.iter().any(|c| c == "USER")
+}
+
 pub fn starttls_offered(caps: &[String]) -> Result<(), StartTlsRefusal> {
     if caps.iter().any(|c| c == "STLS") {
         Ok(())

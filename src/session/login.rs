@@ -117,8 +117,7 @@ pub fn offered_methods(state: &ProtoState, kind: CredentialKind) -> Vec<Method> 
         ProtoState::Pop3(st) => {
             sasl(&crate::proto::pop3::auth_mechanisms(&st.capa), &mut methods);
             let caps = crate::proto::pop3::capabilities(&st.capa);
-            // A server without CAPA still speaks USER/PASS (RFC 1939).
-            if st.capa.is_empty() || caps.iter().any(|c| c == "USER") {
+            if crate::proto::pop3::user_pass_offered(&caps) {
                 methods.push(Method::Pop3User);
             }
             if st.apop_timestamp.is_some() {
