@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs};
+use super::{write_stdout, Format, NetArgs, OutputArgs};
 use crate::discover::{self, idn, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
 use crate::model::Address;
 use crate::report::escape::terminal_safe as safe;
@@ -99,19 +99,14 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
     };
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => render(
-            &address,
-            &report.discovery,
-            report.elapsed_ms,
-            stdout_style().color,
-        ),
+        Format::Human => render(&address, &report.discovery, report.elapsed_ms),
     };
     write_stdout(&text)?;
     Ok(if found { 0 } else { 1 })
 }
 
 /// Human rendering: what was tried, then the ranked candidates.
-pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64, _color: bool) -> String {
+pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "Servers for {}{}\n\nTried:\n",

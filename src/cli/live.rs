@@ -20,8 +20,7 @@ pub struct Live {
 impl Live {
     /// A progress display when stderr is a terminal and escape codes are welcome.
     pub fn for_stderr(enabled: bool) -> Option<Arc<Live>> {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        if !enabled || no_color || !std::io::stderr().is_terminal() {
+        if !enabled || super::no_color() || !std::io::stderr().is_terminal() {
             return None;
         }
         Some(Arc::new(Live {

@@ -301,12 +301,16 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     Ok(report.exit_code())
 }
 
+/// NO_COLOR is set (https://no-color.org): no colour and no progress animation.
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 /// Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
 pub fn stdout_style() -> human::Style {
     use std::io::IsTerminal;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     human::Style {
-        color: !no_color && std::io::stdout().is_terminal(),
+        color: !no_color() && std::io::stdout().is_terminal(),
     }
 }
 

@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::model::split_host_port;
-
 /// One `--connect-to HOST:PORT:TARGET_HOST:TARGET_PORT` rule (curl's syntax and meaning):
 /// an empty HOST or PORT matches any; an empty target keeps the original. TLS still
 /// uses the original host name for SNI and certificate checks.
@@ -281,11 +279,6 @@ fn interleave_families(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
         out.extend(b.pop());
     }
     out
-}
-
-/// `host` and optional `port` from `--connect-to`-style or URL authority text.
-pub fn parse_host_port(s: &str) -> Result<(String, Option<u16>), String> {
-    split_host_port(s)
 }
 
 #[cfg(test)]

@@ -44,8 +44,8 @@ pub(super) async fn establish_state(
         }
     };
     rep.greeting = Some(format!("+OK {}", g.text));
-    let mut apop_timestamp = g.apop_timestamp;
-    let mut capa = capa(conn, cfg).await?;
+    let apop_timestamp = g.apop_timestamp;
+    let mut capa = read_capa(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(pop3::capabilities(&capa));
         pop3::starttls_offered(&pop3::capabilities(&capa))
@@ -66,10 +66,8 @@ pub(super) async fn establish_state(
         pop3::check_stls_reply(&reply).map_err(|r| vec![starttls_problem(r)])?;
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
         super::injection_verdict(conn, cfg, rep, "NOOP").await?;
-        // The APOP timestamp was learned in plaintext; it stays usable only because APOP's
-        // digest reveals nothing new, but capabilities are read again.
-        capa = capa_after_tls(conn, cfg).await?;
-        apop_timestamp = apop_timestamp.filter(|_| true);
+        // Capabilities learned before TLS are discarded and read again.
+        capa = read_capa(conn, cfg).await?;
     }
     rep.capabilities = pop3::capabilities(&capa);
     rep.auth_mechanisms = pop3::auth_mechanisms(&capa);
@@ -80,7 +78,7 @@ pub(super) async fn establish_state(
 }
 
 /// `CAPA`; a server without it (`-ERR`) simply has no capabilities to show.
-async fn capa(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<String>, Vec<Problem>> {
+async fn read_capa(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<String>, Vec<Problem>> {
     conn.send(
         &pop3::command("CAPA"),
         None,
@@ -106,10 +104,6 @@ async fn capa(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<String>, Vec<P
             format!("unexpected '+ {t}' to CAPA"),
         )]),
     }
-}
-
-async fn capa_after_tls(conn: &mut Conn, cfg: &SessionConfig) -> Result<Vec<String>, Vec<Problem>> {
-    capa(conn, cfg).await
 }
 
 async fn reply(conn: &mut Conn, cfg: &SessionConfig, what: &str) -> Result<Reply, Outcome> {

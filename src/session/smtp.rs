@@ -34,7 +34,7 @@ pub(super) async fn establish_state(
         };
         return Err(vec![Problem::error(code, e.to_string())]);
     }
-    let mut ehlo = ehlo(conn, cfg).await?;
+    let mut ehlo = send_ehlo(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(smtp::ehlo_capabilities(&ehlo));
         smtp::starttls_offered(&smtp::ehlo_keywords(&ehlo))
@@ -55,14 +55,14 @@ pub(super) async fn establish_state(
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
         super::injection_verdict(conn, cfg, rep, "RSET").await?;
         // Pre-TLS EHLO is discarded; RFC 3207 §4.2 requires a fresh EHLO.
-        ehlo = ehlo_again(conn, cfg).await?;
+        ehlo = send_ehlo(conn, cfg).await?;
     }
     rep.capabilities = smtp::ehlo_capabilities(&ehlo);
     rep.auth_mechanisms = smtp::auth_mechanisms(&ehlo);
     Ok(ehlo)
 }
 
-async fn ehlo(conn: &mut Conn, cfg: &SessionConfig) -> Result<Reply, Vec<Problem>> {
+async fn send_ehlo(conn: &mut Conn, cfg: &SessionConfig) -> Result<Reply, Vec<Problem>> {
     conn.send(
         &smtp::command(&format!("EHLO {}", cfg.ehlo_name)),
         None,
@@ -85,10 +85,6 @@ async fn ehlo(conn: &mut Conn, cfg: &SessionConfig) -> Result<Reply, Vec<Problem
         )]);
     }
     Ok(reply)
-}
-
-async fn ehlo_again(conn: &mut Conn, cfg: &SessionConfig) -> Result<Reply, Vec<Problem>> {
-    ehlo(conn, cfg).await
 }
 
 pub(super) async fn read_reply(
