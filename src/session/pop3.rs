@@ -44,7 +44,7 @@ pub(super) async fn establish_state(
         }
     };
     rep.greeting = Some(format!("+OK {}", g.text));
-    let apop_timestamp = g.apop_timestamp;
+    let mut apop_timestamp = g.apop_timestamp;
     let mut capa = read_capa(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(pop3::capabilities(&capa));
@@ -66,8 +66,10 @@ pub(super) async fn establish_state(
         pop3::check_stls_reply(&reply).map_err(|r| vec![starttls_problem(r)])?;
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
         super::injection_verdict(conn, cfg, rep, "NOOP").await?;
-        // Capabilities learned before TLS are discarded and read again.
+        // Everything learned before TLS is discarded: capabilities are read again, and the
+        // APOP timestamp (from the plaintext greeting, so attacker-controlled) is dropped.
         capa = read_capa(conn, cfg).await?;
+        apop_timestamp = None;
     }
     rep.capabilities = pop3::capabilities(&capa);
     rep.auth_mechanisms = pop3::auth_mechanisms(&capa);
