@@ -142,6 +142,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         recommended,
         problems,
         elapsed_ms: start.elapsed().as_millis() as u64,
+        round_trip: None,
     }
 }
 

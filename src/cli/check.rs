@@ -12,9 +12,11 @@ use super::write::OutputTargetArgs;
 use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
 use crate::app::progress::{Event, Progress};
+use crate::app::roundtrip::RoundTripOptions;
 use crate::discover::Candidate;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
 use crate::report::{human, CheckReport, Code, Problem};
+use crate::session::handoff::Keeper;
 use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
@@ -53,6 +55,24 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
 
+    /// After the logins verified, send a test message to yourself through the recommended
+    /// outgoing server, watch it arrive on the recommended incoming server, then delete it
+    #[arg(long = "round-trip")]
+    pub round_trip: bool,
+
+    /// How long the test message may take to arrive, in seconds
+    #[arg(
+        long = "round-trip-timeout",
+        value_name = "SECS",
+        default_value_t = 60.0
+    )]
+    pub round_trip_timeout: f64,
+
+    /// Send the test message to this address instead (another mailbox, an autoresponder) and
+    /// only report whether the server accepted it; implies --round-trip
+    #[arg(long = "round-trip-to", value_name = "ADDRESS")]
+    pub round_trip_to: Option<Address>,
+
     /// After a successful check, write configs for these mail clients from the recommended
     /// settings (repeatable; see `mailsetup write --list`)
     #[arg(long = "write", value_name = "CLIENT")]
@@ -87,11 +107,16 @@ pub struct CheckPlan<'a> {
     pub discovery: &'a DiscoveryArgs,
     /// `--trust-host`: discovered hosts outside the domain the user vouches for.
     pub trust_hosts: &'a [String],
+    /// `--round-trip`: send a test message after the check and watch it arrive.
+    pub round_trip: Option<RoundTripOptions>,
 }
 
 /// Runs a check and returns its report.
 pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
-    let cfg = plan.net.session_config(plan.verbose)?;
+    let mut cfg = plan.net.session_config(plan.verbose)?;
+    // With --round-trip the check keeps its verified sessions for the round trip.
+    let keeper = plan.round_trip.as_ref().map(|_| Keeper::new());
+    cfg.keep = keeper.clone();
     let live = Live::for_stderr(plan.live);
     let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
     let (targets, discovery) = if plan.servers.is_empty() {
@@ -148,6 +173,17 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             Code::DiscoveryFailed,
             format!("no mail server was found for {}", report.address),
         ));
+    }
+    if let Some(opts) = &plan.round_trip {
+        if live.is_some() {
+            eprintln!(
+                "mailsetup: sending a test message to {} and watching for it (up to {:.0} s)...",
+                opts.to.as_deref().unwrap_or(&report.address),
+                opts.timeout.as_secs_f64()
+            );
+        }
+        let rt = crate::app::roundtrip::run(&report, opts, &cfg, keeper.as_ref()).await;
+        report.round_trip = Some(rt);
     }
     Ok(report)
 }
@@ -220,6 +256,26 @@ fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target>
         .collect()
 }
 
+/// `--round-trip`, `--round-trip-to`, `--round-trip-timeout` as options (None: no round trip).
+fn round_trip_options(
+    args: &CheckArgs,
+    credentials: Option<Credentials>,
+) -> Result<Option<RoundTripOptions>> {
+    if !args.round_trip && args.round_trip_to.is_none() {
+        return Ok(None);
+    }
+    let secs = args.round_trip_timeout;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        bail!("--round-trip-timeout must be between 0 and 3600 seconds");
+    }
+    Ok(Some(RoundTripOptions {
+        timeout: std::time::Duration::from_secs_f64(secs),
+        to: args.round_trip_to.as_ref().map(|a| a.to_string()),
+        credentials,
+        allow_plaintext: args.allow_plaintext_login,
+    }))
+}
+
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
     for c in &args.write {
@@ -234,6 +290,7 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     } else {
         None
     };
+    let round_trip = round_trip_options(&args, creds.clone())?;
     let plan = CheckPlan {
         address,
         servers: &args.server,
@@ -252,6 +309,7 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         live: args.output.format() == Format::Human,
         discovery: &args.discovery,
         trust_hosts: &args.trust_host,
+        round_trip,
     };
     let report = runtime.block_on(run_check(plan))?;
     let text = match args.output.format() {

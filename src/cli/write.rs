@@ -115,6 +115,7 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
                 live: true,
                 discovery: &args.discovery,
                 trust_hosts: &args.trust_host,
+                round_trip: None,
             };
             let report = runtime.block_on(super::check::run_check(plan))?;
             match report.recommended {

@@ -3,6 +3,7 @@
 pub mod escape;
 pub mod human;
 pub mod problem;
+pub mod roundtrip;
 
 use serde::{Deserialize, Serialize};
 
@@ -124,6 +125,9 @@ pub struct CheckReport {
     /// Problems of the account as a whole (e.g. quota-nearly-full).
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// `--round-trip`: the test message's journey (null without it).
+    #[serde(default)]
+    pub round_trip: Option<roundtrip::RoundTripReport>,
 }
 
 /// Recommended account settings. `verified` is true when login worked on both servers;
@@ -140,7 +144,8 @@ impl CheckReport {
     pub fn exit_code(&self) -> i32 {
         let endpoint_error = self.endpoints.iter().any(|e| e.status == Status::Error);
         let account_error = self.problems.iter().any(|p| p.severity == Severity::Error);
-        i32::from(endpoint_error || account_error)
+        let round_trip_failed = self.round_trip.as_ref().is_some_and(|r| r.failed());
+        i32::from(endpoint_error || account_error || round_trip_failed)
     }
 }
 

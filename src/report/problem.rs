@@ -55,6 +55,11 @@ pub enum Code {
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
     Oauth2Required,
+    RoundtripSubmitRejected,
+    RoundtripNotDelivered,
+    RoundtripCleanupFailed,
+    RoundtripWatchFailed,
+    RoundtripNotRun,
 }
 
 impl Code {
@@ -108,6 +113,11 @@ impl Code {
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
             Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
+            RoundtripSubmitRejected => "The submission server refused the test message; its reply says why. \"Relay access denied\" or \"not owned by user\": the sender address must be one your login may use (check the address and user name; some providers only allow the login's own address). \"Message too big\" or a quota reply: the account's sending or storage limit is reached. Fix that in the provider's settings, then run the round trip again.",
+            RoundtripNotDelivered => "The server accepted the message but it did not arrive in time. A full mailbox (see Storage), a spam filter or a slow queue delays or refuses delivery: check the mailbox quota and the spam/junk folder, look for a bounce in the inbox, try a longer --round-trip-timeout, or ask the provider whether mail for this address is delivered to this mailbox.",
+            RoundtripCleanupFailed => "The test message arrived but could not be deleted again: delete the message with the subject \"mailsetup round-trip test\" in your mail client.",
+            RoundtripWatchFailed => "The mailbox could not be watched for the test message (the server broke off or misbehaved while we waited); the message may still arrive: look for the subject \"mailsetup round-trip test\" and delete it. Run the round trip again, or with -v to see the conversation.",
+            RoundtripNotRun => "The round trip needs a verified incoming and outgoing server: fix the problems of the check first (see above), then run it again.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }
