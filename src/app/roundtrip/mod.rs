@@ -409,7 +409,8 @@ async fn watch_pop3(
 
 fn delivered(out: &mut RoundTripReport, t0: Instant, submitted_at: Instant, f: Found) {
     out.status = RoundTripStatus::Delivered;
-    out.delivery_ms = Some(ms(submitted_at, f.seen_at));
+    // From the reported stage times, so the figures add up exactly.
+    out.delivery_ms = Some(ms(t0, f.seen_at).saturating_sub(ms(t0, submitted_at)));
     out.stages.push(Stage {
         stage: StageName::FirstSeen,
         at_ms: ms(t0, f.seen_at),
