@@ -58,6 +58,8 @@ pop3\t'Mail is downloaded to one device'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l name -d 'Your name as it should appear in sent mail (used in the recommended settings)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host -d 'Send credentials also to this discovered host outside the address\'s domain (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-timeout -d 'How long the test message may take to arrive, in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-to -d 'Send the test message to this address instead (another mailbox, an autoresponder) and only report whether the server accepted it; implies --round-trip' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
@@ -73,6 +75,7 @@ json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechanisms -d 'Try every offered login mechanism and report each (does "encrypted password" work?)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip -d 'After the logins verified, send a test message to yourself through the recommended outgoing server, watch it arrive on the recommended incoming server, then delete it'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
@@ -156,6 +159,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l ca-file -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s y -l yes -d 'Answer every question with its flag or default; never prompt (for scripts)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l round-trip -d 'Send a test message to yourself after the check and watch it arrive (asked when interactive; the message is deleted again)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dry-run -d 'Show what would be written, write nothing'
