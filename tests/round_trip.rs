@@ -430,3 +430,39 @@ fn a_server_that_accepts_and_never_delivers_is_not_delivered_at_the_timeout() {
     );
     assert_eq!(s.inbox_count(&user), 0);
 }
+
+#[test]
+fn round_trip_to_another_address_only_sends_and_reports_acceptance() {
+    let Some(s) = MailStack::start("round_trip_to_other") else {
+        return;
+    };
+    let (user, pw) = (s.get("USER").to_string(), s.get("PASSWORD").to_string());
+    let other = s.get("OTHER_USER").to_string();
+    let r = round_trip(
+        &s,
+        &user,
+        &pw,
+        &["imaps", "smtps"],
+        &["--round-trip-to", &other, "--json"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let v = rt(&r);
+    assert_eq!(v["status"], "accepted", "{v:#}");
+    assert_eq!(v["to"], other.as_str());
+    assert_eq!(v["from"], user.as_str());
+    assert!(
+        v["watch_url"].is_null() && v["watch_method"].is_null(),
+        "{v:#}"
+    );
+    assert_eq!(stage_names(&v), ["submitted"]);
+    assert!(v["stopped_at"].is_null());
+    assert!(v["queue_id"].as_str().is_some());
+    // It went where it was sent, and stays there (it is not ours to delete).
+    assert_eq!(
+        s.wait_inbox_count(&other, 1, Duration::from_secs(10)),
+        1,
+        "{}",
+        s.log_tail(20)
+    );
+    assert_eq!(s.inbox_count(&user), 0);
+}

@@ -33,12 +33,15 @@ pub fn new_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Composes the message from `from` to `to`, carrying `token`.
+/// Composes the message from `from` to `to`, carrying `token`. `deleted_afterwards`: the
+/// body says mailsetup deletes it again (the round trip to the account itself); otherwise
+/// (`--round-trip-to`) that the recipient may delete it.
 pub fn compose(
     from: &str,
     to: &str,
     token: &str,
     date: SystemTime,
+    deleted_afterwards: bool,
 ) -> Result<TestMessage, ComposeError> {
     let from_box: Mailbox = from
         .parse()
@@ -51,16 +54,27 @@ pub fn compose(
     let token_header = HeaderName::new_from_ascii(TOKEN_HEADER.to_string())
         .map_err(|e| ComposeError(format!("header name: {e}")))?;
     // Lines under 76 characters: the body stays 7bit, readable as is.
-    let body = format!(
-        "This is a test message from mailsetup (`mailsetup check --round-trip`).\r\n\
-         It checks that mail sent through your outgoing server arrives in your\r\n\
-         mailbox.\r\n\
-         \r\n\
-         mailsetup deletes it again as soon as it has arrived. If you can read\r\n\
-         this, the clean-up did not happen: you may delete it yourself.\r\n\
-         \r\n\
-         Token: {token}\r\n"
-    );
+    let body = if deleted_afterwards {
+        format!(
+            "This is a test message from mailsetup (`mailsetup check --round-trip`).\r\n\
+             It checks that mail sent through your outgoing server arrives in your\r\n\
+             mailbox.\r\n\
+             \r\n\
+             mailsetup deletes it again as soon as it has arrived. If you can read\r\n\
+             this, the clean-up did not happen: you may delete it yourself.\r\n\
+             \r\n\
+             Token: {token}\r\n"
+        )
+    } else {
+        format!(
+            "This is a test message from mailsetup (`mailsetup check --round-trip-to`),\r\n\
+             sent by {from} to check that mail from that account is delivered.\r\n\
+             \r\n\
+             Nothing needs to be done about it; you may delete it.\r\n\
+             \r\n\
+             Token: {token}\r\n"
+        )
+    };
     let message = Message::builder()
         .from(from_box)
         .to(to_box)
@@ -153,6 +167,7 @@ mod tests {
             "demo@example.test",
             "0123456789abcdef0123456789abcdef",
             SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600),
+            true,
         )
         .unwrap()
     }
@@ -195,17 +210,34 @@ mod tests {
             "a@b.test\r\nBcc: x@y.test",
             "a@b.test",
             &t,
-            SystemTime::now()
+            SystemTime::now(),
+            true
         )
         .is_err());
         assert!(compose(
             "a@b.test",
             "a@b.test>\r\nRCPT TO:<x@y.test",
             &t,
-            SystemTime::now()
+            SystemTime::now(),
+            false
         )
         .is_err());
         assert_ne!(new_token(), t);
+    }
+
+    #[test]
+    fn a_message_to_someone_else_does_not_promise_its_deletion() {
+        let m = compose(
+            "a@b.test",
+            "c@d.test",
+            &new_token(),
+            SystemTime::now(),
+            false,
+        )
+        .unwrap();
+        let text = String::from_utf8(m.bytes).unwrap();
+        assert!(text.contains("you may delete it"), "{text}");
+        assert!(!text.contains("deletes it again"), "{text}");
     }
 
     #[test]

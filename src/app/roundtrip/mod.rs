@@ -189,7 +189,14 @@ pub async fn run(
         out.elapsed_ms = ms(t0, Instant::now());
         out
     };
-    let msg = match message::compose(&report.address, &to, &token, SystemTime::now()) {
+    let deleted_afterwards = opts.to.is_none();
+    let msg = match message::compose(
+        &report.address,
+        &to,
+        &token,
+        SystemTime::now(),
+        deleted_afterwards,
+    ) {
         Ok(m) => m,
         Err(e) => {
             let p = Problem::error(Code::RoundtripNotRun, e.to_string());
