@@ -385,3 +385,51 @@ pub async fn authenticated_stream(
         false,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::sasl::Mechanism;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[tokio::test]
+    async fn bytes_that_arrived_before_the_handoff_are_passed_on_first() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut conn = Conn::new(client, Trace::off(), "imaps://h:993".into());
+        // Arrived in the same read as the last reply, not consumed yet.
+        conn.reader.push(b"* 3 EXISTS\r\n* 1 REC");
+        let endpoint: Endpoint = "imaps://h:993".parse().unwrap();
+        let state = ProtoState::Smtp(crate::proto::smtp::Reply {
+            code: 250,
+            lines: vec!["h".into(), "PIPELINING".into(), "SIZE 1000".into()],
+        });
+        let (mut s, facts) = hand_over(
+            &endpoint,
+            conn,
+            &state,
+            Method::Sasl(Mechanism::Plain),
+            "u",
+            true,
+        );
+        assert_eq!(facts.handed_over, 19);
+        assert_eq!(facts.capabilities, ["PIPELINING", "SIZE 1000"]);
+        assert_eq!(facts.mechanism, "PLAIN");
+        assert!(facts.kept);
+        server.write_all(b"ENT\r\n").await.unwrap();
+        let mut got = vec![0u8; 24];
+        s.read_exact(&mut got).await.unwrap();
+        assert_eq!(
+            got, b"* 3 EXISTS\r\n* 1 RECENT\r\n",
+            "in order, nothing lost"
+        );
+        s.write_all(b"A1 NOOP\r\n").await.unwrap();
+        let mut sent = vec![0u8; 9];
+        server.read_exact(&mut sent).await.unwrap();
+        assert_eq!(sent, b"A1 NOOP\r\n");
+    }
+}

@@ -316,7 +316,7 @@ pub async fn run(
     let Some(watcher) = watcher else {
         return finish(out, t0, closing).await;
     };
-    let until = submitted_at + opts.timeout;
+    let until = (submitted_at + opts.timeout).min(deadline);
     let found = match watcher {
         Watcher::Imap(mut w) => {
             out.watch_method = Some(w.method());

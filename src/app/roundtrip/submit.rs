@@ -236,12 +236,11 @@ pub async fn submit(
     })
 }
 
-/// QUIT, waiting briefly for the goodbye (the message is already accepted or refused).
+/// QUIT and close, without waiting for the goodbye: the message is already accepted or
+/// refused, and the session layer's QUIT does not wait either.
 async fn quit(io: &mut SmtpIo) {
     io.command_timeout = Duration::from_millis(500);
-    if io.send(b"QUIT\r\n").await.is_ok() {
-        let _ = io.reply("the QUIT reply").await;
-    }
+    let _ = io.send(b"QUIT\r\n").await;
     let _ = tokio::time::timeout(Duration::from_millis(200), io.stream.shutdown()).await;
 }
 

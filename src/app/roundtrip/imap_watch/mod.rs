@@ -21,6 +21,8 @@ use async_imap::{Authenticator, Client, Session};
 
 mod find;
 
+use tokio::io::AsyncWriteExt;
+
 use super::bounded::{Bounded, ImapHandoff, Tripped, HANDOFF_MECHANISM};
 use super::message::TOKEN_HEADER;
 use crate::proto::guard::Limits;
@@ -405,15 +407,16 @@ impl ImapWatch {
         }
     }
 
-    /// LOGOUT, waiting briefly for the goodbye.
+    /// LOGOUT and close, without waiting for the goodbye (as the session layer does: nothing
+    /// depends on it, and it would cost a round trip).
     pub async fn logout(mut self) {
         let until = Instant::now() + Duration::from_millis(500);
         if self.idling.take().is_some() {
             let _ = self.send_done(until).await;
         }
-        if let Ok(id) = self.send("LOGOUT", until).await {
-            let _ = self.completion(&id, until, "logging out").await;
-        }
+        let _ = self.send("LOGOUT", until).await;
+        let stream: &mut Stream = self.session.as_mut();
+        let _ = tokio::time::timeout(Duration::from_millis(200), stream.shutdown()).await;
     }
 }
 
