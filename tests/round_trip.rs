@@ -190,6 +190,13 @@ fn imap_idle_round_trip_is_delivered_and_leaves_the_mailbox_as_before() {
             .any(|h| h.as_str().unwrap().contains(&queue_id)),
         "{queue_id} not in {received:?}"
     );
+    // Postfix offers PIPELINING and CHUNKING: MAIL, RCPT and BDAT went in one flight.
+    let postfix_log = std::fs::read_to_string(s.get("POSTFIX_LOG")).unwrap();
+    assert!(
+        postfix_log.contains("mail=1 rcpt=1 bdat=1"),
+        "{}",
+        s.log_tail(20)
+    );
     let token = v["token"].as_str().unwrap();
     assert_eq!(token.len(), 32);
     assert!(v["message_id"].as_str().unwrap().contains(token));

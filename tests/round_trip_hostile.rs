@@ -19,6 +19,21 @@ const LIMIT_KB: u64 = 64 * 1024;
 /// An IMAP server that logs the check in properly, lets the round trip SELECT and IDLE, then
 /// runs `after_idle`.
 fn imap_watch_side(ca: &TestCa, caps: &str, after_idle: Vec<Step>) -> FakeServer {
+    imap_watch_side_with(
+        ca,
+        caps,
+        "* 0 EXISTS\r\n* OK [UIDNEXT 7] next\r\n",
+        after_idle,
+    )
+}
+
+/// As `imap_watch_side`, with `selected` as the untagged part of the SELECT reply.
+fn imap_watch_side_with(
+    ca: &TestCa,
+    caps: &str,
+    selected: &str,
+    after_idle: Vec<Step>,
+) -> FakeServer {
     let mut script = vec![
         Step::StartTls(ca.leaf(&[HOST]).server_config()),
         send("* OK fake IMAP ready\r\n"),
@@ -31,7 +46,7 @@ fn imap_watch_side(ca: &TestCa, caps: &str, after_idle: Vec<Step>) -> FakeServer
         expect_tagged("STATUS INBOX"),
         send("* STATUS INBOX (MESSAGES 0)\r\n{tag} OK done\r\n"),
         expect_tagged("SELECT INBOX"),
-        send("* 0 EXISTS\r\n* OK [UIDNEXT 7] next\r\n{tag} OK [READ-WRITE] selected\r\n"),
+        send(format!("{selected}{{tag}} OK [READ-WRITE] selected\r\n")),
         expect_tagged("IDLE"),
         send("+ idling\r\n"),
     ];
@@ -70,6 +85,16 @@ struct Outcome {
 /// `mailsetup check USER --server imaps://... --server smtps://... --round-trip` under
 /// /usr/bin/time (peak RSS), against the two fakes.
 fn run(imap: &FakeServer, smtp: &FakeServer, ca: &TestCa, json: bool) -> Outcome {
+    run_with(imap, smtp, ca, json, "10")
+}
+
+fn run_with(
+    imap: &FakeServer,
+    smtp: &FakeServer,
+    ca: &TestCa,
+    json: bool,
+    round_trip_timeout: &str,
+) -> Outcome {
     let time = std::path::Path::new("/usr/bin/time");
     if !time.exists() {
         let msg = "round_trip_hostile: /usr/bin/time is missing (Debian package `time`, installed by scripts/install-test-deps)";
@@ -112,7 +137,7 @@ fn run(imap: &FakeServer, smtp: &FakeServer, ca: &TestCa, json: bool) -> Outcome
         "10",
         "--round-trip",
         "--round-trip-timeout",
-        "10",
+        round_trip_timeout,
     ]);
     if json {
         cmd.arg("--json");
@@ -283,4 +308,43 @@ fn a_refusal_is_shown_escaped() {
         "{:?}",
         o.stdout
     );
+}
+
+#[test]
+fn mail_that_got_in_before_the_watch_is_looked_for_at_once() {
+    // The check counts 0 messages; SELECT then shows 1: the test message may have arrived
+    // before IDLE began (IDLE would never announce it), so the watch searches the messages
+    // after the counted ones at once, then goes back to IDLE.
+    let ca = TestCa::new("rt-ahead");
+    let imap = imap_watch_side_with(
+        &ca,
+        "IMAP4rev1 AUTH=PLAIN SASL-IR IDLE UIDPLUS",
+        "* 1 EXISTS\r\n* OK [UIDNEXT 8] next\r\n",
+        vec![
+            expect("DONE"),
+            send("{tag} OK idle done\r\n"),
+            expect_tagged("UID SEARCH 1:* HEADER X-Mailsetup-Token"),
+            send("* SEARCH\r\n{tag} OK nothing\r\n"),
+            expect_tagged("IDLE"),
+            send("+ idling\r\n"),
+            // At the timeout: one more search over the whole mailbox, then goodbye.
+            expect("DONE"),
+            send("{tag} OK idle done\r\n"),
+            expect_tagged("UID SEARCH 1:* HEADER X-Mailsetup-Token"),
+            send("* SEARCH\r\n{tag} OK nothing\r\n"),
+            Step::ReadUntilEof,
+        ],
+    );
+    let smtp = smtp_side(&ca, "250 2.1.5 Ok");
+    let o = run_with(&imap, &smtp, &ca, true, "3");
+    let rt = &o.json["round_trip"];
+    assert_eq!(rt["status"], "not-delivered", "{rt:#}");
+    assert_eq!(codes(rt), ["roundtrip-not-delivered"], "{rt:#}");
+    imap.wait_done(1, Duration::from_secs(5));
+    assert!(imap.errors().is_empty(), "{:?}", imap.errors());
+    let wire = String::from_utf8_lossy(&imap.received_in_tls()).into_owned();
+    let search = wire
+        .find("UID SEARCH 1:* HEADER X-Mailsetup-Token")
+        .unwrap();
+    assert!(wire[search..].contains(" IDLE\r\n"), "back to IDLE: {wire}");
 }

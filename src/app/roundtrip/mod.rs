@@ -33,7 +33,7 @@ use crate::report::{CheckReport, Code, LoginStatus, Problem};
 use crate::session::handoff::{authenticated_stream, Facts, Keeper, VerifiedStream};
 use crate::session::login::Credentials;
 use crate::session::SessionConfig;
-use imap_watch::{Found, ImapWatch};
+use imap_watch::{Among, Found, ImapWatch};
 use submit::SubmitError;
 
 /// `--round-trip-timeout` default.
@@ -241,7 +241,11 @@ pub async fn run(
         .cloned()
         .map(|k| tokio::spawn(async move { k.close_all().await }));
 
-    // Submission and the start of the watch run at once; the message data waits for the watch.
+    // Submission and the start of the watch run at once. The message data waits for the
+    // watch, except where the watch can tell that the message got in ahead of it: IMAP, when
+    // the check counted the inbox (a SELECT showing more messages than that is searched at once).
+    let counted = messages_counted_by_the_check(report);
+    let early = send_only || (incoming.endpoint.protocol == Protocol::Imap && counted.is_some());
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<bool>();
     let submission = async {
         let (stream, facts) = run
@@ -253,12 +257,18 @@ pub async fn run(
         r.map(|a| (a, Instant::now()))
     };
     let watch_start = async {
+        let mut go_tx = Some(go_tx);
+        if early {
+            go_tx.take().map(|tx| tx.send(true));
+        }
         let w = if send_only {
             Ok(None)
         } else {
             start_watch(&run, &incoming, kept_in).await.map(Some)
         };
-        let _ = go_tx.send(w.is_ok());
+        if let Some(tx) = go_tx {
+            let _ = tx.send(w.is_ok());
+        }
         w
     };
     let (submitted, watcher) = tokio::join!(submission, watch_start);
@@ -320,7 +330,7 @@ pub async fn run(
     let found = match watcher {
         Watcher::Imap(mut w) => {
             out.watch_method = Some(w.method());
-            let found = watch_imap(&mut w, &token, until, deadline).await;
+            let found = watch_imap(&mut w, &token, counted, until, deadline).await;
             w.logout().await;
             found
         }
@@ -373,21 +383,34 @@ async fn start_watch(
 async fn watch_imap(
     w: &mut ImapWatch,
     token: &str,
+    counted: Option<u64>,
     until: Instant,
     deadline: Instant,
 ) -> Result<Option<Found>, Problem> {
+    // More messages at SELECT than the check counted: the test message may have got in ahead
+    // of the watch (IDLE would never announce it), so look among those first.
+    if let Some(n) = counted.filter(|n| u64::from(w.exists()) > *n) {
+        if let Some(found) = w
+            .find(token, Instant::now(), Among::After(n), deadline)
+            .await?
+        {
+            return Ok(Some(found));
+        }
+        w.resume(deadline).await?;
+    }
     loop {
         if !w.wait_for_new(until).await? {
             break;
         }
         let seen_at = Instant::now();
-        if let Some(found) = w.find(token, seen_at, false, deadline).await? {
+        if let Some(found) = w.find(token, seen_at, Among::New, deadline).await? {
             return Ok(Some(found));
         }
         w.resume(deadline).await?;
     }
-    // Once more over the whole mailbox, in case the message got in ahead of the watch.
-    w.find(token, Instant::now(), true, deadline).await
+    // Once more over the whole mailbox, in case the message got in ahead of the watch
+    // unnoticed (another client expunged mail meanwhile, so the count did not show it).
+    w.find(token, Instant::now(), Among::All, deadline).await
 }
 
 async fn watch_pop3(
@@ -446,6 +469,16 @@ fn delivered(out: &mut RoundTripReport, t0: Instant, submitted_at: Instant, f: F
         }
     }
     out.problems.extend(f.cleanup_problem);
+}
+
+/// How many messages the check saw in the inbox over IMAP (`STATUS INBOX (MESSAGES)`, during
+/// the check, so before anything was sent).
+fn messages_counted_by_the_check(report: &CheckReport) -> Option<u64> {
+    report
+        .quota
+        .as_ref()
+        .filter(|q| q.source == "imap-quota")
+        .and_then(|q| q.messages)
 }
 
 /// What the server exposes about why mail may not arrive: a (nearly) full mailbox.

@@ -40,6 +40,18 @@ const LIMITS: Limits = Limits {
     literal: Some(256 * 1024),
 };
 
+/// Where to look for the test message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Among {
+    /// Messages that arrived after SELECT (UID at least the UIDNEXT it reported).
+    New,
+    /// Messages after the first `n` (sequence numbers): those that arrived since something
+    /// counted `n` messages.
+    After(u64),
+    /// The whole mailbox.
+    All,
+}
+
 /// The test message, found.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -337,22 +349,27 @@ impl ImapWatch {
         }
     }
 
-    /// Ends IDLE (when idling) and looks for the test message among the new messages (or the
-    /// whole mailbox with `everywhere`); when found, fetches its headers and deletes it.
-    /// `seen_at` is when the notification that led here arrived.
+    /// How many messages the mailbox holds (the latest `EXISTS`).
+    pub fn exists(&self) -> u32 {
+        self.exists
+    }
+
+    /// Ends IDLE (when idling) and looks for the test message `among` some messages; when
+    /// found, fetches its headers and deletes it. `seen_at` is when the notification that led
+    /// here arrived.
     pub async fn find(
         &mut self,
         token: &str,
         seen_at: Instant,
-        everywhere: bool,
+        among: Among,
         deadline: Instant,
     ) -> Result<Option<Found>, Problem> {
-        let range = if everywhere {
-            "1:*".to_string()
-        } else {
-            format!("{}:*", self.uid_from)
+        let set = match among {
+            Among::New => format!("UID {}:*", self.uid_from),
+            Among::After(n) => format!("{}:*", n.saturating_add(1)),
+            Among::All => "1:*".to_string(),
         };
-        let criteria = format!("UID {range} HEADER {TOKEN_HEADER} {token}");
+        let criteria = format!("{set} HEADER {TOKEN_HEADER} {token}");
         if self.searchres && self.uidplus {
             match self
                 .find_in_one_flight(&criteria, token, seen_at, deadline)
