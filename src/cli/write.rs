@@ -364,7 +364,9 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
                     p.target.display(),
                     p.file.mode,
                     p.file.client,
-                    indent(&crate::report::escape::terminal_safe_lines(&p.file.contents))
+                    indent(&crate::report::escape::terminal_safe_lines(
+                        &p.file.contents
+                    ))
                 ));
             }
         } else {

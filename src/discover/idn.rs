@@ -80,9 +80,6 @@ mod tests {
         assert_eq!(display("plain.example"), "plain.example");
         // Latin with a Cyrillic "а" (U+0430): the punycode next to it.
         let spoof = to_ascii("p\u{430}ypal.example").unwrap();
-        assert_eq!(
-            display(&spoof),
-            format!("p\u{430}ypal.example ({spoof})")
-        );
+        assert_eq!(display(&spoof), format!("p\u{430}ypal.example ({spoof})"));
     }
 }

@@ -98,7 +98,16 @@ mod tests {
         });
         let raw = serde_json::to_string_pretty(&value).unwrap();
         let safe = json_safe(&raw);
-        for bad in ['\u{1b}', '\u{7}', '\u{202e}', '\u{2066}', '\u{2028}', '\u{7f}', '\u{9b}', '\u{e0001}'] {
+        for bad in [
+            '\u{1b}',
+            '\u{7}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2028}',
+            '\u{7f}',
+            '\u{9b}',
+            '\u{e0001}',
+        ] {
             assert!(!safe.contains(bad), "{bad:?} in {safe}");
         }
         assert!(safe.contains("\\udb40\\udc01"), "{safe}");
