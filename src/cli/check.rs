@@ -101,6 +101,7 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             .discovery
             .config(plan.net, cfg.tls.clone(), deadline, false);
         dcfg.on_attempt = Some(source_progress(&progress));
+        dcfg.clock = cfg.clock;
         let found = crate::discover::discover(&plan.address, &dcfg).await;
         (
             targets_from(&found.candidates, plan.trust_hosts),

@@ -82,12 +82,13 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
     let start = Instant::now();
     let session = args.net.session_config(args.output.verbose)?;
-    let cfg = args.discovery.config(
+    let mut cfg = args.discovery.config(
         &args.net,
         session.tls.clone(),
         session.deadline,
         args.offline,
     );
+    cfg.clock = session.clock;
     let discovery = discover::discover(&address, &cfg).await;
     let found = !discovery.candidates.is_empty();
     let report = DiscoverReport {

@@ -242,6 +242,7 @@ impl NetArgs {
             },
             ehlo_name: "mailsetup.invalid".into(),
             check_injection: false,
+            clock: crate::report::timing::RunClock::starting_now(),
         })
     }
 

@@ -1,8 +1,10 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
+pub mod causes;
 pub mod escape;
 pub mod human;
 pub mod problem;
+pub mod timing;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +65,9 @@ pub struct EndpointReport {
     pub login: Option<LoginReport>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// What the time went on, in order, in ms since the run started (docs/json.md).
+    #[serde(default)]
+    pub phases: timing::Phases,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +169,7 @@ impl EndpointReport {
             login: None,
             problems: Vec::new(),
             elapsed_ms: 0,
+            phases: timing::Phases::default(),
         }
     }
 
