@@ -9,12 +9,12 @@ use super::credentials::CredentialArgs;
 use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET};
 use super::live::Live;
 use super::write::OutputTargetArgs;
-use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs, Prefer};
+use super::{write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
 use crate::app::progress::{Event, Progress};
 use crate::discover::Candidate;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
-use crate::report::{human, CheckReport, Code, Problem};
+use crate::report::{CheckReport, Code, Problem};
 use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
@@ -223,6 +223,7 @@ fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target>
 
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
+    super::output::validate(&args.output)?;
     for c in &args.write {
         if crate::clients::client_info(c).is_none() {
             bail!("--write {c}: unknown mail client; run `mailsetup write --list`");
@@ -255,12 +256,8 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         trust_hosts: &args.trust_host,
     };
     let report = runtime.block_on(run_check(plan))?;
-    let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => human::render_check(&report, stdout_style()),
-    };
+    let (text, code) = super::output::check(&report, &args.output)?;
     write_stdout(&text)?;
-    let code = report.exit_code();
     if !args.write.is_empty() {
         match (&report.recommended, code) {
             (Some(rec), 0) if rec.verified => {

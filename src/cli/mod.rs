@@ -6,6 +6,7 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod output;
 pub mod setup;
 pub mod write;
 
@@ -184,6 +185,10 @@ impl Prefer {
 pub enum Format {
     Human,
     Json,
+    /// Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3
+    Nagios,
+    /// Prometheus text format for node_exporter's textfile collector
+    Prometheus,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -199,6 +204,9 @@ pub struct OutputArgs {
     /// Protocol trace on stderr (secrets redacted)
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub report: output::ReportArgs,
 }
 
 impl OutputArgs {
@@ -267,6 +275,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {
+    output::validate(&args.output)?;
     let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
         args.server.clone()
     } else {
@@ -294,12 +303,9 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     if let Some(l) = &live {
         l.clear();
     }
-    let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => human::render_probe(&report, stdout_style()),
-    };
+    let (text, code) = output::probe(&report, &args.output)?;
     write_stdout(&text)?;
-    Ok(report.exit_code())
+    Ok(code)
 }
 
 /// NO_COLOR is set (https://no-color.org): no colour and no progress animation.

@@ -2,9 +2,14 @@
 
 pub mod causes;
 pub mod escape;
+pub mod html;
 pub mod human;
+pub mod nagios;
 pub mod problem;
+pub mod prometheus;
+pub mod summary;
 pub mod timing;
+pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
 
