@@ -36,6 +36,7 @@ pub mod exit {
 
 const AFTER_HELP: &str = "\
 Exit status: 0 all endpoints ok (warnings allowed), 1 at least one endpoint error, 2 usage or bad input.
+With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage or bad input).
 JSON output (--json) is a stable contract: see docs/json.md.";
 
 #[derive(Debug, Parser)]
