@@ -173,7 +173,7 @@ fn the_cause_is_shown_to_humans_and_monitoring() {
         &ca,
         "-ERR [IN-USE] Mailbox is locked by another POP3 session",
     );
-    let human = check("pop3s://fake.example.test:995", &s, &ca, &[]);
+    let human = check("pop3s://fake.example.test:995", &s, &ca, &["--timings"]);
     assert!(
         human.stdout.contains(
             "login-mailbox-in-use (server: IN-USE): the mailbox is in use by another session"

@@ -609,6 +609,38 @@ mod tests {
     }
 
     #[test]
+    fn discover_report_lists_every_lookup_with_its_bar() {
+        use crate::discover::{Attempt, AttemptResult, Discovery, Source};
+        let d = Discovery {
+            attempts: vec![Attempt {
+                source: Source::Srv,
+                target: "_imaps._tcp.<b>x</b>.test".into(),
+                result: AttemptResult::NotFound,
+                detail: "no record".into(),
+                elapsed_ms: 4,
+                phases: vec![Phase {
+                    name: PhaseName::Dns,
+                    start_ms: 1,
+                    end_ms: 5,
+                    status: PhaseStatus::NotFound,
+                }],
+            }],
+            candidates: vec![],
+            provider: None,
+        };
+        let page = render_discover("u@x.test", &d, 6, &meta());
+        assert!(
+            page.contains(r#"data-kind="attempt" data-key="attempt-0""#),
+            "{page}"
+        );
+        assert!(page.contains(
+            r#"data-phase="dns" data-start-ms="1" data-end-ms="5" data-status="not-found""#
+        ));
+        assert!(page.contains("_imaps._tcp.&lt;b&gt;x&lt;/b&gt;.test"));
+        assert!(page.contains("No mail server found"));
+    }
+
+    #[test]
     fn ticks_are_round() {
         assert_eq!(tick_step(60), 10);
         assert_eq!(tick_step(1), 1);

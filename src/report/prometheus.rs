@@ -36,22 +36,19 @@ fn value(x: f64) -> String {
     }
 }
 
+/// A sample's labels, in order.
+type Labels = Vec<(&'static str, String)>;
+
 /// Gauge families collected in a fixed order, samples in insertion order.
 #[derive(Default)]
 struct Families {
     order: Vec<&'static str>,
     help: BTreeMap<&'static str, &'static str>,
-    samples: BTreeMap<&'static str, Vec<(Vec<(&'static str, String)>, f64)>>,
+    samples: BTreeMap<&'static str, Vec<(Labels, f64)>>,
 }
 
 impl Families {
-    fn gauge(
-        &mut self,
-        name: &'static str,
-        help: &'static str,
-        labels: Vec<(&'static str, String)>,
-        v: f64,
-    ) {
+    fn gauge(&mut self, name: &'static str, help: &'static str, labels: Labels, v: f64) {
         if !self.help.contains_key(name) {
             self.order.push(name);
             self.help.insert(name, help);
@@ -80,14 +77,14 @@ impl Families {
     }
 }
 
-fn run_labels(command: &str, target: &str) -> Vec<(&'static str, String)> {
+fn run_labels(command: &str, target: &str) -> Labels {
     vec![
         ("command", command.to_string()),
         ("target", target.to_string()),
     ]
 }
 
-fn endpoint_labels(target: &str, e: &EndpointReport) -> Vec<(&'static str, String)> {
+fn endpoint_labels(target: &str, e: &EndpointReport) -> Labels {
     vec![
         ("target", target.to_string()),
         ("url", e.url.clone()),
@@ -98,11 +95,7 @@ fn endpoint_labels(target: &str, e: &EndpointReport) -> Vec<(&'static str, Strin
     ]
 }
 
-fn with(
-    mut labels: Vec<(&'static str, String)>,
-    k: &'static str,
-    v: impl Into<String>,
-) -> Vec<(&'static str, String)> {
+fn with(mut labels: Labels, k: &'static str, v: impl Into<String>) -> Labels {
     labels.push((k, v.into()));
     labels
 }
