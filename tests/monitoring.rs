@@ -453,7 +453,7 @@ fn prometheus_label_values_survive_a_real_parser() {
         endpoints: vec![e],
         elapsed_ms: 7,
     };
-    let text = mailsetup::report::prometheus::render_probe(&r, 1_700_000_000.5);
+    let text = mailsetup::report::prometheus::render_probe(&r, 1_700_000_000.5, 1);
     let Some(v) = parse_prometheus("prometheus_label_values_survive_a_real_parser", &text) else {
         return;
     };

@@ -154,10 +154,10 @@ fn write_html(output: &OutputArgs, page: impl FnOnce(&html::Meta) -> String) -> 
     Ok(())
 }
 
-/// What to print and the exit status, for `check`.
-pub fn check(report: &CheckReport, output: &OutputArgs) -> Result<(String, i32)> {
-    write_html(output, |m| html::render_check(report, m))?;
-    let code = report.exit_code();
+/// What to print and the exit status, for `check`; `code` is the command's own exit status
+/// (`app::check::exit_code`), replaced by the plugin state in nagios mode.
+pub fn check(report: &CheckReport, output: &OutputArgs, code: i32) -> Result<(String, i32)> {
+    write_html(output, |m| html::render_check(report, m, code))?;
     Ok(match output.format() {
         Format::Json => (serde_json::to_string_pretty(report)? + "\n", code),
         Format::Human => {
@@ -171,17 +171,16 @@ pub fn check(report: &CheckReport, output: &OutputArgs) -> Result<(String, i32)>
             (text, code)
         }
         Format::Nagios => {
-            let out = nagios::render_check(report, &output.report.thresholds.thresholds()?);
+            let out = nagios::render_check(report, &output.report.thresholds.thresholds()?, code);
             (out.text, out.state.code())
         }
-        Format::Prometheus => (prometheus::render_check(report, now_unix()), code),
+        Format::Prometheus => (prometheus::render_check(report, now_unix(), code), code),
     })
 }
 
-/// What to print and the exit status, for `probe`.
-pub fn probe(report: &ProbeReport, output: &OutputArgs) -> Result<(String, i32)> {
-    write_html(output, |m| html::render_probe(report, m))?;
-    let code = report.exit_code();
+/// What to print and the exit status, for `probe` (`code`: `app::probe::exit_code`).
+pub fn probe(report: &ProbeReport, output: &OutputArgs, code: i32) -> Result<(String, i32)> {
+    write_html(output, |m| html::render_probe(report, m, code))?;
     Ok(match output.format() {
         Format::Json => (serde_json::to_string_pretty(report)? + "\n", code),
         Format::Human => {
@@ -195,10 +194,10 @@ pub fn probe(report: &ProbeReport, output: &OutputArgs) -> Result<(String, i32)>
             (text, code)
         }
         Format::Nagios => {
-            let out = nagios::render_probe(report, &output.report.thresholds.thresholds()?);
+            let out = nagios::render_probe(report, &output.report.thresholds.thresholds()?, code);
             (out.text, out.state.code())
         }
-        Format::Prometheus => (prometheus::render_probe(report, now_unix()), code),
+        Format::Prometheus => (prometheus::render_probe(report, now_unix(), code), code),
     })
 }
 

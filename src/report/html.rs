@@ -54,6 +54,7 @@ td.text, span.text { font-family: ui-monospace, "DejaVu Sans Mono", monospace; w
 .badge { display: inline-block; padding: 0 .35rem; border-radius: 4px; color: #fff; font-size: .75rem; font-weight: 600; }
 .badge.ok { background: var(--ok); } .badge.warning { background: var(--warn); }
 .badge.error { background: var(--err); } .badge.info { background: var(--info); }
+.badge.not-offered { background: var(--mute); }
 .hint { color: #1f2328; }
 .muted { color: var(--mute); }
 dl.settings { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .3rem 0 .8rem; }
@@ -110,6 +111,7 @@ fn status_word(s: Status) -> &'static str {
         Status::Ok => "ok",
         Status::Warning => "warning",
         Status::Error => "error",
+        Status::NotOffered => "not-offered",
     }
 }
 
@@ -130,21 +132,36 @@ fn verdict(status: Status, headline: &str, detail: &str) -> Markup {
     }
 }
 
-/// The verdict of a set of endpoints plus account-level problems.
-fn verdict_of(endpoints: &[EndpointReport], account: &[Problem], good: &str) -> Markup {
+/// The verdict of a set of endpoints plus account-level problems; `failed` is the command's
+/// own verdict (its exit status), which decides between "not working" and "works".
+fn verdict_of(
+    endpoints: &[EndpointReport],
+    account: &[Problem],
+    good: &str,
+    failed: bool,
+) -> Markup {
     let worst = summary::worst_problem(endpoints, account);
     match worst {
-        Some(w) if w.problem.severity == Severity::Error => verdict(
+        Some(w) if failed => verdict(
             Status::Error,
             &format!("Not working: {}", w.problem.code.as_str()),
             &w.describe(),
         ),
-        Some(w) if w.problem.severity == Severity::Warning => verdict(
+        None if failed => verdict(Status::Error, "Not working", ""),
+        Some(w) => verdict(
             Status::Warning,
-            &format!("Works, with a warning: {}", w.problem.code.as_str()),
+            &format!(
+                "Works, with {}: {}",
+                if w.problem.severity == Severity::Error {
+                    "a problem elsewhere"
+                } else {
+                    "a warning"
+                },
+                w.problem.code.as_str()
+            ),
             &w.describe(),
         ),
-        _ => verdict(Status::Ok, good, ""),
+        None => verdict(Status::Ok, good, ""),
     }
 }
 
@@ -468,8 +485,8 @@ fn discovery(d: Option<&Discovery>) -> Markup {
     }
 }
 
-/// `check --html`.
-pub fn render_check(r: &CheckReport, meta: &Meta) -> String {
+/// `check --html`; `exit_code` is the command's own verdict (`app::check::exit_code`).
+pub fn render_check(r: &CheckReport, meta: &Meta, exit_code: i32) -> String {
     let rows = waterfall::rows(r.discovery.as_ref(), &r.endpoints);
     let good = match &r.recommended {
         Some(rec) if rec.verified => "Working: login verified on the recommended servers",
@@ -480,7 +497,7 @@ pub fn render_check(r: &CheckReport, meta: &Meta) -> String {
         p { "Account " strong { (t(&r.address)) } ", user name " strong { (t(&r.username)) }
             " · " (plural(r.endpoints.len(), "endpoint")) " · " (r.elapsed_ms) " ms"
             @if r.insecure { " · " strong { "certificate checks were OFF (--insecure)" } } }
-        (verdict_of(&r.endpoints, &r.problems, good))
+        (verdict_of(&r.endpoints, &r.problems, good, exit_code != 0))
         (problems(&r.endpoints, &r.problems))
         (recommended(r.recommended.as_ref()))
         (quota(r.quota.as_ref()))
@@ -492,13 +509,13 @@ pub fn render_check(r: &CheckReport, meta: &Meta) -> String {
     page(&format!("mailsetup check {}", t(&r.address)), meta, body)
 }
 
-/// `probe --html`.
-pub fn render_probe(r: &ProbeReport, meta: &Meta) -> String {
+/// `probe --html`; `exit_code` is the command's own verdict (`app::probe::exit_code`).
+pub fn render_probe(r: &ProbeReport, meta: &Meta, exit_code: i32) -> String {
     let rows = waterfall::rows(None, &r.endpoints);
     let body = html! {
         p { (plural(r.endpoints.len(), "endpoint")) " probed (no login) · " (r.elapsed_ms) " ms"
             @if r.insecure { " · " strong { "certificate checks were OFF (--insecure)" } } }
-        (verdict_of(&r.endpoints, &[], "All endpoints reachable and secure"))
+        (verdict_of(&r.endpoints, &[], "All endpoints reachable and secure", exit_code != 0))
         (problems(&r.endpoints, &[]))
         (waterfall(&rows))
         (endpoints_table(&r.endpoints))
@@ -569,7 +586,7 @@ mod tests {
 
     #[test]
     fn server_text_is_escaped_and_nothing_external_is_referenced() {
-        let page = render_probe(&hostile_probe(), &meta());
+        let page = render_probe(&hostile_probe(), &meta(), 1);
         assert!(!page.contains("<script"), "{page}");
         assert!(!page.contains("<img"), "{page}");
         assert_eq!(
@@ -591,7 +608,7 @@ mod tests {
 
     #[test]
     fn waterfall_bars_carry_their_phase() {
-        let page = render_probe(&hostile_probe(), &meta());
+        let page = render_probe(&hostile_probe(), &meta(), 1);
         assert!(
             page.contains(
                 r#"data-phase="connect" data-start-ms="3" data-end-ms="9" data-status="error""#
@@ -603,7 +620,7 @@ mod tests {
 
     #[test]
     fn verdict_names_the_worst_problem() {
-        let page = render_probe(&hostile_probe(), &meta());
+        let page = render_probe(&hostile_probe(), &meta(), 1);
         assert!(page.contains(r#"data-status="error""#));
         assert!(page.contains("Not working: server-refused"));
     }

@@ -174,7 +174,16 @@ fn evaluate(s: &Subject, th: &Thresholds) -> PluginOutput {
         if let Some(sc) = &w.problem.server_code {
             let _ = write!(text, " (server: {sc})");
         }
-        f.add(state_of(w.problem.severity), text);
+        // An error the account does not depend on (another discovered server; the command
+        // exited 0) is a warning here; --strict makes every endpoint count.
+        let state = match state_of(w.problem.severity) {
+            State::Critical if !s.failed => {
+                text.push_str(" (the account works without it; --strict counts it)");
+                State::Warning
+            }
+            st => st,
+        };
+        f.add(state, text);
     }
     if s.failed && f.list.is_empty() {
         f.add(State::Critical, "the check failed".into());
@@ -289,6 +298,7 @@ fn endpoint_line(e: &EndpointReport) -> String {
         Status::Ok => "OK",
         Status::Warning => "WARNING",
         Status::Error => "CRITICAL",
+        Status::NotOffered => "NOT OFFERED",
     };
     let mut parts: Vec<String> = Vec::new();
     if let Some(tls) = &e.tls {
@@ -320,7 +330,8 @@ fn endpoint_line(e: &EndpointReport) -> String {
     one_line(&line)
 }
 
-pub fn render_check(r: &CheckReport, th: &Thresholds) -> PluginOutput {
+/// `check --format nagios`; `exit_code` is the command's own verdict (`app::check::exit_code`).
+pub fn render_check(r: &CheckReport, th: &Thresholds, exit_code: i32) -> PluginOutput {
     let logins = r
         .endpoints
         .iter()
@@ -345,14 +356,15 @@ pub fn render_check(r: &CheckReport, th: &Thresholds) -> PluginOutput {
             account: &r.problems,
             quota: r.quota.as_ref(),
             elapsed_ms: r.elapsed_ms,
-            failed: r.exit_code() != 0,
+            failed: exit_code != 0,
             ok_text,
         },
         th,
     )
 }
 
-pub fn render_probe(r: &ProbeReport, th: &Thresholds) -> PluginOutput {
+/// `probe --format nagios`; `exit_code` is the command's own verdict (`app::probe::exit_code`).
+pub fn render_probe(r: &ProbeReport, th: &Thresholds, exit_code: i32) -> PluginOutput {
     evaluate(
         &Subject {
             what: r
@@ -364,7 +376,7 @@ pub fn render_probe(r: &ProbeReport, th: &Thresholds) -> PluginOutput {
             account: &[],
             quota: None,
             elapsed_ms: r.elapsed_ms,
-            failed: r.exit_code() != 0,
+            failed: exit_code != 0,
             ok_text: format!("{} endpoints ok", r.endpoints.len()),
         },
         th,
@@ -462,7 +474,7 @@ mod tests {
     fn certificate_thresholds_decide_not_the_fixed_warning() {
         let soon = Problem::warning(Code::CertExpiresSoon, "expires in 10 days");
         let r = probe(vec![endpoint("imaps://h:993", Some(10), vec![soon])]);
-        let out = render_probe(&r, &Thresholds::default());
+        let out = render_probe(&r, &Thresholds::default(), 1);
         assert_eq!(out.state, State::Warning, "{}", out.text);
         assert!(out.text.starts_with(
             "MAILSETUP WARNING - h: the certificate of imaps://h:993 expires in 10 days"
@@ -473,13 +485,13 @@ mod tests {
             crit_cert_days: 2,
             ..Thresholds::default()
         };
-        assert_eq!(render_probe(&r, &relaxed).state, State::Ok);
+        assert_eq!(render_probe(&r, &relaxed, 0).state, State::Ok);
         let strict = Thresholds {
             warn_cert_days: 30,
             crit_cert_days: 14,
             ..Thresholds::default()
         };
-        assert_eq!(render_probe(&r, &strict).state, State::Critical);
+        assert_eq!(render_probe(&r, &strict, 0).state, State::Critical);
     }
 
     #[test]
@@ -490,7 +502,7 @@ mod tests {
             endpoint("imaps://h:993", Some(300), vec![]),
             endpoint("smtps://h:465", Some(300), vec![p]),
         ]);
-        let out = render_probe(&r, &Thresholds::default());
+        let out = render_probe(&r, &Thresholds::default(), 1);
         assert_eq!(out.state, State::Critical);
         let first = out.text.lines().next().unwrap();
         assert!(first.starts_with("MAILSETUP CRITICAL - h: login-temporary-failure: smtps://h:465: 454 / oops\\nx (server: 454 4.7.0) | "), "{first}");
@@ -507,7 +519,7 @@ mod tests {
             crit_time: Some(2.0),
             ..Thresholds::default()
         };
-        let out = render_probe(&r, &th);
+        let out = render_probe(&r, &th, 0);
         assert_eq!(out.state, State::Warning);
         assert!(out.text.contains("time=1.234s;1;2;0;"), "{}", out.text);
     }

@@ -127,18 +127,19 @@ fn endpoints(f: &mut Families, target: &str, eps: &[EndpointReport]) {
         let l = endpoint_labels(target, e);
         f.gauge(
             "mailsetup_endpoint_up",
-            "1 when the endpoint passed every check (status ok or warning), 0 on an error.",
+            "1 when the endpoint works (status ok or warning), 0 when not (error, or not offered).",
             l.clone(),
-            if e.status == Status::Error { 0.0 } else { 1.0 },
+            if e.status.works() { 1.0 } else { 0.0 },
         );
         f.gauge(
             "mailsetup_endpoint_status",
-            "Worst problem of the endpoint: 0 ok, 1 warning, 2 error.",
+            "Worst problem of the endpoint: 0 ok, 1 warning, 2 error, 3 not offered (nothing listens on this port of a discovered server).",
             l.clone(),
             match e.status {
                 Status::Ok => 0.0,
                 Status::Warning => 1.0,
                 Status::Error => 2.0,
+                Status::NotOffered => 3.0,
             },
         );
         f.gauge(
@@ -251,13 +252,14 @@ fn quota(f: &mut Families, target: &str, q: &Quota) {
     }
 }
 
-pub fn render_check(r: &CheckReport, now_unix: f64) -> String {
+/// `check --format prometheus`; `exit_code` is the command's own verdict.
+pub fn render_check(r: &CheckReport, now_unix: f64, exit_code: i32) -> String {
     let mut f = Families::default();
     run(
         &mut f,
         "check",
         &r.address,
-        r.exit_code() == 0,
+        exit_code == 0,
         r.elapsed_ms,
         now_unix,
     );
@@ -288,7 +290,8 @@ pub fn render_check(r: &CheckReport, now_unix: f64) -> String {
     f.render()
 }
 
-pub fn render_probe(r: &ProbeReport, now_unix: f64) -> String {
+/// `probe --format prometheus`; `exit_code` is the command's own verdict.
+pub fn render_probe(r: &ProbeReport, now_unix: f64, exit_code: i32) -> String {
     let target = r
         .endpoints
         .first()
@@ -299,7 +302,7 @@ pub fn render_probe(r: &ProbeReport, now_unix: f64) -> String {
         &mut f,
         "probe",
         &target,
-        r.exit_code() == 0,
+        exit_code == 0,
         r.elapsed_ms,
         now_unix,
     );
@@ -364,7 +367,7 @@ mod tests {
             endpoints: vec![e.clone(), e],
             elapsed_ms: 2000,
         };
-        let text = render_probe(&r, 1_700_000_000.0);
+        let text = render_probe(&r, 1_700_000_000.0, 0);
         assert_eq!(
             text.matches("# TYPE mailsetup_endpoint_up gauge").count(),
             1
