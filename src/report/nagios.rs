@@ -474,7 +474,7 @@ mod tests {
     fn certificate_thresholds_decide_not_the_fixed_warning() {
         let soon = Problem::warning(Code::CertExpiresSoon, "expires in 10 days");
         let r = probe(vec![endpoint("imaps://h:993", Some(10), vec![soon])]);
-        let out = render_probe(&r, &Thresholds::default(), 1);
+        let out = render_probe(&r, &Thresholds::default(), 0);
         assert_eq!(out.state, State::Warning, "{}", out.text);
         assert!(out.text.starts_with(
             "MAILSETUP WARNING - h: the certificate of imaps://h:993 expires in 10 days"
