@@ -512,6 +512,26 @@ mod tests {
     }
 
     #[test]
+    fn an_error_the_account_does_not_depend_on_is_a_warning() {
+        let p = Problem::error(Code::TlsCertExpired, "expired");
+        let r = probe(vec![
+            endpoint("imaps://h:993", Some(300), vec![]),
+            endpoint("imap://other:143", Some(300), vec![p]),
+        ]);
+        let lenient = render_probe(&r, &Thresholds::default(), 0);
+        assert_eq!(lenient.state, State::Warning, "{}", lenient.text);
+        assert!(
+            lenient.text.contains("--strict counts it"),
+            "{}",
+            lenient.text
+        );
+        assert_eq!(
+            render_probe(&r, &Thresholds::default(), 1).state,
+            State::Critical
+        );
+    }
+
+    #[test]
     fn time_thresholds() {
         let r = probe(vec![endpoint("imaps://h:993", Some(300), vec![])]);
         let th = Thresholds {
