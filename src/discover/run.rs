@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 
-use crate::model::Address;
+use crate::model::{Address, Transport};
 use crate::report::timing::{Phase, PhaseName, PhaseStatus, RunClock};
 
 use super::net::Net;
@@ -342,7 +342,7 @@ fn builtin_db(rec: &Recorder, address: &Address, domain_ascii: &str) {
                 let detail = format!("{} ({file})", name.as_deref().unwrap_or("provider"));
                 Outcome::found(
                     detail,
-                    cfg.candidates(address, Source::BuiltinDb, true),
+                    cfg.candidates(address, Source::BuiltinDb, Transport::Builtin),
                     name,
                 )
             }
