@@ -46,6 +46,11 @@ pub struct CredentialArgs {
         group = "credential"
     )]
     pub oauth2_token_command: Option<String>,
+
+    /// Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when
+    /// one is stored for the address and no other credential is given)
+    #[arg(long = "oauth2", group = "credential")]
+    pub oauth2: bool,
 }
 
 impl CredentialArgs {
@@ -91,6 +96,16 @@ impl CredentialArgs {
             (
                 first_line(&data, "--password-file")?,
                 CredentialKind::Password,
+            )
+        } else if self.oauth2 || crate::oauth2::has_login(default_username) {
+            // The stored sign-in, through the same command written configs run: a fresh
+            // token arrives on a pipe, never in argv.
+            (
+                run_command(
+                    &super::oauth2::token_command(default_username),
+                    "--oauth2 (mailsetup oauth2 token)",
+                )?,
+                CredentialKind::OAuth2Token,
             )
         } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             let pw = dialoguer::Password::new()
