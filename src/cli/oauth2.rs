@@ -140,6 +140,48 @@ pub fn token_command(address: &str) -> String {
     crate::clients::quote::shell_join([exe.as_str(), "oauth2", "token", address])
 }
 
+/// Directories where Cyrus SASL looks for mechanism plugins (Debian/Ubuntu multiarch, other
+/// Linux distributions, Homebrew).
+const SASL_PLUGIN_DIRS: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/sasl2",
+    "/usr/lib/aarch64-linux-gnu/sasl2",
+    "/usr/lib/sasl2",
+    "/usr/lib64/sasl2",
+    "/usr/local/lib/sasl2",
+    "/opt/homebrew/lib/sasl2",
+];
+
+/// The XOAUTH2 plugin for Cyrus SASL, which mbsync needs for `AuthMechs XOAUTH2`, if found:
+/// KDE's `libkdexoauth2` (Debian: libsasl2-modules-kdexoauth2) or `libxoauth2`
+/// (cyrus-sasl-xoauth2).
+pub fn sasl_xoauth2_plugin() -> Option<PathBuf> {
+    let dirs = std::env::var_os("SASL_PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    dirs.into_iter()
+        .chain(SASL_PLUGIN_DIRS.iter().map(PathBuf::from))
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()))
+        .find(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("libkdexoauth2.so") || name.starts_with("libxoauth2.so")
+        })
+}
+
+/// What to tell the user about mbsync's XOAUTH2 plugin.
+pub fn sasl_xoauth2_note() -> String {
+    match sasl_xoauth2_plugin() {
+        Some(p) => format!(
+            "mbsync logs in with XOAUTH2 through the Cyrus SASL plugin {} (found).",
+            p.display()
+        ),
+        None => "mbsync needs a Cyrus SASL XOAUTH2 plugin for `AuthMechs XOAUTH2`, and none was \
+                 found: install libsasl2-modules-kdexoauth2 (Debian, Ubuntu) or cyrus-sasl-xoauth2, \
+                 or mbsync will say that no authentication mechanism is available."
+            .into(),
+    }
+}
+
 /// Prints what the user must do to sign in (stderr; stdout stays for results).
 pub fn show_prompt(p: Prompt) {
     match p {

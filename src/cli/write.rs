@@ -289,9 +289,20 @@ pub fn render_all(
     opts: &WriteOptions,
 ) -> Result<Vec<OutputFile>> {
     let mut files = Vec::new();
+    // OAuth2 accounts: configs run this very program for fresh tokens (absolute path).
+    let mut opts = opts.clone();
+    if opts.oauth2_token_command.is_none() {
+        opts.oauth2_token_command = Some(super::oauth2::token_command(&settings.address));
+    }
     for name in names {
-        let rendered =
-            clients::render(name, settings, opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let mut rendered =
+            clients::render(name, settings, &opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if name == "mbsync" && settings.incoming.auth == crate::model::AuthMethod::OAuth2 {
+            let note = super::oauth2::sasl_xoauth2_note();
+            for f in &mut rendered {
+                f.notes.push(note.clone());
+            }
+        }
         files.extend(rendered);
     }
     Ok(files)
@@ -365,5 +376,6 @@ pub fn write_options(
         embed_password: embed,
         maildir: target.maildir.clone(),
         account_name: None,
+        oauth2_token_command: None,
     }
 }

@@ -44,6 +44,8 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     ));
     out.push_str(match ctx.incoming.auth {
         AuthMethod::PasswordEncrypted => "AuthMechs CRAM-MD5\n",
+        // Through a Cyrus SASL XOAUTH2 plugin; PassCmd prints a fresh access token.
+        AuthMethod::OAuth2 => "AuthMechs XOAUTH2\n",
         _ => "AuthMechs LOGIN PLAIN\n",
     });
 

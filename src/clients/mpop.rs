@@ -24,7 +24,12 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         Security::Plain => ("off", "off"),
     };
     out.push_str(&format!("tls {tls}\ntls_starttls {starttls}\n"));
-    out.push_str("auth on\n");
+    // OAuth2: XOAUTH2 with a fresh access token from passwordeval.
+    out.push_str(if ctx.oauth2() {
+        "auth xoauth2\n"
+    } else {
+        "auth on\n"
+    });
     out.push_str(&format!("user {}\n", quote::msmtp_string(user)));
     match ctx.password() {
         Password::Embedded(secret) => {

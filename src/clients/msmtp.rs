@@ -32,6 +32,9 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     out.push_str(match server.auth {
         AuthMethod::None => "auth off\n",
         AuthMethod::PasswordEncrypted => "auth cram-md5\n",
+        // XOAUTH2: what every OAuth2 mail provider accepts (Microsoft has no OAUTHBEARER);
+        // passwordeval prints a fresh access token.
+        AuthMethod::OAuth2 => "auth xoauth2\n",
         _ => "auth on\n",
     });
     if server.auth != AuthMethod::None {

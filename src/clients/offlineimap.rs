@@ -56,7 +56,13 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
                 "__import__('subprocess').check_output({}, text=True).partition('\\n')[0]",
                 quote::python_tuple(["/bin/sh", "-c", cmd])
             );
-            out.push_str(&format!("remotepasseval = {}\n", esc(&expr)));
+            // OAuth2: the same command prints a fresh access token, sent with XOAUTH2.
+            let key = if ctx.oauth2() {
+                "oauth2_access_token_eval"
+            } else {
+                "remotepasseval"
+            };
+            out.push_str(&format!("{key} = {}\n", esc(&expr)));
         }
     }
     if server.endpoint.security == Security::Tls {
@@ -67,6 +73,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     out.push_str("starttls = no\n");
     out.push_str(match server.auth {
         AuthMethod::PasswordEncrypted => "auth_mechanisms = CRAM-MD5\n",
+        AuthMethod::OAuth2 => "auth_mechanisms = XOAUTH2\n",
         _ => "auth_mechanisms = PLAIN, LOGIN\n",
     });
 

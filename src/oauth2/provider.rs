@@ -208,7 +208,7 @@ mod tests {
             g.token_endpoint.as_deref(),
             Some("https://www.googleapis.com/oauth2/v3/token")
         );
-        let m = from_builtin_db("outlook.com").unwrap();
+        let m = from_builtin_db("office365.com").unwrap();
         assert_eq!(m.issuer, "login.microsoftonline.com");
         assert_eq!(
             m.device_authorization_endpoint.as_deref(),
