@@ -87,13 +87,19 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         };
         let address: Address = email.parse().map_err(anyhow::Error::msg)?;
         if !args.server.is_empty() {
-            settings_from_servers(
+            let mut s = settings_from_servers(
                 &address,
                 &args.server,
                 args.credentials.username.as_deref(),
                 args.name.clone(),
                 pop3,
-            )?
+            )?;
+            // An OAuth2 account (--oauth2, or a sign-in stored by `mailsetup oauth2 login`).
+            if args.credentials.oauth2 || crate::oauth2::has_login(&address.to_string()) {
+                s.incoming.auth = AuthMethod::OAuth2;
+                s.outgoing.auth = AuthMethod::OAuth2;
+            }
+            s
         } else {
             let creds = args.credentials.load(&address.to_string())?;
             embed = creds.as_ref().map(|c| c.secret.clone());
