@@ -23,6 +23,9 @@ pub struct OAuthWorld {
     pub dir: tempfile::TempDir,
 }
 
+/// Builds the user agent's arguments from the line mailsetup printed.
+pub type Agent<'a> = &'a dyn Fn(&str) -> Vec<String>;
+
 /// A `mailsetup oauth2 login` run that waited for the user.
 pub struct LoginRun {
     pub run: Run,
@@ -130,7 +133,7 @@ impl OAuthWorld {
         &self,
         extra: &[&str],
         wait_for: &str,
-        agent: Option<&dyn Fn(&str) -> Vec<String>>,
+        agent: Option<Agent<'_>>,
     ) -> LoginRun {
         let start = Instant::now();
         let ca = self.ca();
