@@ -42,6 +42,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l dns-server
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l check-injection -d 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l strict -d 'Every probed endpoint counts for the exit status (for monitoring a server): a refused standard port is then an error too'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
@@ -72,6 +73,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l format -d 
 json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechanisms -d 'Try every offered login mechanism and report each (does "encrypted password" work?)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l strict -d 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'

@@ -316,6 +316,105 @@ impl AuthMethod {
     }
 }
 
+impl AuthMethod {
+    /// Thunderbird's (and the provider pages') words for this class.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::PasswordCleartext => "Normal password",
+            AuthMethod::PasswordEncrypted => "Encrypted password",
+            AuthMethod::OAuth2 => "OAuth2",
+            AuthMethod::None => "No authentication",
+        }
+    }
+}
+
+/// One concrete login mechanism, as a client config names it. `auth` is its class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Mechanism {
+    /// SASL PLAIN.
+    #[serde(rename = "PLAIN")]
+    Plain,
+    /// SASL LOGIN.
+    #[serde(rename = "LOGIN")]
+    Login,
+    /// The IMAP `LOGIN` command.
+    #[serde(rename = "LOGIN-COMMAND")]
+    LoginCommand,
+    /// POP3 `USER`/`PASS`.
+    #[serde(rename = "USER")]
+    User,
+    #[serde(rename = "CRAM-MD5")]
+    CramMd5,
+    #[serde(rename = "SCRAM-SHA-1")]
+    ScramSha1,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// POP3 `APOP`.
+    #[serde(rename = "APOP")]
+    Apop,
+    #[serde(rename = "XOAUTH2")]
+    XOAuth2,
+    #[serde(rename = "OAUTHBEARER")]
+    OAuthBearer,
+}
+
+impl Mechanism {
+    pub const ALL: [Mechanism; 10] = [
+        Mechanism::Plain,
+        Mechanism::Login,
+        Mechanism::LoginCommand,
+        Mechanism::User,
+        Mechanism::CramMd5,
+        Mechanism::ScramSha1,
+        Mechanism::ScramSha256,
+        Mechanism::Apop,
+        Mechanism::XOAuth2,
+        Mechanism::OAuthBearer,
+    ];
+
+    /// The name as reports show it (`login.mechanism`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::Login => "LOGIN",
+            Mechanism::LoginCommand => "LOGIN-COMMAND",
+            Mechanism::User => "USER",
+            Mechanism::CramMd5 => "CRAM-MD5",
+            Mechanism::ScramSha1 => "SCRAM-SHA-1",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::Apop => "APOP",
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s))
+    }
+
+    /// Thunderbird's class: normal password, encrypted password, OAuth2.
+    pub fn auth_method(self) -> AuthMethod {
+        match self {
+            Mechanism::Plain | Mechanism::Login | Mechanism::LoginCommand | Mechanism::User => {
+                AuthMethod::PasswordCleartext
+            }
+            Mechanism::CramMd5
+            | Mechanism::ScramSha1
+            | Mechanism::ScramSha256
+            | Mechanism::Apop => AuthMethod::PasswordEncrypted,
+            Mechanism::XOAuth2 | Mechanism::OAuthBearer => AuthMethod::OAuth2,
+        }
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One server as a client should be configured for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSettings {
@@ -323,6 +422,11 @@ pub struct ServerSettings {
     pub endpoint: Endpoint,
     pub username: String,
     pub auth: AuthMethod,
+    /// The mechanism of that class to configure: the one whose login was verified, or (not
+    /// verified) the best one the server offers. Null in reports of older versions and when
+    /// nothing is known; writers then use the class's usual mechanism.
+    #[serde(default)]
+    pub mechanism: Option<Mechanism>,
 }
 
 /// What a POP3 client does with mail after download.

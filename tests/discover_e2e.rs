@@ -20,12 +20,12 @@ mod offline;
 mod untrusted;
 
 use harness::{
-    assert_verified, attempts_of, config_xml, loopback, pox_settings, str_of, E2e, Expect, AD_PATH,
-    CONFIG_PATH, WELLKNOWN_PATH,
+    assert_verified, attempts_of, config_xml, loopback, pox_settings, str_of, url_of, E2e, Expect,
+    AD_PATH, CONFIG_PATH, WELLKNOWN_PATH,
 };
 use support::dns::Record;
 use support::http::{route, HttpServer, Reply};
-use support::run::assert_no_secret;
+use support::run::{assert_no_secret, codes};
 
 /// `--connect-to HOST:PORT:127.0.0.1:TARGET`.
 fn map(host: &str, port: u16, target: u16) -> [String; 2] {
@@ -355,4 +355,81 @@ fn guessed_hosts_then_real_login() {
     found.sort();
     assert_eq!(found, ["imap.guess.test", "smtp.guess.test"]);
     assert_eq!(attempts_of(&v, "guess").len(), 6, "Thunderbird's six hosts");
+}
+
+/// The provider page's shape (SMTP on 465 only, nothing on the other standard ports), found
+/// by guessing: the ports where nothing listens are `not-offered`, not errors, and the working
+/// account exits 0; `--strict` (monitoring a server) counts them and fails.
+#[test]
+fn guessed_host_with_only_implicit_tls_is_a_working_account() {
+    let Some(e) = E2e::start(
+        "guessed_host_with_only_implicit_tls_is_a_working_account",
+        |_| vec![loopback("mail.only-tls.test")],
+    ) else {
+        return;
+    };
+    let host = "mail.only-tls.test";
+    let keep = |port: u16, target: u16| -> [String; 2] {
+        ["--connect-to".into(), format!("{host}:{port}::{target}")]
+    };
+    let mut extra = args([
+        keep(993, e.port("IMAPS_PORT")),
+        keep(465, e.port("SUBMISSIONS_PORT")),
+        keep(143, e.closed_port),
+        keep(995, e.closed_port),
+        keep(110, e.closed_port),
+        keep(587, e.closed_port),
+    ]);
+    extra.extend(strings(&["--username", "demo@example.test"]));
+    let run = e.check("demo@only-tls.test", &extra);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let v = run.json();
+    let eps = run.endpoints();
+    assert_eq!(eps.len(), 6, "{}", run.stdout);
+    for ep in &eps {
+        let url = str_of(&ep["url"]);
+        let works = url == format!("imaps://{host}:993") || url == format!("smtps://{host}:465");
+        if works {
+            assert_eq!(ep["status"], "ok", "{ep}");
+            assert_eq!(ep["login"]["status"], "ok", "{ep}");
+        } else {
+            assert_eq!(ep["status"], "not-offered", "{ep}");
+            let problems = ep["problems"].as_array().unwrap();
+            assert_eq!(problems.len(), 1, "{ep}");
+            assert_eq!(problems[0]["code"], "not-offered");
+            assert_eq!(problems[0]["severity"], "info");
+        }
+    }
+    assert_eq!(
+        url_of(&v["recommended"]["incoming"]),
+        format!("imaps://{host}:993")
+    );
+    assert_eq!(
+        url_of(&v["recommended"]["outgoing"]),
+        format!("smtps://{host}:465")
+    );
+
+    // Human output: the refused ports collapse into one line.
+    let h = e.check_human("demo@only-tls.test", &extra);
+    assert_eq!(h.code, 0, "{}", h.stdout);
+    assert!(
+        h.stdout.contains(&format!(
+            "Not offered (nothing listens there): imap://{host}:143, pop3s://{host}:995, pop3://{host}:110, smtp://{host}:587"
+        )),
+        "{}",
+        h.stdout
+    );
+    assert!(!h.stdout.contains("connect-refused"), "{}", h.stdout);
+
+    // --strict: every endpoint counts.
+    let mut strict = extra.clone();
+    strict.push("--strict".into());
+    let s = e.check("demo@only-tls.test", &strict);
+    assert_eq!(s.code, 1, "{}", s.stdout);
+    let refused = s
+        .endpoints()
+        .iter()
+        .filter(|ep| codes(ep).contains(&"connect-refused".to_string()))
+        .count();
+    assert_eq!(refused, 4, "{}", s.stdout);
 }

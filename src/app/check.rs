@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use super::progress::{Event, Progress};
 use crate::model::{
-    AccountSettings, Address, AuthMethod, Endpoint, Pop3Policy, Protocol, Security, ServerSettings,
+    AccountSettings, Address, AuthMethod, Endpoint, Mechanism, Pop3Policy, Protocol, Security,
+    ServerSettings,
 };
 use crate::report::{
     sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Recommended, Status,
@@ -28,6 +29,8 @@ pub struct CheckRequest {
     pub prefer: Protocol,
     pub display_name: Option<String>,
     pub pop3: Pop3Policy,
+    /// `--strict`: every probed endpoint counts, a refused port of a candidate included.
+    pub strict: bool,
 }
 
 /// One endpoint to check.
@@ -42,6 +45,8 @@ pub struct Target {
     pub source: Option<String>,
     /// Notes from discovery to show on this endpoint (e.g. the provider wants OAuth2).
     pub notes: Vec<Problem>,
+    /// The user named it (`--server`); discovered and guessed candidates are not named.
+    pub named: bool,
 }
 
 impl Target {
@@ -53,6 +58,7 @@ impl Target {
             username: None,
             source: None,
             notes: Vec::new(),
+            named: true,
         }
     }
 }
@@ -78,6 +84,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
             let (mut rep, quota) =
                 check_endpoint(&t.endpoint, &cfg, creds.as_ref(), &opts, t.trusted).await;
             rep.source = t.source;
+            rep.named = t.named;
             rep.problems.extend(t.notes);
             rep.finish();
             progress.finished(&rep);
@@ -96,9 +103,14 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
                 }
                 endpoints.push(rep);
             }
-            None => endpoints.push(super::probe::deadline_report(ep)),
+            None => {
+                let mut rep = super::probe::deadline_report(ep);
+                rep.named = t.named;
+                endpoints.push(rep);
+            }
         }
     }
+    super::probe::not_offered(&mut endpoints, req.strict);
     if cfg.tls.insecure {
         super::probe::mark_insecure(&mut endpoints);
     }
@@ -145,36 +157,107 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
     }
 }
 
-/// The best incoming and outgoing endpoint: login verified if any login was verified, else
-/// (no credentials) the best endpoint that passed every check. Preference: the preferred
-/// protocol, then implicit TLS over STARTTLS (RFC 8314), never a plain endpoint.
-/// The authentication to configure. Over TLS the plain password is as safe as a
-/// challenge-response and every client supports it, so it is recommended whenever the
-/// server offers it (Thunderbird's own choice); otherwise the method that was verified.
-fn recommended_auth(e: &EndpointReport) -> AuthMethod {
-    let verified = e
-        .login
-        .as_ref()
-        .filter(|l| l.status == LoginStatus::Ok)
-        .and_then(|l| l.auth_method);
-    if verified == Some(AuthMethod::OAuth2) {
-        return AuthMethod::OAuth2;
-    }
-    let caps = &e.capabilities;
-    let cleartext_offered = e
-        .auth_mechanisms
-        .iter()
-        .any(|m| m == "PLAIN" || m == "LOGIN")
-        || match e.protocol {
-            Protocol::Imap => !crate::proto::imap::login_disabled(caps),
-            Protocol::Pop3 => crate::proto::pop3::user_pass_offered(caps),
-            Protocol::Smtp => false,
-        };
-    if e.security != Security::Plain && cleartext_offered {
-        AuthMethod::PasswordCleartext
+/// The authentication to configure on an endpoint, with its mechanism: the class that
+/// logged in (normal password preferred inside TLS when several did), or — not verified —
+/// the best class the server offers. Never a class the server does not offer.
+fn recommended_auth(e: &EndpointReport) -> (AuthMethod, Option<Mechanism>) {
+    let classes = if e.security == Security::Plain {
+        [
+            AuthMethod::PasswordEncrypted,
+            AuthMethod::PasswordCleartext,
+            AuthMethod::OAuth2,
+        ]
     } else {
-        verified.unwrap_or(AuthMethod::PasswordCleartext)
+        [
+            AuthMethod::PasswordCleartext,
+            AuthMethod::PasswordEncrypted,
+            AuthMethod::OAuth2,
+        ]
+    };
+    let choose = |mechanisms: &[Mechanism]| {
+        classes.iter().find_map(|class| {
+            mechanisms
+                .iter()
+                .filter(|m| m.auth_method() == *class)
+                .min_by_key(|m| crate::proto::preference(**m))
+                .copied()
+        })
+    };
+    let verified: Vec<Mechanism> = e
+        .login
+        .iter()
+        .filter(|l| l.status == LoginStatus::Ok)
+        .flat_map(|l| &l.attempts)
+        .filter(|a| a.status == LoginStatus::Ok)
+        .filter_map(|a| Mechanism::from_name(&a.mechanism))
+        .collect();
+    let offered =
+        crate::proto::offered_mechanisms(e.protocol, &e.capabilities, &e.auth_mechanisms, false);
+    match choose(&verified).or_else(|| choose(&offered)) {
+        Some(m) => (m.auth_method(), Some(m)),
+        None => (AuthMethod::PasswordCleartext, None),
     }
+}
+
+/// Whether an endpoint can carry the account: it works, has TLS, and — when logins were
+/// attempted in this run — its login was verified.
+pub fn usable(e: &EndpointReport, need_login: bool) -> bool {
+    e.status.works()
+        && e.security != Security::Plain
+        && (!need_login
+            || e.login
+                .as_ref()
+                .is_some_and(|l| l.status == LoginStatus::Ok))
+}
+
+/// Whether logins were attempted in this run (credentials given): every login is then ok,
+/// failed or deliberately not attempted; without credentials every one is skipped.
+fn logins_attempted(endpoints: &[EndpointReport]) -> bool {
+    endpoints.iter().any(|e| {
+        e.login
+            .as_ref()
+            .is_some_and(|l| l.status != LoginStatus::Skipped)
+    })
+}
+
+/// The best usable endpoint of one direction: the preferred protocol, then implicit TLS over
+/// STARTTLS (RFC 8314), then host and port for a stable choice.
+fn best(endpoints: &[EndpointReport], incoming: bool, prefer: Protocol) -> Option<&EndpointReport> {
+    let need_login = logins_attempted(endpoints);
+    endpoints
+        .iter()
+        .filter(|e| (e.protocol != Protocol::Smtp) == incoming)
+        .filter(|e| usable(e, need_login))
+        .min_by_key(|e| (e.protocol != prefer, e.security, e.host.clone(), e.port))
+}
+
+/// The exit status of a check (README "Exit status"): 0 when the account works — a usable
+/// incoming and outgoing endpoint (login verified when credentials were given) for every
+/// direction that was checked, and every endpoint the user named is fine; 1 otherwise, or when
+/// the account as a whole has an error. Errors of other discovered candidates are reported at
+/// their severity but don't fail a working account; `--strict` makes every endpoint count.
+pub fn exit_code(report: &CheckReport, strict: bool, prefer: Protocol) -> i32 {
+    let account_error = report
+        .problems
+        .iter()
+        .any(|p| p.severity == crate::report::Severity::Error);
+    let any_error = report
+        .endpoints
+        .iter()
+        .any(|e| e.status == Status::Error || (strict && e.status == Status::NotOffered));
+    let named_error = report
+        .endpoints
+        .iter()
+        .any(|e| e.named && !e.status.works());
+    let direction_missing = [true, false].into_iter().any(|incoming| {
+        let checked = report
+            .endpoints
+            .iter()
+            .any(|e| !e.named && (e.protocol != Protocol::Smtp) == incoming);
+        checked && best(&report.endpoints, incoming, prefer).is_none()
+    });
+    let failed = account_error || named_error || direction_missing || (strict && any_error);
+    i32::from(failed)
 }
 
 /// What the user chose that shapes the recommendation.
@@ -191,41 +274,20 @@ pub fn recommend(
     endpoints: &[EndpointReport],
     prefs: &Preferences,
 ) -> Option<Recommended> {
-    let verified = |e: &EndpointReport| {
-        e.login
-            .as_ref()
-            .is_some_and(|l| l.status == LoginStatus::Ok)
-    };
-    let usable = |e: &EndpointReport| e.status != Status::Error && e.security != Security::Plain;
-    let pick = |incoming: bool, need_login: bool| -> Option<&EndpointReport> {
-        endpoints
-            .iter()
-            .filter(|e| (e.protocol != Protocol::Smtp) == incoming)
-            .filter(|e| usable(e) && (!need_login || verified(e)))
-            .min_by_key(|e| {
-                (
-                    e.protocol != prefs.prefer,
-                    e.security,
-                    e.host.clone(),
-                    e.port,
-                )
-            })
-    };
-    // With credentials every login is ok, failed or deliberately not attempted; without, skipped.
-    let logged_in = endpoints.iter().any(|e| {
-        e.login
-            .as_ref()
-            .is_some_and(|l| l.status != LoginStatus::Skipped)
-    });
-    let (incoming, outgoing) = (pick(true, logged_in)?, pick(false, logged_in)?);
-    let server = |e: &EndpointReport| ServerSettings {
-        endpoint: e.endpoint(),
-        username: e
-            .login
-            .as_ref()
-            .and_then(|l| l.username.clone())
-            .unwrap_or_else(|| default_username.to_string()),
-        auth: recommended_auth(e),
+    let incoming = best(endpoints, true, prefs.prefer)?;
+    let outgoing = best(endpoints, false, prefs.prefer)?;
+    let server = |e: &EndpointReport| {
+        let (auth, mechanism) = recommended_auth(e);
+        ServerSettings {
+            endpoint: e.endpoint(),
+            username: e
+                .login
+                .as_ref()
+                .and_then(|l| l.username.clone())
+                .unwrap_or_else(|| default_username.to_string()),
+            auth,
+            mechanism,
+        }
     };
     Some(Recommended {
         settings: AccountSettings {
@@ -235,6 +297,6 @@ pub fn recommend(
             outgoing: server(outgoing),
             pop3: prefs.pop3,
         },
-        verified: logged_in,
+        verified: logins_attempted(endpoints),
     })
 }

@@ -42,6 +42,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Prefer::Imap)]
     pub prefer: Prefer,
 
+    /// Every checked endpoint counts for the exit status (for monitoring a server): an error
+    /// on any discovered server, or a refused port, fails the run
+    #[arg(long)]
+    pub strict: bool,
+
     /// Your name as it should appear in sent mail (used in the recommended settings)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -87,6 +92,8 @@ pub struct CheckPlan<'a> {
     pub discovery: &'a DiscoveryArgs,
     /// `--trust-host`: discovered hosts outside the domain the user vouches for.
     pub trust_hosts: &'a [String],
+    /// `--strict`: every endpoint counts.
+    pub strict: bool,
 }
 
 /// Runs a check and returns its report.
@@ -138,6 +145,7 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
         prefer: plan.prefer,
         display_name: plan.display_name,
         pop3: plan.pop3,
+        strict: plan.strict,
     };
     let mut report = crate::app::check::run(req, &cfg, &progress).await;
     if let Some(l) = &live {
@@ -215,6 +223,7 @@ fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target>
                 username: Some(c.username.clone()),
                 source: Some(c.source.as_str().to_string()),
                 notes: oauth2_only_note(c),
+                named: false,
             }
         })
         .collect()
@@ -252,14 +261,16 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         live: args.output.format() == Format::Human,
         discovery: &args.discovery,
         trust_hosts: &args.trust_host,
+        strict: args.strict,
     };
+    let prefer = plan.prefer;
     let report = runtime.block_on(run_check(plan))?;
     let text = match args.output.format() {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Human => human::render_check(&report, stdout_style()),
     };
     write_stdout(&text)?;
-    let code = report.exit_code();
+    let code = crate::app::check::exit_code(&report, args.strict, prefer);
     if !args.write.is_empty() {
         match (&report.recommended, code) {
             (Some(rec), 0) if rec.verified => {

@@ -135,6 +135,7 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         live: true,
         discovery: &args.discovery,
         trust_hosts: &args.trust_host,
+        strict: false,
     };
     let report = runtime.block_on(run_check(plan))?;
 

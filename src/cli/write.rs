@@ -121,6 +121,7 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
                 live: true,
                 discovery: &args.discovery,
                 trust_hosts: &args.trust_host,
+                strict: false,
             };
             let report = runtime.block_on(super::check::run_check(plan))?;
             match report.recommended {
@@ -247,6 +248,7 @@ pub fn settings_from_servers(
                 endpoint: e.clone(),
                 username: username.clone(),
                 auth: AuthMethod::PasswordCleartext,
+                mechanism: None,
             })
     };
     let incoming = pick(true)

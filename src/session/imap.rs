@@ -18,6 +18,18 @@ pub struct ImapState {
     pub capabilities: Vec<String>,
 }
 
+impl ImapState {
+    /// A fresh state that knows only these capabilities (unit tests of the login rules).
+    #[cfg(test)]
+    pub(super) fn for_capabilities(capabilities: Vec<String>) -> Self {
+        ImapState {
+            parser: ResponseParser::new(),
+            tags: Tags::default(),
+            capabilities,
+        }
+    }
+}
+
 pub(super) async fn establish_state(
     conn: &mut Conn,
     endpoint: &Endpoint,

@@ -83,10 +83,19 @@ impl E2e {
     /// `mailsetup check EMAIL --json` with discovery, the password in the environment, both
     /// CAs trusted, the stack's leaf pinned, and `extra` arguments.
     pub fn check(&self, email: &str, extra: &[String]) -> Run {
+        self.check_as(email, extra, "json")
+    }
+
+    /// As [`E2e::check`], with the human output.
+    pub fn check_human(&self, email: &str, extra: &[String]) -> Run {
+        self.check_as(email, extra, "human")
+    }
+
+    fn check_as(&self, email: &str, extra: &[String], format: &str) -> Run {
         let mut args: Vec<String> = vec![
             "check".into(),
             email.into(),
-            "--json".into(),
+            format!("--format={format}"),
             "--password-env".into(),
             PW_VAR.into(),
             "--dns-server".into(),

@@ -114,9 +114,10 @@ fn srv_target_outside_the_domain_gets_no_credentials() {
         .find(|e| e["url"] == relay_url.as_str())
         .unwrap_or_else(|| panic!("{relay_url} not checked: {ctx}"));
     assert_eq!(relay["login"]["status"], "ok", "{}", relay["login"]);
-    assert_eq!(run.code, 0, "{ctx}");
-    // No verified incoming server: nothing to recommend.
+    // No verified incoming server: nothing to recommend, and the account does not work as
+    // found (exit status: a working incoming and outgoing server are both needed).
     assert!(v["recommended"].is_null(), "{}", v["recommended"]);
+    assert_eq!(run.code, 1, "{ctx}");
 
     // What the outside server received: a CAPABILITY inside TLS, a LOGOUT, nothing else.
     assert!(

@@ -129,12 +129,7 @@ impl OAuthWorld {
     /// Runs `mailsetup oauth2 login USER --oauth2-issuer … --ca-file … EXTRA`; when stderr shows
     /// the line `wait_for` matches, runs the user agent with `agent(line)` (None: no user ever
     /// comes); then waits for mailsetup to finish.
-    pub fn login(
-        &self,
-        extra: &[&str],
-        wait_for: &str,
-        agent: Option<Agent<'_>>,
-    ) -> LoginRun {
+    pub fn login(&self, extra: &[&str], wait_for: &str, agent: Option<Agent<'_>>) -> LoginRun {
         let start = Instant::now();
         let ca = self.ca();
         let mut args = vec![
