@@ -590,3 +590,86 @@ fn written_configs_keep_working_across_token_expiries() {
         assert_no_token(&f.display().to_string(), &text, &user, &seen);
     }
 }
+
+#[test]
+fn setup_wizard_signs_in_with_oauth2_and_writes_token_configs() {
+    let Some(w) = OAuthWorld::start(
+        "setup_wizard_signs_in_with_oauth2_and_writes_token_configs",
+        &[],
+    ) else {
+        return;
+    };
+    let out = w.dir.path().join("cfg");
+    let imaps = format!("imaps://{HOST}:{}", w.stack.port("IMAPS_PORT"));
+    let smtps = format!("smtps://{HOST}:{}", w.stack.port("SUBMISSIONS_PORT"));
+    let ca = w.ca();
+    let mut args: Vec<String> = [
+        "setup",
+        "--yes",
+        "--email",
+        w.user(),
+        "--oauth2-issuer",
+        w.issuer(),
+        "--oauth2-client-id",
+        "mailsetup-test",
+        "--oauth2-flow",
+        "device",
+        "--server",
+        &imaps,
+        "--server",
+        &smtps,
+        "--client",
+        "msmtp",
+        "--client",
+        "fetchmail",
+        "--ca-file",
+        &ca,
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    args.extend(w.connect_to());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let agent = device_agent(false);
+    let r = w.run_with_user(&argv, DEVICE_LINE, Some(&agent));
+    assert_eq!(
+        r.run.code, 0,
+        "{}\n{}\n{}",
+        r.run.stdout, r.run.stderr, r.user_agent
+    );
+    assert!(
+        r.run.stdout.contains("Signed in with OAuth2"),
+        "{}",
+        r.run.stdout
+    );
+    assert!(
+        r.run.stdout.contains("Authentication: OAuth2"),
+        "{}",
+        r.run.stdout
+    );
+    // fetchmail cannot run a token command: skipped with the reason, not a broken file.
+    assert!(
+        r.run.stdout.contains("Skipping fetchmail") && r.run.stdout.contains("OAuth2"),
+        "{}",
+        r.run.stdout
+    );
+    assert!(!out.join("fetchmail").exists());
+    let msmtprc = std::fs::read_to_string(out.join("msmtp/msmtprc")).unwrap();
+    assert!(msmtprc.contains("auth xoauth2\n"), "{msmtprc}");
+    assert!(
+        msmtprc.contains(&format!("oauth2 token {}", w.user())),
+        "{msmtprc}"
+    );
+    // The written file works: msmtp sends with it.
+    let user = w.user().to_string();
+    let msg = format!("From: {user}\nTo: {user}\nSubject: from the wizard\n\nhi\n");
+    let path = out.join("msmtp/msmtprc");
+    let m = w.client("msmtp", &["-C", path.to_str().unwrap(), &user], &msg, false);
+    assert_eq!(m.code, 0, "{}{}", m.stdout, m.stderr);
+    assert_eq!(
+        w.stack.wait_inbox_count(&user, 1, Duration::from_secs(20)),
+        1
+    );
+}

@@ -296,6 +296,98 @@ async fn login(args: LoginArgs, paths: &Paths) -> Result<i32> {
     }
 }
 
+/// The wizard's OAuth2 step, before credentials are loaded. Runs when no credential was given
+/// on the command line, nothing is stored for the address yet, and the provider signs mail
+/// programs in with OAuth2 (its built-in database entry has an `<oAuth2>` block) or the user
+/// named an issuer. Interactive: explains, asks, and asks for a client registration when none
+/// is known (saying where to get one). With --yes: signs in when a client ID is known.
+pub fn wizard_sign_in(
+    args: &super::setup::SetupArgs,
+    address: &crate::model::Address,
+    ask: bool,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<()> {
+    let c = &args.credentials;
+    let explicit = c.password_command.is_some()
+        || c.password_env.is_some()
+        || c.password_file.is_some()
+        || c.oauth2_token_command.is_some()
+        || c.oauth2;
+    let email = address.to_string();
+    if explicit || crate::oauth2::has_login(&email) {
+        return Ok(());
+    }
+    let db = crate::oauth2::provider::from_builtin_db(&address.domain);
+    let issuer = match (&args.oauth2.issuer, &db) {
+        (Some(i), _) => i.clone(),
+        (None, Some(m)) => m.issuer.clone(),
+        (None, None) => return Ok(()),
+    };
+    let paths = Paths::from_env()?;
+    let mut client = args.oauth2.clone();
+    let remembered = paths
+        .load_clients()?
+        .contains_key(issuer.trim_end_matches('/'));
+    if ask {
+        println!(
+            "
+Your provider ({}) lets mail programs sign in with OAuth2: you sign in on its own              page and mailsetup keeps a token instead of your password.",
+            terminal_safe(&issuer)
+        );
+        let yes = dialoguer::Confirm::new()
+            .with_prompt("Sign in with OAuth2 now? (no: use a password or an app password)")
+            .default(true)
+            .interact()?;
+        if !yes {
+            return Ok(());
+        }
+        if client.client_id.is_none() && !remembered {
+            println!(
+                "
+mailsetup needs an OAuth2 client ID registered with this provider (it ships                  none borrowed from other programs).
+{}
+",
+                crate::oauth2::provider::registration_help(&issuer)
+            );
+            let id: String = dialoguer::Input::new()
+                .with_prompt("Client ID")
+                .interact_text()?;
+            let secret: String = dialoguer::Input::new()
+                .with_prompt("Client secret (empty if none was issued)")
+                .allow_empty(true)
+                .interact_text()?;
+            client.client_id = Some(id.trim().to_string());
+            client.client_secret = (!secret.trim().is_empty()).then(|| secret.trim().to_string());
+        }
+    } else if client.client_id.is_none() && !remembered {
+        // --yes without a registration: the password path decides (and says what is missing).
+        return Ok(());
+    }
+    let req = login_request(
+        &email,
+        &client,
+        args.oauth2_flow,
+        true,
+        args.credentials.username.clone(),
+        args.net.ca_file.clone(),
+        Duration::from_secs(300),
+    )?;
+    let outcome = runtime.block_on(async {
+        let account = crate::oauth2::plan_login(&req, &paths).await?;
+        crate::oauth2::login(&req, account, &paths, &show_prompt).await
+    });
+    match outcome {
+        Ok(o) => {
+            println!(
+                "Signed in with OAuth2; the token is stored in {}.",
+                o.stored_in
+            );
+            Ok(())
+        }
+        Err(e) => bail!("OAuth2 sign-in: {e}"),
+    }
+}
+
 /// Prints an OAuth2 error and returns the exit code for it.
 fn report(e: &OAuth2Error) -> i32 {
     eprintln!("mailsetup: {}", terminal_safe(&e.to_string()));

@@ -130,7 +130,6 @@ impl OAuthWorld {
     /// the line `wait_for` matches, runs the user agent with `agent(line)` (None: no user ever
     /// comes); then waits for mailsetup to finish.
     pub fn login(&self, extra: &[&str], wait_for: &str, agent: Option<Agent<'_>>) -> LoginRun {
-        let start = Instant::now();
         let ca = self.ca();
         let mut args = vec![
             "oauth2",
@@ -144,8 +143,20 @@ impl OAuthWorld {
             "60",
         ];
         args.extend_from_slice(extra);
+        self.run_with_user(&args, wait_for, agent)
+    }
+
+    /// Runs `mailsetup ARGS`; when stderr shows a line containing `wait_for`, runs the user
+    /// agent with `agent(line)` (None: no user ever comes); then waits for mailsetup.
+    pub fn run_with_user(
+        &self,
+        args: &[&str],
+        wait_for: &str,
+        agent: Option<Agent<'_>>,
+    ) -> LoginRun {
+        let start = Instant::now();
         let mut child = self
-            .command(&args, &[])
+            .command(args, &[])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
