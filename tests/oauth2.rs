@@ -657,7 +657,8 @@ fn setup_wizard_signs_in_with_oauth2_and_writes_token_configs() {
     );
     assert!(!out.join("fetchmail").exists());
     let msmtprc = std::fs::read_to_string(out.join("msmtp/msmtprc")).unwrap();
-    assert!(msmtprc.contains("auth xoauth2\n"), "{msmtprc}");
+    // The check verified OAUTHBEARER, so that is what msmtp is told to use.
+    assert!(msmtprc.contains("auth oauthbearer\n"), "{msmtprc}");
     assert!(
         msmtprc.contains(&format!("oauth2 token {}", w.user())),
         "{msmtprc}"

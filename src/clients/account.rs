@@ -250,6 +250,16 @@ impl<'a> Ctx<'a> {
         self.oauth2
     }
 
+    /// The OAuth2 SASL mechanism for `server`, for clients that can do both: the verified
+    /// one when the check verified OAUTHBEARER, else XOAUTH2 (which every OAuth2 mail provider
+    /// takes; Microsoft offers only it). Lowercase, as msmtp, mpop, Mutt and aerc spell it.
+    pub fn oauth2_mechanism(&self, server: &ServerSettings) -> &'static str {
+        match server.mechanism {
+            Some(Mechanism::OAuthBearer) => "oauthbearer",
+            _ => "xoauth2",
+        }
+    }
+
     /// The password command (user's, or the `pass show` default); for OAuth2 accounts the
     /// command printing a fresh access token.
     pub fn password_command(&self) -> &str {

@@ -624,6 +624,16 @@ mod tests {
             "{}",
             f.contents
         );
+        // A verified OAUTHBEARER is configured where the client can do it; mbsync's SASL
+        // plugin, getmail and OfflineIMAP know only XOAUTH2.
+        let mut bearer = s.clone();
+        bearer.incoming.mechanism = Some(crate::model::Mechanism::OAuthBearer);
+        bearer.outgoing.mechanism = Some(crate::model::Mechanism::OAuthBearer);
+        let text = |c: &str| render(c, &bearer, &opts).unwrap()[0].contents.clone();
+        assert!(text("msmtp").contains("auth oauthbearer\n"));
+        assert!(text("neomutt").contains("set imap_authenticators = \"oauthbearer\"\n"));
+        assert!(text("aerc").contains("imaps+oauthbearer://"));
+        assert!(text("mbsync").contains("AuthMechs XOAUTH2\n"));
         let err = render("claws-mail", &s, &opts).unwrap_err().to_string();
         assert!(
             err.contains("cannot be given a command") && err.contains("msmtp"),

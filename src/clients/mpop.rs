@@ -28,7 +28,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     // first, which a server offering only "encrypted password" refuses. OAuth2: XOAUTH2 with
     // a fresh access token from passwordeval.
     let method = if ctx.oauth2() {
-        "xoauth2"
+        ctx.oauth2_mechanism(ctx.incoming)
     } else {
         encrypted.unwrap_or("on")
     };

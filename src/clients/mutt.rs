@@ -68,7 +68,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         out.push_str("\n# Incoming: POP3\n");
         set(&mut out, "pop_user", &quote::mutt_string(in_user));
         if ctx.oauth2() {
-            set(&mut out, "pop_authenticators", "\"xoauth2\"");
+            let mech = ctx.oauth2_mechanism(ctx.incoming);
+            set(&mut out, "pop_authenticators", &format!("\"{mech}\""));
             set(&mut out, "pop_oauth_refresh_command", &token_cmd);
         } else {
             set(&mut out, "pop_pass", &pass);
@@ -88,7 +89,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         out.push_str("\n# Incoming: IMAP\n");
         set(&mut out, "imap_user", &quote::mutt_string(in_user));
         if ctx.oauth2() {
-            set(&mut out, "imap_authenticators", "\"xoauth2\"");
+            let mech = ctx.oauth2_mechanism(ctx.incoming);
+            set(&mut out, "imap_authenticators", &format!("\"{mech}\""));
             set(&mut out, "imap_oauth_refresh_command", &token_cmd);
         } else {
             set(&mut out, "imap_pass", &pass);
@@ -111,7 +113,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         &quote::mutt_string(&server_url(ctx.outgoing, out_user)),
     );
     if out_user.is_some() && ctx.oauth2() {
-        set(&mut out, "smtp_authenticators", "\"xoauth2\"");
+        let mech = ctx.oauth2_mechanism(ctx.outgoing);
+        set(&mut out, "smtp_authenticators", &format!("\"{mech}\""));
         set(&mut out, "smtp_oauth_refresh_command", &token_cmd);
     } else if out_user.is_some() {
         set(&mut out, "smtp_pass", &pass);
