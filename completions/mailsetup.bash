@@ -112,7 +112,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__check)
-            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --all-mechanisms --allow-plaintext-login --prefer --strict --name --trust-host --no-guess --sources --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,11 +150,11 @@ _mailsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --trust-host)
+                --sources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sources)
+                --trust-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -210,13 +210,17 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__discover)
-            opts="-v -h -V --offline --no-guess --sources --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --offline --no-guess --sources --trust-host --trust-mx --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --sources)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -614,7 +618,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__setup)
-            opts="-y -h -V --email --name --server --client --prefer --yes --trust-host --no-guess --sources --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --oauth2-flow --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-y -h -V --email --name --server --client --prefer --yes --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --oauth2-flow --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -640,11 +644,11 @@ _mailsetup() {
                     COMPREPLY=($(compgen -W "imap pop3" -- "${cur}"))
                     return 0
                     ;;
-                --trust-host)
+                --sources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sources)
+                --trust-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -732,7 +736,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__write)
-            opts="-h -V --list --from --email --server --name --prefer --trust-host --no-guess --sources --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -758,11 +762,11 @@ _mailsetup() {
                     COMPREPLY=($(compgen -W "imap pop3" -- "${cur}"))
                     return 0
                     ;;
-                --trust-host)
+                --sources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sources)
+                --trust-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
