@@ -102,7 +102,7 @@ impl Code {
             ReplyTooLarge => "The server sent an absurdly large reply; it is broken or hostile.",
             Timeout => "The server stopped answering in time; try again, or raise --timeout.",
             LoginFailed => "Check the password. Try the other user name form (the full address, or only the part before @ with --username). If two-step verification is on, the provider may require an app password or OAuth2; IMAP/POP access may also have to be enabled in the provider's webmail settings.",
-            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 use --oauth2-token-command.",
+            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 sign in once with `mailsetup oauth2 login ADDRESS` (then check uses it), or give --oauth2-token-command.",
             PlaintextLoginRefused => "This endpoint has no TLS, so the password was not sent. Use the TLS or STARTTLS endpoint; only if you accept that anyone on the network can read it, add --allow-plaintext-login.",
             LoginDisabled => "The server forbids the LOGIN command (LOGINDISABLED) and offers no login mechanism mailsetup can use here: use a TLS-protected endpoint, or ask the provider which login it supports.",
             LoginUnverified => "The server's answer to the login was neither a clear success nor a clear refusal; the login could not be verified. The server may be broken or something interferes.",
@@ -112,7 +112,7 @@ impl Code {
             ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
-            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
+            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: sign in with `mailsetup oauth2 login ADDRESS` (or the setup wizard), or use an app password if the provider offers them.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
             NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
         }
