@@ -56,7 +56,7 @@ pub struct CredentialArgs {
 impl CredentialArgs {
     /// The credentials for this run, or `None` when there are none and no terminal to ask on.
     pub fn load(&self, default_username: &str) -> Result<Option<Credentials>> {
-        let username = self
+        let mut username = self
             .username
             .clone()
             .unwrap_or_else(|| default_username.to_string());
@@ -98,6 +98,15 @@ impl CredentialArgs {
                 CredentialKind::Password,
             )
         } else if self.oauth2 || crate::oauth2::has_login(default_username) {
+            // The stored sign-in knows the login name the provider expects.
+            if self.username.is_none() {
+                if let Some(a) = crate::oauth2::store::Paths::from_env()
+                    .ok()
+                    .and_then(|p| p.load_account(default_username).ok().flatten())
+                {
+                    username = a.username;
+                }
+            }
             // The stored sign-in, through the same command written configs run: a fresh
             // token arrives on a pipe, never in argv.
             (
