@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -91,6 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--crit-quota', '--crit-quota', [CompletionResultType]::ParameterName, 'CRITICAL when more than this percentage of the mailbox quota is used')
             [CompletionResult]::new('--warn-time', '--warn-time', [CompletionResultType]::ParameterName, 'WARNING when the whole run takes longer than this many seconds')
             [CompletionResult]::new('--crit-time', '--crit-time', [CompletionResultType]::ParameterName, 'CRITICAL when the whole run takes longer than this many seconds')
+            [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
             [CompletionResult]::new('--all-mechanisms', '--all-mechanisms', [CompletionResultType]::ParameterName, 'Try every offered login mechanism and report each (does "encrypted password" work?)')
             [CompletionResult]::new('--allow-plaintext-login', '--allow-plaintext-login', [CompletionResultType]::ParameterName, 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run')
@@ -138,6 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the supported mail clients (installed ones marked) and exit')
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
+            [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
             [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
@@ -195,6 +198,11 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from environment variable VAR')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of PATH (- reads standard input)')
             [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
+            [CompletionResult]::new('--oauth2-flow', '--oauth2-flow', [CompletionResultType]::ParameterName, 'OAuth2 sign-in when the provider uses it: browser (PKCE) or device code')
+            [CompletionResult]::new('--oauth2-client-id', '--oauth2-client-id', [CompletionResultType]::ParameterName, 'OAuth2 client ID registered with the provider (remembered per provider)')
+            [CompletionResult]::new('--oauth2-client-secret', '--oauth2-client-secret', [CompletionResultType]::ParameterName, 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)')
+            [CompletionResult]::new('--oauth2-issuer', '--oauth2-issuer', [CompletionResultType]::ParameterName, 'The authorization server''s issuer URL, for providers the built-in database does not know')
+            [CompletionResult]::new('--oauth2-scope', '--oauth2-scope', [CompletionResultType]::ParameterName, 'Scopes to ask for (space-separated; default: the provider''s mail scope)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
             [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
             [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
@@ -208,6 +216,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer every question with its flag or default; never prompt (for scripts)')
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
+            [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
             [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
@@ -221,12 +230,73 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mailsetup;oauth2' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the sign-in at the provider (where supported) and delete what is stored')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailsetup;oauth2;login' {
+            [CompletionResult]::new('--oauth2-client-id', '--oauth2-client-id', [CompletionResultType]::ParameterName, 'OAuth2 client ID registered with the provider (remembered per provider)')
+            [CompletionResult]::new('--oauth2-client-secret', '--oauth2-client-secret', [CompletionResultType]::ParameterName, 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)')
+            [CompletionResult]::new('--oauth2-issuer', '--oauth2-issuer', [CompletionResultType]::ParameterName, 'The authorization server''s issuer URL, for providers the built-in database does not know')
+            [CompletionResult]::new('--oauth2-scope', '--oauth2-scope', [CompletionResultType]::ParameterName, 'Scopes to ask for (space-separated; default: the provider''s mail scope)')
+            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'How to sign in')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The login name the mail servers expect (default: the email address)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM) for the provider''s HTTPS endpoints (remembered for this account''s token refreshes)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the sign-in to be completed')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Don''t start a browser; print the address to open instead')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;oauth2;token' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;oauth2;logout' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;oauth2;help' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the sign-in at the provider (where supported) and delete what is stored')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailsetup;oauth2;help;login' {
+            break
+        }
+        'mailsetup;oauth2;help;token' {
+            break
+        }
+        'mailsetup;oauth2;help;logout' {
+            break
+        }
+        'mailsetup;oauth2;help;help' {
+            break
+        }
         'mailsetup;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -243,6 +313,21 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             break
         }
         'mailsetup;help;setup' {
+            break
+        }
+        'mailsetup;help;oauth2' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the sign-in at the provider (where supported) and delete what is stored')
+            break
+        }
+        'mailsetup;help;oauth2;login' {
+            break
+        }
+        'mailsetup;help;oauth2;token' {
+            break
+        }
+        'mailsetup;help;oauth2;logout' {
             break
         }
         'mailsetup;help;help' {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod oauth2;
 pub mod output;
 pub mod setup;
 pub mod write;
@@ -32,6 +33,9 @@ pub mod exit {
     pub const ENDPOINT_ERROR: i32 = 1;
     /// Usage error or bad input (bad URL, unreadable file, ...).
     pub const USAGE: i32 = 2;
+    /// `oauth2 token`: no usable sign-in (none stored, or the provider refused the refresh
+    /// token): run `mailsetup oauth2 login ADDRESS` again.
+    pub const LOGIN_REQUIRED: i32 = 4;
 }
 
 const AFTER_HELP: &str = "\
@@ -96,6 +100,13 @@ password, finds and checks your provider's servers with live progress, explains 
 lets you choose IMAP or POP3 when both work, offers the mail programs installed here, shows the files it will \
 write and writes them after you agree. Every answer is also a flag; with --yes it never asks (for scripts).")]
     Setup(setup::SetupArgs),
+
+    /// OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out
+    #[command(
+        after_help = "Exit status: 0 ok, 1 the sign-in or a request failed, 2 usage or bad input, \
+4 (oauth2 token) no usable sign-in: run `mailsetup oauth2 login ADDRESS` again."
+    )]
+    Oauth2(oauth2::OAuth2Args),
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +290,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
+        Command::Oauth2(args) => oauth2::command(args, &runtime),
     }
 }
 
