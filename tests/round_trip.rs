@@ -201,6 +201,28 @@ fn imap_idle_round_trip_is_delivered_and_leaves_the_mailbox_as_before() {
     assert_eq!(token.len(), 32);
     assert!(v["message_id"].as_str().unwrap().contains(token));
     assert!(codes(&v).is_empty(), "{v:#}");
+    // On the run's time axis: a round-trip phase on the two endpoints it used.
+    for (url, until) in [
+        ("smtps://mail.example.test:465", at(0)),
+        ("imaps://mail.example.test:993", v["elapsed_ms"].as_u64().unwrap()),
+    ] {
+        let ep = r
+            .endpoints()
+            .into_iter()
+            .find(|e| e["url"] == url)
+            .unwrap();
+        let phase = ep["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "round-trip")
+            .unwrap_or_else(|| panic!("{url}: {ep:#}"))
+            .clone();
+        let start = v["started_ms"].as_u64().unwrap();
+        assert_eq!(phase["start_ms"].as_u64().unwrap(), start, "{phase}");
+        assert_eq!(phase["end_ms"].as_u64().unwrap(), start + until, "{phase}");
+        assert_eq!(phase["status"], "ok");
+    }
 
     // Exactly the test message is gone: same messages, same UIDs, same flags (the one
     // flagged \Deleted is still there: no plain EXPUNGE happened).

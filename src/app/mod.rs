@@ -5,6 +5,7 @@ pub mod files;
 pub mod probe;
 pub mod progress;
 pub mod roundtrip;
+pub mod trust;
 
 use std::future::Future;
 use std::sync::Arc;

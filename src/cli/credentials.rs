@@ -1,7 +1,7 @@
 //! Where a password or token comes from: a command, an environment variable, a file, stdin,
 //! or a no-echo prompt. Never argv.
 
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context as _, Result};
@@ -46,12 +46,17 @@ pub struct CredentialArgs {
         group = "credential"
     )]
     pub oauth2_token_command: Option<String>,
+
+    /// Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when
+    /// one is stored for the address and no other credential is given)
+    #[arg(long = "oauth2", group = "credential")]
+    pub oauth2: bool,
 }
 
 impl CredentialArgs {
     /// The credentials for this run, or `None` when there are none and no terminal to ask on.
     pub fn load(&self, default_username: &str) -> Result<Option<Credentials>> {
-        let username = self
+        let mut username = self
             .username
             .clone()
             .unwrap_or_else(|| default_username.to_string());
@@ -69,9 +74,9 @@ impl CredentialArgs {
                 CredentialKind::OAuth2Token,
             )
         } else if let Some(var) = &self.password_env {
-            let value = std::env::var(var).with_context(|| {
+            let value = Zeroizing::new(std::env::var(var).with_context(|| {
                 format!("--password-env {var}: the variable is not set (or not UTF-8)")
-            })?;
+            })?);
             (
                 first_line(value.as_bytes(), "--password-env")?,
                 CredentialKind::Password,
@@ -91,6 +96,25 @@ impl CredentialArgs {
             (
                 first_line(&data, "--password-file")?,
                 CredentialKind::Password,
+            )
+        } else if self.oauth2 || crate::oauth2::has_login(default_username) {
+            // The stored sign-in knows the login name the provider expects.
+            if self.username.is_none() {
+                if let Some(a) = crate::oauth2::store::Paths::from_env()
+                    .ok()
+                    .and_then(|p| p.load_account(default_username).ok().flatten())
+                {
+                    username = a.username;
+                }
+            }
+            // The stored sign-in, through the same command written configs run: a fresh
+            // token arrives on a pipe, never in argv.
+            (
+                run_command(
+                    &super::oauth2::token_command(default_username),
+                    "--oauth2 (mailsetup oauth2 token)",
+                )?,
+                CredentialKind::OAuth2Token,
             )
         } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             let pw = dialoguer::Password::new()
@@ -129,11 +153,12 @@ fn run_command(cmd: &str, flag: &str) -> Result<Secret> {
     first_line(&stdout, flag)
 }
 
+/// The first line of `data` as the secret. Borrowed until the one copy that goes into the
+/// [`Secret`] (no intermediate buffer keeps the password after use).
 fn first_line(data: &[u8], flag: &str) -> Result<Secret> {
-    let mut line = Zeroizing::new(String::new());
-    std::io::BufReader::new(data)
-        .read_line(&mut line)
-        .with_context(|| format!("{flag}: the password is not UTF-8 text"))?;
+    let end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+    let line = std::str::from_utf8(&data[..end])
+        .map_err(|_| anyhow::anyhow!("{flag}: the password is not UTF-8 text"))?;
     let trimmed = line.trim_end_matches(['\n', '\r']);
     if trimmed.is_empty() {
         bail!("{flag}: gave an empty password");

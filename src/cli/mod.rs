@@ -6,6 +6,8 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod oauth2;
+pub mod output;
 pub mod setup;
 pub mod write;
 
@@ -25,16 +27,22 @@ use crate::session::{SessionConfig, Timeouts, Trace};
 
 /// Exit codes (documented in README and `--help`).
 pub mod exit {
-    /// Every endpoint ok (warnings allowed).
+    /// The account works (or, with --strict, every endpoint is ok; warnings allowed).
     pub const OK: i32 = 0;
-    /// At least one endpoint had an error (or a login failed).
+    /// No working incoming or outgoing server, a named endpoint failed, or (--strict) any error.
     pub const ENDPOINT_ERROR: i32 = 1;
     /// Usage error or bad input (bad URL, unreadable file, ...).
     pub const USAGE: i32 = 2;
+    /// `oauth2 token`: no usable sign-in (none stored, or the provider refused the refresh
+    /// token): run `mailsetup oauth2 login ADDRESS` again.
+    pub const LOGIN_REQUIRED: i32 = 4;
 }
 
 const AFTER_HELP: &str = "\
-Exit status: 0 all endpoints ok (warnings allowed), 1 at least one endpoint error, 2 usage or bad input.
+Exit status: 0 the account works (a working incoming and outgoing server, login verified when a
+password was given, and every --server endpoint ok), 1 it does not, 2 usage or bad input. Ports
+where nothing listens on discovered servers are reported as not offered; --strict counts every
+endpoint. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage or bad input).
 JSON output (--json) is a stable contract: see docs/json.md.";
 
 #[derive(Debug, Parser)]
@@ -92,6 +100,13 @@ password, finds and checks your provider's servers with live progress, explains 
 lets you choose IMAP or POP3 when both work, offers the mail programs installed here, shows the files it will \
 write and writes them after you agree. Every answer is also a flag; with --yes it never asks (for scripts).")]
     Setup(setup::SetupArgs),
+
+    /// OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out
+    #[command(
+        after_help = "Exit status: 0 ok, 1 the sign-in or a request failed, 2 usage or bad input, \
+4 (oauth2 token) no usable sign-in: run `mailsetup oauth2 login ADDRESS` again."
+    )]
+    Oauth2(oauth2::OAuth2Args),
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +125,11 @@ pub struct ProbeArgs {
     /// inside TLS is vulnerable. Never uses credentials.
     #[arg(long = "check-injection")]
     pub check_injection: bool,
+
+    /// Every probed endpoint counts for the exit status (for monitoring a server): a refused
+    /// standard port is then an error too
+    #[arg(long)]
+    pub strict: bool,
 
     #[command(flatten)]
     pub net: NetArgs,
@@ -184,6 +204,10 @@ impl Prefer {
 pub enum Format {
     Human,
     Json,
+    /// Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3
+    Nagios,
+    /// Prometheus text format for node_exporter's textfile collector
+    Prometheus,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -199,6 +223,9 @@ pub struct OutputArgs {
     /// Protocol trace on stderr (secrets redacted)
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub report: output::ReportArgs,
 }
 
 impl OutputArgs {
@@ -243,6 +270,7 @@ impl NetArgs {
             ehlo_name: "mailsetup.invalid".into(),
             check_injection: false,
             keep: None,
+            clock: crate::report::timing::RunClock::starting_now(),
         })
     }
 
@@ -263,10 +291,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
+        Command::Oauth2(args) => oauth2::command(args, &runtime),
     }
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {
+    output::validate(&args.output)?;
     let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
         args.server.clone()
     } else {
@@ -290,16 +320,19 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     cfg.check_injection = args.check_injection;
     let live = live::Live::for_stderr(args.output.format() == Format::Human);
     let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
-    let report = crate::app::probe::run(endpoints, &cfg, &progress).await;
+    let plan = crate::app::probe::ProbePlan {
+        endpoints,
+        named: !args.server.is_empty(),
+        strict: args.strict,
+    };
+    let report = crate::app::probe::run(&plan, &cfg, &progress).await;
     if let Some(l) = &live {
         l.clear();
     }
-    let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human => human::render_probe(&report, stdout_style()),
-    };
+    let code = crate::app::probe::exit_code(&report, args.strict);
+    let (text, code) = output::probe(&report, &args.output, code)?;
     write_stdout(&text)?;
-    Ok(report.exit_code())
+    Ok(code)
 }
 
 /// NO_COLOR is set (https://no-color.org): no colour and no progress animation.
@@ -313,6 +346,12 @@ pub fn stdout_style() -> human::Style {
     human::Style {
         color: !no_color() && std::io::stdout().is_terminal(),
     }
+}
+
+/// The JSON contract on stdout: pretty, and safe to view on a terminal (every character that
+/// could move the cursor or reorder text is a `\uXXXX` escape; the value is unchanged).
+pub fn json_text<T: serde::Serialize>(report: &T) -> Result<String> {
+    Ok(crate::report::escape::json_safe(&serde_json::to_string_pretty(report)?) + "\n")
 }
 
 fn write_stdout(text: &str) -> Result<()> {

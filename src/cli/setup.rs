@@ -51,10 +51,6 @@ pub struct SetupArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Send credentials also to this discovered host outside the address's domain
-    #[arg(long = "trust-host", value_name = "HOST")]
-    pub trust_host: Vec<String>,
-
     /// Send a test message to yourself after the check and watch it arrive (asked when
     /// interactive; the message is deleted again)
     #[arg(long = "round-trip")]
@@ -65,6 +61,13 @@ pub struct SetupArgs {
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
+
+    /// OAuth2 sign-in when the provider uses it: browser (PKCE) or device code
+    #[arg(long = "oauth2-flow", value_enum, default_value_t = super::oauth2::Flow::Auto)]
+    pub oauth2_flow: super::oauth2::Flow,
+
+    #[command(flatten)]
+    pub oauth2: super::oauth2::ClientArgs,
 
     #[command(flatten)]
     pub target: OutputTargetArgs,
@@ -114,6 +117,9 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         }
         None => None,
     };
+    // Providers that sign mail programs in with OAuth2: offer (or, given a client
+    // registration with --yes, run) the sign-in; the stored sign-in is then the credential.
+    super::oauth2::wizard_sign_in(&args, &address, ask, runtime)?;
     let creds = args
         .credentials
         .load(&address.to_string())?
@@ -142,8 +148,13 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         pop3: args.target.pop3_policy(),
         live: true,
         discovery: &args.discovery,
-        trust_hosts: &args.trust_host,
         round_trip: None,
+        strict: false,
+        confirm_mx: if ask {
+            Some(&confirm_mx_provider)
+        } else {
+            None
+        },
     };
     let report = runtime.block_on(run_check(plan))?;
 
@@ -182,8 +193,14 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         display_name: name,
         pop3,
     };
-    let rec =
-        recommend(&report.address, &report.username, &report.endpoints, &prefs).unwrap_or(first);
+    let rec = recommend(
+        &report.address,
+        &report.username,
+        &report.endpoints,
+        report.discovery.as_ref(),
+        &prefs,
+    )
+    .unwrap_or(first);
     println!();
     println!("{}", plain(&rec.settings.incoming, "Incoming mail"));
     println!("{}", plain(&rec.settings.outgoing, "Outgoing mail"));
@@ -297,6 +314,42 @@ fn test_message_step(
         println!("Logging in works, but the test message did not make the whole trip (see above); the settings are still written if you go on.");
     }
     Ok(())
+}
+
+/// The provider was derived from the domain's MX record, which only says where mail is
+/// delivered (and is an unauthenticated DNS answer): show the provider, the MX host and the
+/// servers, and let the user vouch for it with one key.
+fn confirm_mx_provider(d: &crate::discover::Discovery) -> bool {
+    use crate::model::TrustReason;
+    let unconfirmed: Vec<&crate::discover::Candidate> = d
+        .candidates
+        .iter()
+        .filter(|c| c.trust_reason == Some(TrustReason::MxUnconfirmed))
+        .collect();
+    let mx = unconfirmed
+        .iter()
+        .find_map(|c| c.mx_host.as_deref())
+        .unwrap_or("?");
+    let provider = d.provider.as_deref().unwrap_or("a mail provider");
+    eprintln!(
+        "\nYour domain's mail is delivered to {} — that looks like {}.",
+        safe(mx),
+        safe(provider)
+    );
+    eprintln!("If your mail is hosted there, these are its servers:");
+    let mut hosts: Vec<String> = unconfirmed.iter().map(|c| c.endpoint.to_string()).collect();
+    hosts.dedup();
+    for h in &hosts {
+        eprintln!("  {}", safe(h));
+    }
+    Confirm::new()
+        .with_prompt(format!(
+            "Is {} your mail provider? (your password goes to these servers only if you say yes)",
+            safe(provider)
+        ))
+        .default(false)
+        .interact()
+        .unwrap_or(false)
 }
 
 /// Whether login worked on some endpoint of this protocol.

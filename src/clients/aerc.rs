@@ -8,8 +8,8 @@ use crate::model::{AuthMethod, Security, ServerSettings};
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, false)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, false)?;
+    ctx.password_auth("incoming", ctx.incoming)?;
+    ctx.password_auth("outgoing", ctx.outgoing)?;
     let secret = match ctx.password() {
         Password::Embedded(s) => Some(s),
         Password::Command(_) => None,
@@ -80,6 +80,11 @@ fn url(server: &ServerSettings, user: Option<&str>, secret: Option<&str>) -> Str
         (_, Security::Plain) => "imap+insecure",
     };
     let scheme = match (server.endpoint.protocol, server.auth) {
+        // The cred-cmd prints an access token (no token_endpoint: aerc uses it as it is).
+        (_, AuthMethod::OAuth2) => match server.mechanism {
+            Some(crate::model::Mechanism::OAuthBearer) => format!("{base}+oauthbearer"),
+            _ => format!("{base}+xoauth2"),
+        },
         (crate::model::Protocol::Smtp, AuthMethod::None) => format!("{base}+none"),
         (crate::model::Protocol::Smtp, _) => format!("{base}+plain"),
         _ => base.to_string(),

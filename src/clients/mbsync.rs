@@ -8,7 +8,7 @@ use crate::model::{AuthMethod, Security};
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
+    let encrypted = ctx.password_auth("incoming", ctx.incoming)?;
     let user = ctx.username("incoming", ctx.incoming)?;
     let name = &ctx.account;
     let maildir = ctx.maildir();
@@ -42,10 +42,12 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
             Security::Plain => "None",
         }
     ));
-    out.push_str(match ctx.incoming.auth {
-        AuthMethod::PasswordEncrypted => "AuthMechs CRAM-MD5\n",
-        _ => "AuthMechs LOGIN PLAIN\n",
-    });
+    match (ctx.incoming.auth, encrypted) {
+        // Through a Cyrus SASL XOAUTH2 plugin; PassCmd prints a fresh access token.
+        (AuthMethod::OAuth2, _) => out.push_str("AuthMechs XOAUTH2\n"),
+        (_, Some(mech)) => out.push_str(&format!("AuthMechs {mech}\n")),
+        (_, None) => out.push_str("AuthMechs LOGIN PLAIN\n"),
+    }
 
     out.push_str(&format!("\nIMAPStore {name}-remote\nAccount {name}\n"));
     out.push_str(&format!("\nMaildirStore {name}-local\n"));

@@ -27,7 +27,7 @@ mod xml;
 
 use std::path::PathBuf;
 
-use crate::model::{AccountSettings, Protocol, Secret};
+use crate::model::{AccountSettings, Mechanism, Protocol, Secret};
 
 pub(crate) use account::{header, stable_digest, stable_uuid, Ctx, Password};
 
@@ -45,6 +45,9 @@ pub struct WriteOptions {
     pub maildir: Option<String>,
     /// Account name used inside the configs (default: derived from the address).
     pub account_name: Option<String>,
+    /// For OAuth2 accounts: the command printing a fresh access token (default
+    /// `mailsetup oauth2 token <address>`; the CLI passes its own absolute path).
+    pub oauth2_token_command: Option<String>,
 }
 
 /// One file to write.
@@ -76,7 +79,62 @@ pub struct ClientInfo {
     pub outgoing: bool,
     /// Executable whose presence means the client is installed.
     pub binary: Option<&'static str>,
+    /// The "encrypted password" (challenge-response) logins this client can be configured
+    /// for, with the word its config uses; empty: it can't do any.
+    pub encrypted: &'static [EncryptedLogin],
 }
+
+/// One challenge-response login a client can be configured for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncryptedLogin {
+    pub mechanism: Mechanism,
+    /// How the client's config names it; empty when the client negotiates it by itself and
+    /// its config has no (portable) way to name it.
+    pub word: &'static str,
+    /// The protocols the client can do it on.
+    pub protocols: &'static [Protocol],
+}
+
+const ALL: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Smtp];
+const POP3: &[Protocol] = &[Protocol::Pop3];
+const IMAP_SMTP: &[Protocol] = &[Protocol::Imap, Protocol::Smtp];
+
+const fn enc(
+    mechanism: Mechanism,
+    word: &'static str,
+    protocols: &'static [Protocol],
+) -> EncryptedLogin {
+    EncryptedLogin {
+        mechanism,
+        word,
+        protocols,
+    }
+}
+
+/// msmtp and mpop (GNU SASL) and mbsync (Cyrus SASL with libsasl2-modules) do SCRAM too.
+const GSASL: &[EncryptedLogin] = &[
+    enc(Mechanism::CramMd5, "cram-md5", ALL),
+    enc(Mechanism::ScramSha1, "scram-sha-1", ALL),
+    enc(Mechanism::ScramSha256, "scram-sha-256", ALL),
+    enc(Mechanism::Apop, "apop", POP3),
+];
+/// Mutt: Cyrus SASL authenticators, and its own APOP for POP3.
+const MUTT: &[EncryptedLogin] = &[
+    enc(Mechanism::CramMd5, "cram-md5", ALL),
+    enc(Mechanism::ScramSha1, "scram-sha-1", ALL),
+    enc(Mechanism::ScramSha256, "scram-sha-256", ALL),
+    enc(Mechanism::Apop, "apop", POP3),
+];
+/// NeoMutt: its own APOP; SASL mechanisms are negotiated by its SASL library (Cyrus or GNU
+/// SASL), and a build with GNU SASL (Debian 12's 20220429) rejects every SASL name in
+/// `*_authenticators` ("is not a valid authenticator"), so for those nothing is written
+/// (`""`): the server's offer, which the check verified, decides.
+const NEOMUTT: &[EncryptedLogin] = &[
+    enc(Mechanism::CramMd5, "", ALL),
+    enc(Mechanism::ScramSha1, "", ALL),
+    enc(Mechanism::ScramSha256, "", ALL),
+    enc(Mechanism::Apop, "apop", POP3),
+];
 
 const IMAP_POP3: &[Protocol] = &[Protocol::Imap, Protocol::Pop3];
 const IMAP_ONLY: &[Protocol] = &[Protocol::Imap];
@@ -90,6 +148,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("thunderbird"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "password-encrypted", ALL),
+            enc(Mechanism::Apop, "password-encrypted", POP3),
+        ],
     },
     ClientInfo {
         name: "apple-mail",
@@ -97,6 +159,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: None,
+        encrypted: &[enc(Mechanism::CramMd5, "EmailAuthCRAMMD5", ALL)],
     },
     ClientInfo {
         name: "outlook",
@@ -104,6 +167,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: None,
+        encrypted: &[],
     },
     ClientInfo {
         name: "k9",
@@ -111,6 +175,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: None,
+        encrypted: &[enc(Mechanism::CramMd5, "CRAM_MD5", ALL)],
     },
     ClientInfo {
         name: "neomutt",
@@ -118,6 +183,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("neomutt"),
+        encrypted: NEOMUTT,
     },
     ClientInfo {
         name: "mutt",
@@ -125,6 +191,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("mutt"),
+        encrypted: MUTT,
     },
     ClientInfo {
         name: "aerc",
@@ -132,6 +199,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: true,
         binary: Some("aerc"),
+        encrypted: &[],
     },
     ClientInfo {
         name: "himalaya",
@@ -139,6 +207,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: true,
         binary: Some("himalaya"),
+        encrypted: &[],
     },
     ClientInfo {
         name: "mbsync",
@@ -146,6 +215,11 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: false,
         binary: Some("mbsync"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "CRAM-MD5", ALL),
+            enc(Mechanism::ScramSha1, "SCRAM-SHA-1", ALL),
+            enc(Mechanism::ScramSha256, "SCRAM-SHA-256", ALL),
+        ],
     },
     ClientInfo {
         name: "msmtp",
@@ -153,6 +227,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: &[],
         outgoing: true,
         binary: Some("msmtp"),
+        encrypted: GSASL,
     },
     ClientInfo {
         name: "mpop",
@@ -160,6 +235,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: POP3_ONLY,
         outgoing: false,
         binary: Some("mpop"),
+        encrypted: GSASL,
     },
     ClientInfo {
         name: "fetchmail",
@@ -167,6 +243,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: false,
         binary: Some("fetchmail"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "cram-md5", ALL),
+            enc(Mechanism::Apop, "apop", POP3),
+        ],
     },
     ClientInfo {
         name: "getmail",
@@ -174,6 +254,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: false,
         binary: Some("getmail"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "use_cram_md5", IMAP_SMTP),
+            enc(Mechanism::Apop, "use_apop", POP3),
+        ],
     },
     ClientInfo {
         name: "offlineimap",
@@ -181,6 +265,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: false,
         binary: Some("offlineimap"),
+        encrypted: &[enc(Mechanism::CramMd5, "CRAM-MD5", ALL)],
     },
     ClientInfo {
         name: "claws-mail",
@@ -188,6 +273,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("claws-mail"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "2", IMAP_SMTP),
+            enc(Mechanism::Apop, "use_apop_auth", POP3),
+        ],
     },
     ClientInfo {
         name: "evolution",
@@ -195,6 +284,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("evolution"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "CRAM-MD5", ALL),
+            enc(Mechanism::Apop, "+APOP", POP3),
+        ],
     },
 ];
 
@@ -261,6 +354,7 @@ pub(crate) mod test_support {
             endpoint: url.parse::<Endpoint>().unwrap(),
             username: user.to_string(),
             auth: AuthMethod::PasswordCleartext,
+            mechanism: None,
         }
     }
 
@@ -426,6 +520,125 @@ mod tests {
         assert!(files[0]
             .contents
             .contains("IMAPAccount we_ird_x@example.com"));
+    }
+
+    #[test]
+    fn oauth2_accounts_use_the_token_command_or_are_refused() {
+        let opts = WriteOptions {
+            oauth2_token_command: Some("/opt/ms/mailsetup oauth2 token alice@example.com".into()),
+            password_command: Some("pass show nothing".into()),
+            ..Default::default()
+        };
+        for info in CLIENTS {
+            for mut s in [imap(), pop3()] {
+                s.incoming.auth = crate::model::AuthMethod::OAuth2;
+                s.outgoing.auth = crate::model::AuthMethod::OAuth2;
+                match render(info.name, &s, &opts) {
+                    Ok(files) => {
+                        let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+                        assert!(!all.contains("pass show nothing"), "{}: {all}", info.name);
+                        if account::OAUTH2_CLIENTS.contains(&info.name) {
+                            assert!(
+                                all.contains("/opt/ms/mailsetup oauth2 token"),
+                                "{}: {all}",
+                                info.name
+                            );
+                            assert!(
+                                all.to_ascii_lowercase().contains("xoauth2"),
+                                "{}: {all}",
+                                info.name
+                            );
+                        }
+                    }
+                    Err(WriteError::Unsupported { reason, .. }) => {
+                        let supports_protocol = info.incoming.is_empty()
+                            || info.incoming.contains(&s.incoming.endpoint.protocol);
+                        if supports_protocol
+                            && !(info.name == "getmail"
+                                && s.incoming.endpoint.protocol == Protocol::Pop3)
+                        {
+                            assert!(
+                                !account::OAUTH2_CLIENTS.contains(&info.name),
+                                "{}: {reason}",
+                                info.name
+                            );
+                            assert!(reason.contains("OAuth2"), "{}: {reason}", info.name);
+                        }
+                    }
+                    Err(e) => panic!("{}: {e}", info.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oauth2_configs_by_client() {
+        let opts = WriteOptions {
+            oauth2_token_command: Some("/usr/bin/mailsetup oauth2 token alice@example.com".into()),
+            ..Default::default()
+        };
+        let mut s = imap();
+        s.incoming.auth = crate::model::AuthMethod::OAuth2;
+        s.outgoing.auth = crate::model::AuthMethod::OAuth2;
+        let text = |c: &str| render(c, &s, &opts).unwrap()[0].contents.clone();
+        let m = text("msmtp");
+        assert!(m.contains("auth xoauth2\n"), "{m}");
+        assert!(m.contains("passwordeval \"/usr/bin/mailsetup oauth2 token alice@example.com\""));
+        let b = text("mbsync");
+        assert!(
+            b.contains("AuthMechs XOAUTH2\n") && b.contains("PassCmd \"/usr/bin/mailsetup"),
+            "{b}"
+        );
+        let n = text("neomutt");
+        assert!(n.contains("set imap_authenticators = \"xoauth2\"\n"), "{n}");
+        assert!(n.contains("set imap_oauth_refresh_command = \"/usr/bin/mailsetup oauth2 token alice@example.com\"\n"), "{n}");
+        assert!(n.contains("set smtp_oauth_refresh_command = "), "{n}");
+        assert!(!n.contains("imap_pass") && !n.contains("smtp_pass"), "{n}");
+        let a = text("aerc");
+        assert!(
+            a.contains("`imaps+xoauth2://alice%40example.com@imap.example.com:993`"),
+            "{a}"
+        );
+        assert!(
+            a.contains("`smtps+xoauth2://alice%40example.com@smtp.example.com:465`"),
+            "{a}"
+        );
+        assert!(
+            a.contains("outgoing-cred-cmd = `/usr/bin/mailsetup oauth2 token alice@example.com`"),
+            "{a}"
+        );
+        let o = text("offlineimap");
+        assert!(
+            o.contains("auth_mechanisms = XOAUTH2\n") && o.contains("oauth2_access_token_eval = "),
+            "{o}"
+        );
+        assert!(text("getmail").contains("use_xoauth2 = true\n"));
+        // Embedding never applies to OAuth2: there is no password.
+        let embed = WriteOptions {
+            embed_password: Some(Secret::new("pw".into())),
+            ..opts.clone()
+        };
+        let f = &render("msmtp", &s, &embed).unwrap()[0];
+        assert!(
+            !f.contents.contains("pw\"") && f.mode == 0o644,
+            "{}",
+            f.contents
+        );
+        // A verified OAUTHBEARER is configured where the client can do it; mbsync's SASL
+        // plugin, getmail and OfflineIMAP know only XOAUTH2.
+        let mut bearer = s.clone();
+        bearer.incoming.mechanism = Some(crate::model::Mechanism::OAuthBearer);
+        bearer.outgoing.mechanism = Some(crate::model::Mechanism::OAuthBearer);
+        let text = |c: &str| render(c, &bearer, &opts).unwrap()[0].contents.clone();
+        assert!(text("msmtp").contains("auth oauthbearer\n"));
+        assert!(text("neomutt").contains("set imap_authenticators = \"oauthbearer\"\n"));
+        assert!(text("aerc").contains("imaps+oauthbearer://"));
+        assert!(text("mbsync").contains("AuthMechs XOAUTH2\n"));
+        let err = render("claws-mail", &s, &opts).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot be given a command") && err.contains("msmtp"),
+            "{err}"
+        );
     }
 
     #[test]

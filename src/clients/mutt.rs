@@ -17,8 +17,13 @@ pub enum Flavour {
 }
 
 pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    // Empty words: the client negotiates the mechanism itself (see clients::NEOMUTT).
+    let in_enc = ctx
+        .password_auth("incoming", ctx.incoming)?
+        .filter(|w| !w.is_empty());
+    let out_enc = ctx
+        .password_auth("outgoing", ctx.outgoing)?
+        .filter(|w| !w.is_empty());
     let (real_name, spool_file, file, install) = match flavour {
         Flavour::NeoMutt => (
             "real_name",
@@ -28,7 +33,13 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         ),
         Flavour::Mutt => ("realname", "spoolfile", "mutt/muttrc", "~/.muttrc"),
     };
-    let pass = pass_value(ctx, flavour)?;
+    let pass = if ctx.oauth2() {
+        String::new()
+    } else {
+        pass_value(ctx, flavour)?
+    };
+    // OAuth2: XOAUTH2 (every OAuth2 provider takes it), the token from the refresh command.
+    let token_cmd = quote::mutt_string(ctx.password_command());
     let in_user = ctx.username("incoming", ctx.incoming)?;
 
     let mut out = String::new();
@@ -56,7 +67,13 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
     if ctx.is_pop3() {
         out.push_str("\n# Incoming: POP3\n");
         set(&mut out, "pop_user", &quote::mutt_string(in_user));
-        set(&mut out, "pop_pass", &pass);
+        if ctx.oauth2() {
+            let mech = ctx.oauth2_mechanism(ctx.incoming);
+            set(&mut out, "pop_authenticators", &format!("\"{mech}\""));
+            set(&mut out, "pop_oauth_refresh_command", &token_cmd);
+        } else {
+            set(&mut out, "pop_pass", &pass);
+        }
         set(&mut out, "pop_host", &quote::mutt_string(&incoming_url));
         set(&mut out, spool_file, &quote::mutt_string(&incoming_url));
         // pop_delete: what <fetch-mail> does with downloaded messages.
@@ -65,17 +82,23 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
             "pop_delete",
             if ctx.pop3.keep { "no" } else { "yes" },
         );
-        if ctx.incoming.auth == AuthMethod::PasswordEncrypted {
-            set(&mut out, "pop_authenticators", "\"cram-md5:apop\"");
+        if let Some(mech) = in_enc {
+            set(&mut out, "pop_authenticators", &format!("\"{mech}\""));
         }
     } else {
         out.push_str("\n# Incoming: IMAP\n");
         set(&mut out, "imap_user", &quote::mutt_string(in_user));
-        set(&mut out, "imap_pass", &pass);
+        if ctx.oauth2() {
+            let mech = ctx.oauth2_mechanism(ctx.incoming);
+            set(&mut out, "imap_authenticators", &format!("\"{mech}\""));
+            set(&mut out, "imap_oauth_refresh_command", &token_cmd);
+        } else {
+            set(&mut out, "imap_pass", &pass);
+        }
         set(&mut out, "folder", &quote::mutt_string(&incoming_url));
         set(&mut out, spool_file, "\"+INBOX\"");
-        if ctx.incoming.auth == AuthMethod::PasswordEncrypted {
-            set(&mut out, "imap_authenticators", "\"cram-md5\"");
+        if let Some(mech) = in_enc {
+            set(&mut out, "imap_authenticators", &format!("\"{mech}\""));
         }
     }
 
@@ -89,11 +112,15 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         "smtp_url",
         &quote::mutt_string(&server_url(ctx.outgoing, out_user)),
     );
-    if out_user.is_some() {
+    if out_user.is_some() && ctx.oauth2() {
+        let mech = ctx.oauth2_mechanism(ctx.outgoing);
+        set(&mut out, "smtp_authenticators", &format!("\"{mech}\""));
+        set(&mut out, "smtp_oauth_refresh_command", &token_cmd);
+    } else if out_user.is_some() {
         set(&mut out, "smtp_pass", &pass);
     }
-    if ctx.outgoing.auth == AuthMethod::PasswordEncrypted {
-        set(&mut out, "smtp_authenticators", "\"cram-md5\"");
+    if let Some(mech) = out_enc {
+        set(&mut out, "smtp_authenticators", &format!("\"{mech}\""));
     }
 
     let mut notes = ctx.password_notes(true, true);

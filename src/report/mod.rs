@@ -1,9 +1,16 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
+pub mod causes;
 pub mod escape;
+pub mod html;
 pub mod human;
+pub mod nagios;
 pub mod problem;
+pub mod prometheus;
 pub mod roundtrip;
+pub mod summary;
+pub mod timing;
+pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +24,10 @@ pub enum Status {
     Ok,
     Warning,
     Error,
+    /// Nothing listens on this port of a discovered or guessed candidate (its only problem is
+    /// `not-offered`): the provider does not offer it here; not a failure of the account.
+    #[serde(rename = "not-offered")]
+    NotOffered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,8 +73,22 @@ pub struct EndpointReport {
     pub source: Option<String>,
     /// Login verification (`check`); null for `probe`.
     pub login: Option<LoginReport>,
+    /// The user named this endpoint (`--server`): it must work for the run to succeed.
+    /// Discovered candidates and `probe HOST`'s standard ports are not named.
+    #[serde(default)]
+    pub named: bool,
+    /// The trust policy's decision: credentials may go here, and it may be recommended and
+    /// written (`app::trust`).
+    #[serde(default)]
+    pub trusted: bool,
+    /// Why (or why not); null only in reports of older versions.
+    #[serde(default)]
+    pub trust_reason: Option<crate::model::TrustReason>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// What the time went on, in order, in ms since the run started (docs/json.md).
+    #[serde(default)]
+    pub phases: timing::Phases,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,16 +164,6 @@ pub struct Recommended {
     pub verified: bool,
 }
 
-impl CheckReport {
-    /// 0 when everything is ok or warning, 1 when an endpoint has an error (a failed login is one).
-    pub fn exit_code(&self) -> i32 {
-        let endpoint_error = self.endpoints.iter().any(|e| e.status == Status::Error);
-        let account_error = self.problems.iter().any(|p| p.severity == Severity::Error);
-        let round_trip_failed = self.round_trip.as_ref().is_some_and(|r| r.failed());
-        i32::from(endpoint_error || account_error || round_trip_failed)
-    }
-}
-
 impl EndpointReport {
     pub fn new(endpoint: &Endpoint) -> Self {
         EndpointReport {
@@ -167,8 +182,12 @@ impl EndpointReport {
             auth_mechanisms: Vec::new(),
             source: None,
             login: None,
+            named: false,
+            trusted: false,
+            trust_reason: None,
             problems: Vec::new(),
             elapsed_ms: 0,
+            phases: timing::Phases::default(),
         }
     }
 
@@ -198,8 +217,27 @@ pub fn status_of(problems: &[Problem]) -> Status {
         Status::Error
     } else if problems.iter().any(|p| p.severity == Severity::Warning) {
         Status::Warning
+    } else if problems.iter().any(|p| p.code == Code::NotOffered) {
+        Status::NotOffered
     } else {
         Status::Ok
+    }
+}
+
+impl Status {
+    /// The JSON word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Error => "error",
+            Status::NotOffered => "not-offered",
+        }
+    }
+
+    /// The endpoint answered and passed its checks (warnings allowed).
+    pub fn works(self) -> bool {
+        matches!(self, Status::Ok | Status::Warning)
     }
 }
 
@@ -211,17 +249,6 @@ pub struct ProbeReport {
     pub insecure: bool,
     pub endpoints: Vec<EndpointReport>,
     pub elapsed_ms: u64,
-}
-
-impl ProbeReport {
-    /// 0 when every endpoint is ok or warning, 1 when any has an error.
-    pub fn exit_code(&self) -> i32 {
-        if self.endpoints.iter().any(|e| e.status == Status::Error) {
-            1
-        } else {
-            0
-        }
-    }
 }
 
 /// Deterministic order: protocol, then preference (implicit TLS first), then host and port.

@@ -17,6 +17,8 @@ pub enum Severity {
 pub enum Code {
     DnsFailed,
     ConnectRefused,
+    /// Nothing listens on a port of a discovered or guessed candidate (info).
+    NotOffered,
     ConnectTimeout,
     ConnectFailed,
     GreetingTimeout,
@@ -51,6 +53,8 @@ pub enum Code {
     LoginEncryptedFailed,
     QuotaNearlyFull,
     UntrustedCandidate,
+    /// Nothing trusted works, only untrusted candidates (top level).
+    NoTrustedServer,
     ServerStarttlsCommandInjection,
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
@@ -60,6 +64,21 @@ pub enum Code {
     RoundtripCleanupFailed,
     RoundtripWatchFailed,
     RoundtripNotRun,
+    // Precise login refusal causes (proto::refusal, report::causes).
+    LoginServerUnavailable,
+    LoginTemporaryFailure,
+    LoginServerError,
+    LoginNotAuthorized,
+    LoginPasswordExpired,
+    LoginPrivacyRequired,
+    LoginContactAdmin,
+    LoginMailboxInUse,
+    LoginMechanismTooWeak,
+    LoginPolicyRefused,
+    LoginAppPasswordRequired,
+    LoginWebLoginRequired,
+    LoginAccessDisabled,
+    LoginServerAlert,
 }
 
 impl Code {
@@ -76,6 +95,7 @@ impl Code {
         match self {
             DnsFailed => "Check the spelling of the host name; if it is new, its DNS records may not exist yet (test the new server before a DNS change with --connect-to).",
             ConnectRefused => "Nothing listens on this port: the server may not offer this protocol/port, or a firewall rejects it. Try the other port for this protocol.",
+            NotOffered => "Nothing to do: the provider does not offer this port (nothing listens there). Use the ports that work; only a mail program set to this port would fail.",
             ConnectTimeout => "No answer at all: a firewall drops the traffic (common on hotel, guest and corporate networks for ports 25/465/587) or the host is down. Try another network or port.",
             ConnectFailed => "The connection could not be made; check the host name and your network.",
             GreetingTimeout => "The port accepts connections but the server never greeted: it may be overloaded, or this port speaks another protocol (or TLS: try the implicit-TLS URL).",
@@ -102,9 +122,9 @@ impl Code {
             ReplyTooLarge => "The server sent an absurdly large reply; it is broken or hostile.",
             Timeout => "The server stopped answering in time; try again, or raise --timeout.",
             LoginFailed => "Check the password. Try the other user name form (the full address, or only the part before @ with --username). If two-step verification is on, the provider may require an app password or OAuth2; IMAP/POP access may also have to be enabled in the provider's webmail settings.",
-            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 use --oauth2-token-command.",
+            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 sign in once with `mailsetup oauth2 login ADDRESS` (then check uses it), or give --oauth2-token-command.",
             PlaintextLoginRefused => "This endpoint has no TLS, so the password was not sent. Use the TLS or STARTTLS endpoint; only if you accept that anyone on the network can read it, add --allow-plaintext-login.",
-            LoginDisabled => "The server forbids login on this connection (LOGINDISABLED): use a TLS-protected endpoint.",
+            LoginDisabled => "The server forbids the LOGIN command (LOGINDISABLED) and offers no login mechanism mailsetup can use here: use a TLS-protected endpoint, or ask the provider which login it supports.",
             LoginUnverified => "The server's answer to the login was neither a clear success nor a clear refusal; the login could not be verified. The server may be broken or something interferes.",
             LoginSkipped => "No password was given and there is no terminal to ask on: pass --password-command, --password-env or --password-file.",
             LoginEncryptedFailed => "The challenge-response method (\"encrypted password\") failed but the normal password worked: choose \"Normal password\" in your mail client (it is safe over TLS).",
@@ -112,13 +132,28 @@ impl Code {
             ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
-            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
+            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: sign in with `mailsetup oauth2 login ADDRESS` (or the setup wizard), or use an app password if the provider offers them.",
+            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
+            NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
+            LoginServerUnavailable => "A part of the server (its password check or its mail storage) is down for the moment; your settings may well be right. Try again in a few minutes; if it lasts, tell the provider.",
+            LoginTemporaryFailure => "The server could not check the password just now (its authentication service is busy, or it slows down an address after several failed attempts). Wait a few minutes and try once more; retrying in a loop prolongs a lockout.",
+            LoginServerError => "The server reports a permanent problem on its side (not your password). Tell the provider's support, quoting the server's message.",
+            LoginNotAuthorized => "The password was accepted, but this account may not use the mailbox it asked for (wrong user name form, a shared mailbox, or the account is not allowed to use this service). Check the user name, or ask the administrator to grant access.",
+            LoginPasswordExpired => "The password (or the account) has expired: set a new password in the provider's webmail or account page, then try again with the new one.",
+            LoginPrivacyRequired => "The server refuses this login on this connection for privacy reasons: use the implicit-TLS port (993/995/465) or a stronger login method.",
+            LoginContactAdmin => "The server says only its administrator can fix this login (e.g. the account is locked or not set up for mail): contact your provider's support or your IT department.",
+            LoginMailboxInUse => "Another program holds the mailbox: a POP3 mailbox can be open in only one session at a time. Close other mail programs or phones that fetch this account over POP3 (or wait until they finish), then try again.",
+            LoginMechanismTooWeak => "The server wants a stronger login method for this account than the one tried; with two-step verification the provider usually requires an app password or OAuth2 (--oauth2-token-command).",
+            LoginPolicyRefused => "The server refused the login for a security policy reason rather than the password (it may want TLS first, another port, or block your network or country). Read the server's message; try the implicit-TLS port or another network.",
+            LoginAppPasswordRequired => "The provider requires an app password for mail programs (two-step verification is on): create one in the provider's account security settings and use it instead of your normal password.",
+            LoginWebLoginRequired => "The provider blocked this sign-in until you confirm it: sign in once in a web browser (from the same network), confirm the security prompt, then try again. If it keeps happening, use an app password or OAuth2.",
+            LoginAccessDisabled => "Access by this protocol is turned off for the account: enable IMAP/POP (or authenticated SMTP) in the provider's webmail settings, or ask the administrator to allow it.",
+            LoginServerAlert => "The server sent an alert meant for you (quoted above): it says what is wrong and what to do.",
             RoundtripSubmitRejected => "The submission server refused the test message; its reply says why. \"Relay access denied\" or \"not owned by user\": the sender address must be one your login may use (check the address and user name; some providers only allow the login's own address). \"Message too big\" or a quota reply: the account's sending or storage limit is reached. Fix that in the provider's settings, then run the round trip again.",
             RoundtripNotDelivered => "The server accepted the message but it did not arrive in time. A full mailbox (see Storage), a spam filter or a slow queue delays or refuses delivery: check the mailbox quota and the spam/junk folder, look for a bounce in the inbox, try a longer --round-trip-timeout, or ask the provider whether mail for this address is delivered to this mailbox.",
             RoundtripCleanupFailed => "The test message arrived but could not be deleted again: delete the message with the subject \"mailsetup round-trip test\" in your mail client.",
             RoundtripWatchFailed => "The mailbox could not be watched for the test message (the server broke off or misbehaved while we waited); the message may still arrive: look for the subject \"mailsetup round-trip test\" and delete it. Run the round trip again, or with -v to see the conversation.",
             RoundtripNotRun => "The round trip needs a verified incoming and outgoing server: fix the problems of the check first (see above), then run it again.",
-            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }
 }
@@ -129,6 +164,11 @@ pub struct Problem {
     pub code: Code,
     pub message: String,
     pub hint: Option<String>,
+    /// The server's own machine-readable reason, next to our code: IMAP response code
+    /// (`UNAVAILABLE`), POP3 extended code (`IN-USE`), SMTP reply and enhanced status
+    /// (`454 4.7.0`). Absent when the server gave none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_code: Option<String>,
 }
 
 impl Problem {
@@ -138,7 +178,14 @@ impl Problem {
             code,
             message: message.into(),
             hint: Some(code.hint().to_string()),
+            server_code: None,
         }
+    }
+
+    /// The same problem, carrying the server's code.
+    pub fn with_server_code(mut self, server_code: Option<String>) -> Self {
+        self.server_code = server_code;
+        self
     }
     pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)

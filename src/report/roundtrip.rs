@@ -117,6 +117,9 @@ pub struct RoundTripReport {
     pub timeout_ms: u64,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// When the round trip started, in ms since the run started (the clock of `phases`).
+    #[serde(default)]
+    pub started_ms: u64,
 }
 
 impl RoundTripReport {
@@ -264,6 +267,7 @@ mod tests {
                 "refused at MAIL FROM: 553 \x1b]0;x\x07",
             )],
             elapsed_ms: 12,
+            started_ms: 300,
         }
     }
 

@@ -8,6 +8,7 @@ use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
 use crate::proto::imap::{self, GreetingError, Response, ResponseParser, Status, Step, Tags};
 use crate::proto::sasl::{self, SaslClient};
+use crate::report::timing::PhaseName;
 use crate::report::Quota;
 use crate::report::{Code, EndpointReport, Problem};
 
@@ -18,6 +19,18 @@ pub struct ImapState {
     pub capabilities: Vec<String>,
 }
 
+impl ImapState {
+    /// A fresh state that knows only these capabilities (unit tests of the login rules).
+    #[cfg(test)]
+    pub(super) fn for_capabilities(capabilities: Vec<String>) -> Self {
+        ImapState {
+            parser: ResponseParser::new(),
+            tags: Tags::default(),
+            capabilities,
+        }
+    }
+}
+
 pub(super) async fn establish_state(
     conn: &mut Conn,
     endpoint: &Endpoint,
@@ -26,6 +39,7 @@ pub(super) async fn establish_state(
 ) -> Result<ImapState, Vec<Problem>> {
     let mut parser = ResponseParser::new();
     let mut tags = Tags::default();
+    cfg.begin_phase(rep, PhaseName::Greeting);
     let greeting = conn
         .read(
             cfg.phase(cfg.timeouts.greeting),
@@ -56,10 +70,12 @@ pub(super) async fn establish_state(
             )])
         }
     }
+    cfg.begin_phase(rep, PhaseName::Capabilities);
     let mut caps = capability(conn, &mut parser, &mut tags, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(caps.clone());
         imap::starttls_offered(&caps).map_err(|r| vec![starttls_problem(r)])?;
+        cfg.begin_phase(rep, PhaseName::Starttls);
         let (status, text) = if cfg.check_injection {
             // STARTTLS and NOOP in one segment; only STARTTLS's completion is awaited.
             let starttls = tags.next_tag();
@@ -81,6 +97,7 @@ pub(super) async fn establish_state(
         super::injection_verdict(conn, cfg, rep, "NOOP").await?;
         // Everything learned before TLS is discarded and read again.
         parser = ResponseParser::new();
+        cfg.begin_phase(rep, PhaseName::Capabilities);
         caps = capability(conn, &mut parser, &mut tags, cfg).await?;
     }
     rep.auth_mechanisms = imap::auth_mechanisms(&caps);
@@ -219,14 +236,14 @@ pub(super) async fn login(
     match method {
         Method::ImapLogin => {
             let user = imap::quoted(&creds.username);
-            let pass = imap::quoted(secret);
+            let pass = imap::quoted_secret(secret);
             let shown = format!(
                 "{tag} LOGIN {} <redacted>",
                 user.as_deref().unwrap_or("{literal}")
             );
             match (user, pass) {
                 (Some(u), Some(p)) => {
-                    let line = Zeroizing::new(format!("{tag} LOGIN {u} {p}\r\n"));
+                    let line = Zeroizing::new(format!("{tag} LOGIN {u} {}\r\n", &*p));
                     if let Err(p) = conn.send(line.as_bytes(), Some(&shown), deadline).await {
                         return Outcome::Unverified(p.message);
                     }
@@ -346,20 +363,23 @@ async fn send_login_literals(
             format!("{{{n}}}")
         }
     };
-    let parts: [(Vec<u8>, String); 3] = [
+    // Every buffer that holds the password is zeroed when dropped.
+    let parts: [(Zeroizing<Vec<u8>>, String); 3] = [
         (
-            format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes(),
+            Zeroizing::new(format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes()),
             format!("{tag} LOGIN {}", marker(user.len())),
         ),
         (
-            [user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat(),
+            Zeroizing::new([user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat()),
             "<literal user name>".into(),
         ),
-        ([pass, b"\r\n"].concat(), "<redacted literal>".into()),
+        (
+            Zeroizing::new([pass, b"\r\n"].concat()),
+            "<redacted literal>".into(),
+        ),
     ];
     for (i, (bytes, shown)) in parts.iter().enumerate() {
-        let bytes = Zeroizing::new(bytes.clone());
-        conn.send(&bytes, Some(shown), deadline)
+        conn.send(bytes, Some(shown), deadline)
             .await
             .map_err(|p| Outcome::Unverified(p.message))?;
         if !plus && i < 2 {

@@ -48,8 +48,8 @@ impl MailStack {
         Self::start_with_env(test_name, &[])
     }
 
-    /// As [`MailStack::start`], with opt-in options of `scripts/mailstack` set in the script's
-    /// environment, e.g. `[("MAILSTACK_QUOTA_FULL", "1")]` (see the script's usage).
+    /// Like [`MailStack::start`], with environment for `scripts/mailstack start` (e.g.
+    /// `MAILSTACK_OAUTH2=1` for the OAuth2 mode; see `scripts/mailstack --help`).
     pub fn start_with_env(test_name: &str, env: &[(&str, &str)]) -> Option<MailStack> {
         if let Some(reason) = unavailable_reason() {
             return skip(test_name, &reason);

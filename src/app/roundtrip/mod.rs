@@ -29,6 +29,7 @@ use crate::proto::ProtoError;
 use crate::report::roundtrip::{
     Cleanup, RoundTripReport, RoundTripStatus, Stage, StageName, WatchMethod,
 };
+use crate::report::timing::{Phase, PhaseName, PhaseStatus};
 use crate::report::{CheckReport, Code, LoginStatus, Problem};
 use crate::session::handoff::{authenticated_stream, Facts, Keeper, VerifiedStream};
 use crate::session::login::Credentials;
@@ -179,6 +180,7 @@ pub async fn run(
         timeout_ms: opts.timeout.as_millis() as u64,
         problems: Vec::new(),
         elapsed_ms: 0,
+        started_ms: cfg.clock.ms(t0),
     };
     let closing = keeper.cloned();
     let not_run = |mut out: RoundTripReport, p: Problem| async move {
@@ -469,6 +471,46 @@ fn delivered(out: &mut RoundTripReport, t0: Instant, submitted_at: Instant, f: F
         }
     }
     out.problems.extend(f.cleanup_problem);
+}
+
+/// Adds the round trip to the timing of the two endpoints it used (a `round-trip` phase on the
+/// run's clock): the outgoing one until submission, the incoming one until the end.
+pub fn record_phases(report: &mut CheckReport) {
+    let Some(rt) = report.round_trip.clone() else {
+        return;
+    };
+    let start = rt.started_ms;
+    let end = start + rt.elapsed_ms;
+    let timeout = |p: &Problem| {
+        matches!(
+            p.code,
+            Code::RoundtripNotDelivered | Code::Timeout | Code::ConnectTimeout
+        )
+    };
+    let incoming_status = match rt.status {
+        RoundTripStatus::Delivered if !rt.failed() => PhaseStatus::Ok,
+        _ if rt.problems.iter().any(timeout) => PhaseStatus::Timeout,
+        _ => PhaseStatus::Error,
+    };
+    let (submit_end, submit_status) = match rt.at(StageName::Submitted) {
+        Some(at) => (start + at, PhaseStatus::Ok),
+        None => (end, PhaseStatus::Error),
+    };
+    for e in report.endpoints.iter_mut() {
+        let phase = if Some(&e.url) == rt.submit_url.as_ref() {
+            (submit_end, submit_status)
+        } else if Some(&e.url) == rt.watch_url.as_ref() {
+            (end, incoming_status)
+        } else {
+            continue;
+        };
+        e.phases.push(Phase {
+            name: PhaseName::RoundTrip,
+            start_ms: start,
+            end_ms: phase.0,
+            status: phase.1,
+        });
+    }
 }
 
 /// How many messages the check saw in the inbox over IMAP (`STATUS INBOX (MESSAGES)`, during
