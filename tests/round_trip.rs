@@ -204,13 +204,12 @@ fn imap_idle_round_trip_is_delivered_and_leaves_the_mailbox_as_before() {
     // On the run's time axis: a round-trip phase on the two endpoints it used.
     for (url, until) in [
         ("smtps://mail.example.test:465", at(0)),
-        ("imaps://mail.example.test:993", v["elapsed_ms"].as_u64().unwrap()),
+        (
+            "imaps://mail.example.test:993",
+            v["elapsed_ms"].as_u64().unwrap(),
+        ),
     ] {
-        let ep = r
-            .endpoints()
-            .into_iter()
-            .find(|e| e["url"] == url)
-            .unwrap();
+        let ep = r.endpoints().into_iter().find(|e| e["url"] == url).unwrap();
         let phase = ep["phases"]
             .as_array()
             .unwrap()
