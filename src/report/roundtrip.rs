@@ -143,6 +143,13 @@ fn secs(ms: u64) -> String {
     format!("{:.2} s", ms as f64 / 1000.0)
 }
 
+/// The block without colour and without its leading blank line (the HTML report shows it).
+pub fn text_block(r: &RoundTripReport) -> String {
+    let mut out = String::new();
+    render(&mut out, r, Style { color: false });
+    out.trim_start_matches('\n').to_string()
+}
+
 /// The human block: a headline, one line per stage, then the problems with what to do.
 pub fn render(out: &mut String, r: &RoundTripReport, st: Style) {
     let paint = |code: &str, s: &str| {
@@ -287,6 +294,42 @@ mod tests {
         assert_eq!(
             serde_json::to_value(WatchMethod::ImapIdle).unwrap(),
             "imap-idle"
+        );
+    }
+
+    #[test]
+    fn the_html_report_shows_the_block_escaped() {
+        let mut r = sample();
+        r.submit_reply = Some("553 <script>alert(1)</script> \u{202e}".into());
+        let report = crate::report::CheckReport {
+            version: 1,
+            command: "check".into(),
+            address: "a@example.test".into(),
+            username: "a@example.test".into(),
+            insecure: false,
+            endpoints: vec![],
+            quota: None,
+            discovery: None,
+            recommended: None,
+            problems: vec![],
+            elapsed_ms: 1,
+            round_trip: Some(r),
+        };
+        let meta = crate::report::html::Meta {
+            tool: "mailsetup 0.0.0".into(),
+            generated_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let page = crate::report::html::render_check(&report, &meta, 1);
+        assert!(page.contains("id=\"round-trip\""), "{page}");
+        assert!(page.contains("REFUSED by the submission server"), "{page}");
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}"
+        );
+        assert!(
+            page.contains("\\u{202e}"),
+            "bidi override shown, not obeyed"
         );
     }
 
