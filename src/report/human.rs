@@ -58,7 +58,9 @@ fn cert_cell(e: &EndpointReport) -> String {
         return "-".into();
     };
     let mut s = String::new();
-    s.push_str(if !c.trusted {
+    s.push_str(if c.pinned {
+        "pinned"
+    } else if !c.trusted {
         "untrusted"
     } else if !c.hostname_match {
         "wrong name"
@@ -170,12 +172,18 @@ fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
         };
         let _ = writeln!(
             out,
-            "  {}: issued by {}, valid until {} ({} days), SHA-256 {}",
+            "  {}: issued by {}, valid until {} ({} days), SHA-256 {}{}{}",
             safe(&names),
             safe(&c.issuer),
             safe(&c.not_after),
             c.days_left,
-            &c.sha256
+            &c.sha256,
+            if c.spki_sha256.is_empty() {
+                String::new()
+            } else {
+                format!(", key sha256//{}", safe(&c.spki_sha256))
+            },
+            if c.pinned { " (pinned)" } else { "" }
         );
     }
 }
