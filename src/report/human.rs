@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use super::escape::terminal_safe as safe;
 use super::{
-    CheckReport, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity, Status,
+    CheckReport, Code, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity,
+    Status,
 };
 use crate::model::{AuthMethod, Security};
 
@@ -58,8 +59,13 @@ fn cert_cell(e: &EndpointReport) -> String {
         return "-".into();
     };
     let mut s = String::new();
+    let has = |code: Code| e.problems.iter().any(|p| p.code == code);
     s.push_str(if c.pinned {
         "pinned"
+    } else if has(Code::TlsCertSelfSigned) {
+        "self-signed"
+    } else if has(Code::TlsCertChainIncomplete) {
+        "incomplete chain"
     } else if !c.trusted {
         "untrusted"
     } else if !c.hostname_match {

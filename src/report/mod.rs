@@ -269,3 +269,29 @@ pub fn sort_endpoints(endpoints: &mut [EndpointReport]) {
         (a.protocol, a.security, &a.host, a.port).cmp(&(b.protocol, b.security, &b.host, b.port))
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificates_of_older_reports_still_read() {
+        // A certificate as reports before issue 12 wrote it (no pin or chain fields).
+        let old = r#"{"subject":"CN=a","issuer":"CN=b","sans":["a"],"not_before":"x",
+            "not_after":"y","days_left":3,"trusted":true,"hostname_match":true,"sha256":"00"}"#;
+        let c: CertReport = serde_json::from_str(old).unwrap();
+        assert!(!c.pinned && c.pin_matched.is_none() && c.spki_sha256.is_empty());
+        assert!(c.chain.is_empty() && c.ca_issuers.is_empty());
+        let v = serde_json::to_value(CertReport {
+            pinned: true,
+            pin_matched: Some(PinForm::SpkiSha256),
+            ..c
+        })
+        .unwrap();
+        assert_eq!(v["pin_matched"], "spki-sha256");
+        assert_eq!(
+            serde_json::to_value(PinForm::CertificateSha256).unwrap(),
+            "certificate-sha256"
+        );
+    }
+}

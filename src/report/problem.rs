@@ -169,5 +169,12 @@ mod tests {
         assert_eq!(Code::PreauthBeforeTls.as_str(), "preauth-before-tls");
         assert_eq!(Code::StarttlsInjection.as_str(), "starttls-injection");
         assert_eq!(Code::DnsFailed.as_str(), "dns-failed");
+        assert_eq!(Code::TlsCertSelfSigned.as_str(), "tls-cert-self-signed");
+        assert_eq!(
+            Code::TlsCertChainIncomplete.as_str(),
+            "tls-cert-chain-incomplete"
+        );
+        assert_eq!(Code::TlsCertChainExtra.as_str(), "tls-cert-chain-extra");
+        assert_eq!(Code::TlsPinMismatch.as_str(), "tls-pin-mismatch");
     }
 }
