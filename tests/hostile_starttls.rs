@@ -226,6 +226,43 @@ fn imap_capabilities_from_before_tls_are_discarded() {
     assert_eq!(ep["tls"]["certificate"]["trusted"], true);
 }
 
+/// Server data is parsed from its bytes, never from text cut for display: a 4 KiB
+/// CAPABILITY line (Cyrus, a Dovecot with many plugins) with STARTTLS last before TLS and
+/// AUTH=PLAIN last after it → STARTTLS done, login ok.
+#[test]
+fn imap_long_capability_lines_keep_their_last_atoms() {
+    let t = tls();
+    let filler: String = (0..330).map(|i| format!("X-EXTENSION-{i:04} ")).collect();
+    assert!(filler.len() > 4000);
+    let before = format!("IMAP4rev1 {filler}STARTTLS");
+    let after = format!("IMAP4rev1 {filler}AUTH=PLAIN");
+    let s = FakeServer::start(then(
+        vec![
+            send("* OK ready\r\n"),
+            expect_tagged("CAPABILITY"),
+            send(format!("* CAPABILITY {before}\r\n{{tag}} OK done\r\n")),
+        ],
+        vec![
+            expect_tagged("STARTTLS"),
+            send("{tag} OK begin\r\n"),
+            starttls(&t),
+            expect_tagged("CAPABILITY"),
+            send(format!("* CAPABILITY {after}\r\n{{tag}} OK done\r\n")),
+            expect_tagged("AUTHENTICATE PLAIN"),
+            send("{tag} OK logged in\r\n"),
+            Step::ReadUntilEof,
+        ],
+    ));
+    let r = run("check", "imap://fake.example.test:143", &s, &t, &[]);
+    let (codes, exit) = verdict(&r, &s);
+    assert_eq!(exit, 0, "{codes:?}\n{}", r.stdout);
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["login"]["status"], "ok", "{}", ep["login"]);
+    assert_eq!(ep["login"]["mechanism"], "PLAIN");
+    assert_eq!(ep["auth_mechanisms"], serde_json::json!(["PLAIN"]));
+    assert_eq!(ep["capabilities"].as_array().unwrap().len(), 332);
+}
+
 // ---- POP3 -------------------------------------------------------------------------------
 
 fn pop3_pre(capa: &str) -> Vec<Step> {
