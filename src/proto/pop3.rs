@@ -210,7 +210,10 @@ mod tests {
         let mut r = LineReader::new(crate::proto::MAX_LINE);
         r.push(body.as_bytes());
         let lines = MultiLine::new().next(&mut r).unwrap().unwrap();
-        assert_eq!(auth_mechanisms(&lines).last().map(String::as_str), Some("CRAM-MD5"));
+        assert_eq!(
+            auth_mechanisms(&lines).last().map(String::as_str),
+            Some("CRAM-MD5")
+        );
         let long_ok = format!("+OK {}", "x".repeat(3000));
         assert_eq!(
             parse_reply(long_ok.as_bytes()).unwrap(),

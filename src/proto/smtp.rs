@@ -199,7 +199,10 @@ mod tests {
         let mut r = LineReader::new(crate::proto::MAX_LINE);
         r.push(bytes.as_bytes());
         let reply = ReplyParser::new().next(&mut r).unwrap().unwrap();
-        assert_eq!(auth_mechanisms(&reply).last().map(String::as_str), Some("PLAIN"));
+        assert_eq!(
+            auth_mechanisms(&reply).last().map(String::as_str),
+            Some("PLAIN")
+        );
         assert!(starttls_offered(&ehlo_keywords(&reply)).is_ok());
     }
 

@@ -110,12 +110,9 @@ impl TlsContext {
         kind: VerifierKind,
     ) -> Result<Self, TlsSetupError> {
         let mut roots = RootCertStore::empty();
-        let mut anchors = Anchors::default();
         let native = rustls_native_certs::load_native_certs();
         for cert in native.certs {
-            if roots.add(cert.clone()).is_ok() {
-                anchors.add_system(&cert);
-            }
+            let _ = roots.add(cert);
         }
         for path in extra_ca_files {
             let path = path.as_ref();
@@ -127,7 +124,6 @@ impl TlsContext {
             let mut found = 0;
             for item in rustls::pki_types::pem::PemObject::pem_slice_iter(&data) {
                 let cert: CertificateDer<'static> = item.map_err(|e| err(e.to_string()))?;
-                anchors.add_ca_file(&cert);
                 roots
                     .add(cert)
                     .map_err(|e| err(format!("not a usable CA certificate: {e}")))?;
@@ -137,6 +133,7 @@ impl TlsContext {
                 return Err(err("no PEM certificate in it".into()));
             }
         }
+        let anchors = Anchors::new(&roots, !extra_ca_files.is_empty());
         Ok(TlsContext {
             provider: Arc::new(rustls::crypto::ring::default_provider()),
             roots: Arc::new(roots),

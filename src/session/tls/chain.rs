@@ -16,38 +16,41 @@
 //!
 //! Pure functions over DER bytes: no I/O, no clock.
 
+use rustls::RootCertStore;
 use x509_parser::prelude::*;
 
-/// The subjects of the trust anchors (system store and `--ca-file`), as raw DER names.
+/// The subjects of the trust anchors (system store and `--ca-file`), as webpki keeps them
+/// (the DER contents of the Name, without its SEQUENCE header): copied, not parsed again.
 #[derive(Debug, Default, Clone)]
 pub struct Anchors {
-    system: Vec<Vec<u8>>,
-    ca_files: Vec<Vec<u8>>,
+    subjects: Vec<Vec<u8>>,
+    /// `--ca-file` added anchors: the user trusts a private PKI.
+    ca_files: bool,
 }
 
 impl Anchors {
-    /// Records a trust anchor from the system store.
-    pub fn add_system(&mut self, der: &[u8]) {
-        if let Some(subject) = subject_of(der) {
-            self.system.push(subject);
-        }
-    }
-
-    /// Records a trust anchor given with `--ca-file`.
-    pub fn add_ca_file(&mut self, der: &[u8]) {
-        if let Some(subject) = subject_of(der) {
-            self.ca_files.push(subject);
+    pub fn new(roots: &RootCertStore, ca_files_given: bool) -> Anchors {
+        Anchors {
+            subjects: roots
+                .roots
+                .iter()
+                .map(|ta| ta.subject.as_ref().to_vec())
+                .collect(),
+            ca_files: ca_files_given,
         }
     }
 
     fn contains(&self, name: &[u8]) -> bool {
-        self.system.iter().chain(&self.ca_files).any(|s| s == name)
+        self.subjects.iter().any(|s| s == name)
     }
 }
 
-fn subject_of(der: &[u8]) -> Option<Vec<u8>> {
-    let (_, cert) = X509Certificate::from_der(der).ok()?;
-    Some(cert.subject().as_raw().to_vec())
+/// The contents of a DER Name (what webpki compares), without its SEQUENCE header.
+fn name_contents(raw: &[u8]) -> Vec<u8> {
+    match x509_parser::der_parser::der::der_read_element_header(raw) {
+        Ok((contents, _)) => contents.to_vec(),
+        Err(_) => raw.to_vec(),
+    }
 }
 
 /// Why the chain is not trusted, when the names explain it.
@@ -99,8 +102,8 @@ impl Names {
         let (_, cert) = X509Certificate::from_der(der).ok()?;
         let mut names = Names {
             der: der.to_vec(),
-            subject_raw: cert.subject().as_raw().to_vec(),
-            issuer_raw: cert.issuer().as_raw().to_vec(),
+            subject_raw: name_contents(cert.subject().as_raw()),
+            issuer_raw: name_contents(cert.issuer().as_raw()),
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
             subject_key_id: None,
@@ -215,7 +218,7 @@ pub fn classify_chain(
             }
         } else if anchors.contains(&top.issuer_raw) {
             other(detail)
-        } else if !top.ca_issuers.is_empty() || !anchors.ca_files.is_empty() {
+        } else if !top.ca_issuers.is_empty() || anchors.ca_files {
             ChainProblem::Incomplete {
                 issuer: top.issuer.clone(),
                 ca_issuers: top.ca_issuers.clone(),
@@ -306,10 +309,11 @@ mod tests {
     }
 
     fn anchors(system: &[&Ca], ca_files: &[&Ca]) -> Anchors {
-        let mut a = Anchors::default();
-        system.iter().for_each(|c| a.add_system(&der(c)));
-        ca_files.iter().for_each(|c| a.add_ca_file(&der(c)));
-        a
+        let mut roots = RootCertStore::empty();
+        for c in system.iter().chain(ca_files) {
+            roots.add(c.cert.der().clone()).unwrap();
+        }
+        Anchors::new(&roots, !ca_files.is_empty())
     }
 
     const FAIL: Option<&str> = Some("invalid peer certificate: UnknownIssuer");
