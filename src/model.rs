@@ -404,6 +404,17 @@ impl fmt::Display for TrustReason {
     }
 }
 
+/// A character that can change what a terminal (or a log viewed in one) shows: controls (C0,
+/// DEL, C1), format characters (Unicode Cf: bidi overrides and isolates, zero-width
+/// characters, BOM, tags) and the line and paragraph separators (U+2028, U+2029).
+pub fn is_unsafe_char(c: char) -> bool {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    matches!(
+        get_general_category(c),
+        G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator
+    )
+}
+
 /// `host` equals `domain` or lies below it (both ASCII; case-insensitive).
 pub fn host_in_domain(host: &str, domain: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();

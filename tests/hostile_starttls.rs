@@ -613,3 +613,50 @@ fn server_text_is_escaped_for_the_terminal() {
     }
     assert!(r.stdout.contains("starttls-rejected"), "{}", r.stdout);
 }
+
+/// The same hostile text through `--json` (a CI log viewed in a terminal): no raw ESC, BEL,
+/// U+202E or U+2066 anywhere in the bytes, and a JSON parser reads back the original text.
+#[test]
+fn server_text_in_json_is_escaped_and_reads_back_unchanged() {
+    let evil = "\x1b]0;pwned\x07\x1b[2J\u{202e}evil\u{2066}iso\u{2028}line\u{9b}c1";
+    let s = FakeServer::start(vec![
+        send(format!("* OK {evil} ready\r\n")),
+        expect_tagged("CAPABILITY"),
+        send("* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n"),
+        expect_tagged("STARTTLS"),
+        send(format!("{{tag}} NO {evil}\r\n")),
+        Step::ReadUntilEof,
+    ]);
+    let connect_to = format!("{HOST}:143:127.0.0.1:{}", s.port);
+    let r = mailsetup(
+        &[
+            "probe",
+            "--server",
+            "imap://fake.example.test:143",
+            "--connect-to",
+            &connect_to,
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    for bad in ['\x1b', '\x07', '\u{202e}', '\u{2066}', '\u{2028}', '\u{9b}'] {
+        assert!(
+            !r.stdout.contains(bad),
+            "raw {bad:?} in the JSON bytes: {:?}",
+            r.stdout
+        );
+    }
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["greeting"], format!("OK {evil} ready"), "{}", r.stdout);
+    let refusal = ep["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "starttls-rejected")
+        .expect("starttls-rejected");
+    assert!(
+        refusal["message"].as_str().unwrap().contains(evil),
+        "{refusal}"
+    );
+}

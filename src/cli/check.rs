@@ -227,7 +227,7 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     let prefer = plan.prefer;
     let report = runtime.block_on(run_check(plan))?;
     let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => super::json_text(&report)?,
         Format::Human => human::render_check(&report, stdout_style()),
     };
     write_stdout(&text)?;

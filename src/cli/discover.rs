@@ -115,7 +115,7 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
     let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => super::json_text(&report)?,
         Format::Human => render(&address, &report.discovery, report.elapsed_ms),
     };
     write_stdout(&text)?;
@@ -127,7 +127,11 @@ pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "Servers for {}{}\n\nTried:\n",
-        safe(&idn::to_unicode(&address.to_string())),
+        safe(&format!(
+            "{}@{}",
+            address.local,
+            idn::display(&address.domain)
+        )),
         d.provider
             .as_deref()
             .map(|p| format!(" (provider: {})", safe(p)))
@@ -188,7 +192,12 @@ fn candidate_line(c: &Candidate) -> String {
     };
     format!(
         "  {:<40} user {}  {}from {} ({})  {}\n",
-        safe(&idn::to_unicode(&c.endpoint.to_string())),
+        safe(&format!(
+            "{}://{}:{}",
+            c.endpoint.scheme(),
+            idn::display(&c.endpoint.host),
+            c.endpoint.port
+        )),
         safe(&c.username),
         if auth.is_empty() {
             String::new()

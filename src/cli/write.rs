@@ -347,7 +347,7 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
                 "# ==> {} ({}) <==\n{}\n",
                 f.path.display(),
                 f.client,
-                f.contents
+                crate::report::escape::terminal_safe_lines(&f.contents)
             ));
         }
     } else {
@@ -364,7 +364,9 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
                     p.target.display(),
                     p.file.mode,
                     p.file.client,
-                    indent(&p.file.contents)
+                    indent(&crate::report::escape::terminal_safe_lines(
+                        &p.file.contents
+                    ))
                 ));
             }
         } else {

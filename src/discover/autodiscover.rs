@@ -212,7 +212,7 @@ pub fn candidates(
             let host = super::idn::to_ascii(&s.host).ok()?;
             validate_host(&host).ok()?;
             let username = s.login_name.clone().unwrap_or_else(|| login.to_string());
-            if username.chars().any(char::is_control) {
+            if username.chars().any(crate::model::is_unsafe_char) {
                 return None;
             }
             Some(Candidate::new(

@@ -215,8 +215,9 @@ impl ProviderConfig {
                 let host = super::idn::to_ascii(&expand(&s.hostname, address)).ok()?;
                 validate_host(&host).ok()?;
                 let username = expand(&s.username, address);
-                // A username that could break a protocol line is never proposed.
-                if username.chars().any(char::is_control) {
+                // A username that could break a protocol line, or read differently on screen
+                // (Unicode format characters), is never proposed.
+                if username.chars().any(crate::model::is_unsafe_char) {
                     return None;
                 }
                 Some(Candidate::new(

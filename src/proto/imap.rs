@@ -430,6 +430,11 @@ pub fn quoted(s: &str) -> Option<String> {
     }
 }
 
+/// [`quoted`] for a secret: the quoted copy is zeroed when dropped.
+pub fn quoted_secret(s: &str) -> Option<zeroize::Zeroizing<String>> {
+    quoted(s).map(zeroize::Zeroizing::new)
+}
+
 /// Whether the server takes non-synchronising literals (`{n+}`, RFC 7888).
 pub fn literal_plus(caps: &[String]) -> bool {
     caps.iter().any(|c| c == "LITERAL+")
