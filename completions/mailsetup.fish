@@ -40,12 +40,22 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l ca-file -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+nagios\t'Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3'
+prometheus\t'Prometheus text format for node_exporter\'s textfile collector'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l html -d 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l warn-cert-days -d 'WARNING when a certificate has fewer days left than this' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l crit-cert-days -d 'CRITICAL when a certificate has fewer days left than this' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l warn-quota -d 'WARNING when more than this percentage of the mailbox quota is used' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l crit-quota -d 'CRITICAL when more than this percentage of the mailbox quota is used' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l warn-time -d 'WARNING when the whole run takes longer than this many seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l crit-time -d 'CRITICAL when the whole run takes longer than this many seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l check-injection -d 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l strict -d 'Every probed endpoint counts for the exit status (for monitoring a server): a refused standard port is then an error too'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l timings -d 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l server -d 'Check exactly this endpoint (repeatable); same URL forms as `probe --server`' -r
@@ -70,7 +80,16 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l ca-file -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+nagios\t'Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3'
+prometheus\t'Prometheus text format for node_exporter\'s textfile collector'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l html -d 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l warn-cert-days -d 'WARNING when a certificate has fewer days left than this' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l crit-cert-days -d 'CRITICAL when a certificate has fewer days left than this' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l warn-quota -d 'WARNING when more than this percentage of the mailbox quota is used' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l crit-quota -d 'CRITICAL when more than this percentage of the mailbox quota is used' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l warn-time -d 'WARNING when the whole run takes longer than this many seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l crit-time -d 'CRITICAL when the whole run takes longer than this many seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechanisms -d 'Try every offered login mechanism and report each (does "encrypted password" work?)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l strict -d 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run'
@@ -85,6 +104,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l timings -d 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l from -d 'Take the settings from a saved `mailsetup check --json` report' -r -F
@@ -130,13 +150,23 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l ca-file
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+nagios\t'Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3'
+prometheus\t'Prometheus text format for node_exporter\'s textfile collector'"
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l html -d 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)' -r -F
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l warn-cert-days -d 'WARNING when a certificate has fewer days left than this' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l crit-cert-days -d 'CRITICAL when a certificate has fewer days left than this' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l warn-quota -d 'WARNING when more than this percentage of the mailbox quota is used' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l crit-quota -d 'CRITICAL when more than this percentage of the mailbox quota is used' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l warn-time -d 'WARNING when the whole run takes longer than this many seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l crit-time -d 'CRITICAL when the whole run takes longer than this many seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l offline -d 'Use only the built-in provider database: no network access at all'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l timings -d 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l email -d 'Your email address (asked when missing)' -r

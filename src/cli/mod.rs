@@ -6,6 +6,7 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod output;
 pub mod setup;
 pub mod write;
 
@@ -37,7 +38,8 @@ const AFTER_HELP: &str = "\
 Exit status: 0 the account works (a working incoming and outgoing server, login verified when a
 password was given, and every --server endpoint ok), 1 it does not, 2 usage or bad input. Ports
 where nothing listens on discovered servers are reported as not offered; --strict counts every
-endpoint. JSON output (--json) is a stable contract: see docs/json.md.";
+endpoint. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage or bad input).
+JSON output (--json) is a stable contract: see docs/json.md.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -195,6 +197,10 @@ impl Prefer {
 pub enum Format {
     Human,
     Json,
+    /// Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3
+    Nagios,
+    /// Prometheus text format for node_exporter's textfile collector
+    Prometheus,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -210,6 +216,9 @@ pub struct OutputArgs {
     /// Protocol trace on stderr (secrets redacted)
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub report: output::ReportArgs,
 }
 
 impl OutputArgs {
@@ -247,6 +256,7 @@ impl NetArgs {
             },
             ehlo_name: "mailsetup.invalid".into(),
             check_injection: false,
+            clock: crate::report::timing::RunClock::starting_now(),
         })
     }
 
@@ -271,6 +281,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {
+    output::validate(&args.output)?;
     let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
         args.server.clone()
     } else {
@@ -303,12 +314,10 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     if let Some(l) = &live {
         l.clear();
     }
-    let text = match args.output.format() {
-        Format::Json => json_text(&report)?,
-        Format::Human => human::render_probe(&report, stdout_style()),
-    };
+    let code = crate::app::probe::exit_code(&report, args.strict);
+    let (text, code) = output::probe(&report, &args.output, code)?;
     write_stdout(&text)?;
-    Ok(crate::app::probe::exit_code(&report, args.strict))
+    Ok(code)
 }
 
 /// NO_COLOR is set (https://no-color.org): no colour and no progress animation.

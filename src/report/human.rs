@@ -221,9 +221,14 @@ pub fn problems(
     out.push_str("\nProblems:\n");
     let mut hints_shown: Vec<super::Code> = Vec::new();
     let mut one = |out: &mut String, where_: &str, p: &super::Problem| {
+        let server = p
+            .server_code
+            .as_deref()
+            .map(|c| format!(" (server: {})", safe(c)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {where_}{} {}: {}",
+            "  {where_}{} {}{server}: {}",
             st.severity(p.severity),
             p.code.as_str(),
             safe(&p.message)

@@ -1,8 +1,15 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
+pub mod causes;
 pub mod escape;
+pub mod html;
 pub mod human;
+pub mod nagios;
 pub mod problem;
+pub mod prometheus;
+pub mod summary;
+pub mod timing;
+pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +29,7 @@ pub enum Status {
     NotOffered,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertReport {
     pub subject: String,
     pub issuer: String,
@@ -114,6 +121,9 @@ pub struct EndpointReport {
     pub trust_reason: Option<crate::model::TrustReason>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// What the time went on, in order, in ms since the run started (docs/json.md).
+    #[serde(default)]
+    pub phases: timing::Phases,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +219,7 @@ impl EndpointReport {
             trust_reason: None,
             problems: Vec::new(),
             elapsed_ms: 0,
+            phases: timing::Phases::default(),
         }
     }
 

@@ -67,6 +67,21 @@ pub enum Code {
     TlsCertChainExtra,
     /// `--pin-sha256` was given and the certificate matches none of the pins.
     TlsPinMismatch,
+    // Precise login refusal causes (proto::refusal, report::causes).
+    LoginServerUnavailable,
+    LoginTemporaryFailure,
+    LoginServerError,
+    LoginNotAuthorized,
+    LoginPasswordExpired,
+    LoginPrivacyRequired,
+    LoginContactAdmin,
+    LoginMailboxInUse,
+    LoginMechanismTooWeak,
+    LoginPolicyRefused,
+    LoginAppPasswordRequired,
+    LoginWebLoginRequired,
+    LoginAccessDisabled,
+    LoginServerAlert,
 }
 
 impl Code {
@@ -127,6 +142,20 @@ impl Code {
             Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
             NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
+            LoginServerUnavailable => "A part of the server (its password check or its mail storage) is down for the moment; your settings may well be right. Try again in a few minutes; if it lasts, tell the provider.",
+            LoginTemporaryFailure => "The server could not check the password just now (its authentication service is busy, or it slows down an address after several failed attempts). Wait a few minutes and try once more; retrying in a loop prolongs a lockout.",
+            LoginServerError => "The server reports a permanent problem on its side (not your password). Tell the provider's support, quoting the server's message.",
+            LoginNotAuthorized => "The password was accepted, but this account may not use the mailbox it asked for (wrong user name form, a shared mailbox, or the account is not allowed to use this service). Check the user name, or ask the administrator to grant access.",
+            LoginPasswordExpired => "The password (or the account) has expired: set a new password in the provider's webmail or account page, then try again with the new one.",
+            LoginPrivacyRequired => "The server refuses this login on this connection for privacy reasons: use the implicit-TLS port (993/995/465) or a stronger login method.",
+            LoginContactAdmin => "The server says only its administrator can fix this login (e.g. the account is locked or not set up for mail): contact your provider's support or your IT department.",
+            LoginMailboxInUse => "Another program holds the mailbox: a POP3 mailbox can be open in only one session at a time. Close other mail programs or phones that fetch this account over POP3 (or wait until they finish), then try again.",
+            LoginMechanismTooWeak => "The server wants a stronger login method for this account than the one tried; with two-step verification the provider usually requires an app password or OAuth2 (--oauth2-token-command).",
+            LoginPolicyRefused => "The server refused the login for a security policy reason rather than the password (it may want TLS first, another port, or block your network or country). Read the server's message; try the implicit-TLS port or another network.",
+            LoginAppPasswordRequired => "The provider requires an app password for mail programs (two-step verification is on): create one in the provider's account security settings and use it instead of your normal password.",
+            LoginWebLoginRequired => "The provider blocked this sign-in until you confirm it: sign in once in a web browser (from the same network), confirm the security prompt, then try again. If it keeps happening, use an app password or OAuth2.",
+            LoginAccessDisabled => "Access by this protocol is turned off for the account: enable IMAP/POP (or authenticated SMTP) in the provider's webmail settings, or ask the administrator to allow it.",
+            LoginServerAlert => "The server sent an alert meant for you (quoted above): it says what is wrong and what to do.",
         }
     }
 }
@@ -137,6 +166,11 @@ pub struct Problem {
     pub code: Code,
     pub message: String,
     pub hint: Option<String>,
+    /// The server's own machine-readable reason, next to our code: IMAP response code
+    /// (`UNAVAILABLE`), POP3 extended code (`IN-USE`), SMTP reply and enhanced status
+    /// (`454 4.7.0`). Absent when the server gave none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_code: Option<String>,
 }
 
 impl Problem {
@@ -146,7 +180,14 @@ impl Problem {
             code,
             message: message.into(),
             hint: Some(code.hint().to_string()),
+            server_code: None,
         }
+    }
+
+    /// The same problem, carrying the server's code.
+    pub fn with_server_code(mut self, server_code: Option<String>) -> Self {
+        self.server_code = server_code;
+        self
     }
     pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)

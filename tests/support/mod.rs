@@ -2,6 +2,7 @@
 //! Each integration test file includes it with `mod support;`.
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod certs;
 pub mod dns;
 pub mod fake;
