@@ -38,7 +38,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l protocols 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
@@ -80,7 +80,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l protocols 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
@@ -132,7 +132,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l protocols 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l list -d 'List the supported mail clients (installed ones marked) and exit'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
@@ -153,7 +153,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l protoco
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
@@ -202,7 +202,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l protocols 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l ca-file -d 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)' -r -F
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pin-sha256 -d 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s y -l yes -d 'Answer every question with its flag or default; never prompt (for scripts)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l round-trip -d 'Send a test message to yourself after the check and watch it arrive (asked when interactive; the message is deleted again)'

@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::model::{Endpoint, Protocol};
 use crate::report::human;
 use crate::session::net::ConnectTo;
-use crate::session::tls::TlsContext;
+use crate::session::tls::{Pin, TlsContext, VerifierKind};
 use crate::session::{SessionConfig, Timeouts, Trace};
 
 /// Exit codes (documented in README and `--help`).
@@ -159,12 +159,16 @@ pub struct NetArgs {
     pub ca_file: Vec<PathBuf>,
 
     /// Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pin_sha256")]
     pub insecure: bool,
 
-    /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)
-    #[arg(long = "pin-sha256", value_name = "HEX")]
-    pub pin_sha256: Vec<String>,
+    /// Accept only a mail server certificate matching this pin (curl's --pinnedpubkey): the
+    /// certificate's SHA-256 (64 hex digits, colons allowed) or its public key's SHA-256 in
+    /// base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a
+    /// certificate matching no pin is refused even when a CA vouches for it. Repeatable, or
+    /// several separated by ';'
+    #[arg(long = "pin-sha256", value_name = "PIN", value_delimiter = ';')]
+    pub pin_sha256: Vec<Pin>,
 
     /// DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver
     #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
@@ -244,14 +248,8 @@ impl NetArgs {
         if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
             bail!("--timeout must be a number of seconds between 0 and 3600");
         }
-        for pin in &self.pin_sha256 {
-            let hex = crate::session::tls::normalize_fingerprint(pin);
-            if hex.len() != 64 || pin.chars().any(|c| !c.is_ascii_hexdigit() && c != ':') {
-                bail!("--pin-sha256 {pin:?}: expected a SHA-256 fingerprint (64 hex digits, colons allowed), as shown in the report's tls.certificate.sha256");
-            }
-        }
-        let tls = TlsContext::new(&self.ca_file, self.insecure, self.pin_sha256.clone())
-            .context("--ca-file")?;
+        let kind = VerifierKind::from_flags(self.insecure, self.pin_sha256.clone());
+        let tls = TlsContext::new(&self.ca_file, kind).context("--ca-file")?;
         Ok(SessionConfig {
             timeouts: Timeouts::default(),
             deadline: Instant::now() + Duration::from_secs_f64(self.timeout),

@@ -415,7 +415,11 @@ mod tests {
 
     #[test]
     fn offline_and_filters() {
-        let tls = TlsContext::new(&[] as &[&str], false, vec![]).unwrap();
+        let tls = TlsContext::new(
+            &[] as &[&str],
+            crate::session::tls::VerifierKind::Authorities,
+        )
+        .unwrap();
         let mut cfg = DiscoverConfig::new(tls, Instant::now());
         assert!(Source::ALL.iter().all(|s| cfg.enabled(*s)));
         cfg.guess = false;

@@ -28,7 +28,7 @@ pub struct HttpError(pub String);
 impl Https {
     /// A client trusting the system roots plus `ca_files`.
     pub fn new(ca_files: &[PathBuf]) -> Result<Https, OAuth2Error> {
-        let tls = TlsContext::new(ca_files, false, Vec::new())
+        let tls = TlsContext::new(ca_files, crate::session::tls::VerifierKind::Authorities)
             .map_err(|e| OAuth2Error::Http(format!("--ca-file: {e}")))?;
         let mut config = (*tls.client_config(Arc::new(Mutex::new(None)))).clone();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];

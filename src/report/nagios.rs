@@ -453,6 +453,7 @@ mod tests {
                 trusted: true,
                 hostname_match: true,
                 sha256: "00".into(),
+                ..CertReport::default()
             }),
         });
         e.problems = problems;

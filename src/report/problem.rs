@@ -64,6 +64,14 @@ pub enum Code {
     RoundtripCleanupFailed,
     RoundtripWatchFailed,
     RoundtripNotRun,
+    /// The server's certificate is self-signed (its own issuer).
+    TlsCertSelfSigned,
+    /// The server did not send the intermediate certificate between its own and a trusted CA.
+    TlsCertChainIncomplete,
+    /// The server sent certificates that are not part of its chain, or sent them out of order.
+    TlsCertChainExtra,
+    /// `--pin-sha256` was given and the certificate matches none of the pins.
+    TlsPinMismatch,
     // Precise login refusal causes (proto::refusal, report::causes).
     LoginServerUnavailable,
     LoginTemporaryFailure,
@@ -102,13 +110,17 @@ impl Code {
             ConnectionClosed => "The server closed the connection; it may limit connections per IP or reject this client's address.",
             TlsHandshakeFailed => "TLS could not be negotiated. Check that this port really uses this TLS mode (993/995/465 implicit TLS, 143/110/587 STARTTLS).",
             TlsHandshakeTimeout => "The server stopped answering during the TLS handshake; a middlebox may be interfering.",
-            TlsCertUntrusted => "The certificate is not signed by a trusted authority (self-signed or private CA). Ask the provider for a proper certificate; to trust a private CA add --ca-file CA.pem, or pin this exact certificate with --pin-sha256.",
+            TlsCertUntrusted => "The certificate comes from a certificate authority this computer does not trust (a private or unknown CA). If it is your organisation's own CA, get its CA certificate from the administrator and add --ca-file CA.pem (and install it in your mail programs); otherwise ask the provider for a certificate from a public CA. To accept exactly this server, pin it with --pin-sha256.",
+            TlsCertSelfSigned => "The server's certificate is self-signed: nobody vouches for it, so an attacker's certificate would look the same. Ask the administrator for a certificate from a CA (Let's Encrypt is free). If you run the server yourself and checked the fingerprint on it, accept exactly this certificate with --pin-sha256 (sha256 or spki_sha256 from this report).",
+            TlsCertChainIncomplete => "The server sends its own certificate without the intermediate certificate that links it to a trusted CA, the most common server mistake; many mail programs will refuse it too. The administrator must configure the full chain (the certificate file must hold the server certificate followed by the intermediate, e.g. Let's Encrypt's fullchain.pem). --ca-file is not the fix.",
+            TlsCertChainExtra => "Nothing breaks for mailsetup, but the server sends certificates that are not part of its chain (or in the wrong order), which stricter mail programs may refuse: the administrator should serve only the server certificate followed by its intermediates, in order.",
+            TlsPinMismatch => "The certificate matches none of the --pin-sha256 values, so nothing was sent. If the server renewed its certificate, check the new one (sha256 / spki_sha256 in this report) with the administrator and pin that; an spki_sha256 pin survives renewals that keep the key.",
             TlsCertExpired => "The server's certificate has expired: the administrator must renew it. Don't work around this for real accounts.",
             TlsCertNotYetValid => "The certificate is not valid yet: check this computer's clock, or the server's certificate dates.",
             TlsCertHostnameMismatch => "The certificate is for another name: use the host name the certificate names (see sans), which is usually the provider's documented server name.",
             TlsVersionTooOld => "The server only speaks TLS older than 1.2, which is insecure (RFC 8996); the server must be upgraded.",
             TlsInsecureAccepted => "Certificate checks were turned off with --insecure: the connection could be intercepted. Use --ca-file or --pin-sha256 instead.",
-            TlsPinMatched => "The certificate was accepted because it matches --pin-sha256.",
+            TlsPinMatched => "The certificate was accepted because it matches --pin-sha256; with a pin, the CA chain is not required.",
             TlsPlaintextOnTlsPort => "The server answered in plaintext on a TLS port: use the STARTTLS URL for this port (imap://, pop3://, smtp://).",
             CertExpiresSoon => "The certificate expires soon; tell the server's administrator.",
             PlaintextEndpoint => "This endpoint has no TLS: a password sent here can be read by anyone on the network. Use the TLS or STARTTLS endpoint.",
@@ -211,5 +223,12 @@ mod tests {
         assert_eq!(Code::PreauthBeforeTls.as_str(), "preauth-before-tls");
         assert_eq!(Code::StarttlsInjection.as_str(), "starttls-injection");
         assert_eq!(Code::DnsFailed.as_str(), "dns-failed");
+        assert_eq!(Code::TlsCertSelfSigned.as_str(), "tls-cert-self-signed");
+        assert_eq!(
+            Code::TlsCertChainIncomplete.as_str(),
+            "tls-cert-chain-incomplete"
+        );
+        assert_eq!(Code::TlsCertChainExtra.as_str(), "tls-cert-chain-extra");
+        assert_eq!(Code::TlsPinMismatch.as_str(), "tls-pin-mismatch");
     }
 }
