@@ -6,6 +6,7 @@
 //! is made here, so it is unit-testable byte for byte and fuzzable.
 
 pub mod client;
+pub mod guard;
 pub mod imap;
 pub mod lines;
 pub mod pop3;
