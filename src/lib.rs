@@ -11,4 +11,5 @@ pub mod discover;
 pub mod model;
 pub mod proto;
 pub mod report;
+pub mod secrets;
 pub mod session;

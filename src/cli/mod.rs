@@ -6,6 +6,7 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod password;
 pub mod setup;
 pub mod write;
 
@@ -92,6 +93,16 @@ password, finds and checks your provider's servers with live progress, explains 
 lets you choose IMAP or POP3 when both work, offers the mail programs installed here, shows the files it will \
 write and writes them after you agree. Every answer is also a flag; with --yes it never asks (for scripts).")]
     Setup(setup::SetupArgs),
+
+    /// Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`
+    #[command(
+        long_about = "Keep an account's password (or OAuth2 refresh token) in a secret store: the system \
+keyring (Secret Service on Linux, the macOS Keychain), pass, or a private file (mode 0600). `set` reads it from a \
+no-echo prompt or the first line of standard input (never the command line); `get` prints only the secret, for a \
+mail client's password command. Exit status: 0 done, 3 no such secret, 4 the store is locked or not usable here, \
+2 usage."
+    )]
+    Password(password::PasswordArgs),
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +273,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
+        Command::Password(args) => password::command(args, &runtime),
     }
 }
 
