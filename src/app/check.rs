@@ -130,6 +130,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         pop3: req.pop3,
     };
     let recommended = recommend(&req.address.to_string(), &req.username, &endpoints, &prefs);
+    let folders = super::folders::best(&endpoints);
     CheckReport {
         version: 1,
         command: "check".into(),
@@ -138,6 +139,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         insecure: cfg.tls.insecure,
         endpoints,
         quota,
+        folders,
         discovery: req.discovery.clone(),
         recommended,
         problems,
@@ -227,14 +229,17 @@ pub fn recommend(
             .unwrap_or_else(|| default_username.to_string()),
         auth: recommended_auth(e),
     };
+    let mut settings = AccountSettings {
+        address: address.to_string(),
+        display_name: prefs.display_name.clone(),
+        incoming: server(incoming),
+        outgoing: server(outgoing),
+        pop3: prefs.pop3,
+        folders: Default::default(),
+    };
+    super::folders::attach(&mut settings, endpoints);
     Some(Recommended {
-        settings: AccountSettings {
-            address: address.to_string(),
-            display_name: prefs.display_name.clone(),
-            incoming: server(incoming),
-            outgoing: server(outgoing),
-            pop3: prefs.pop3,
-        },
+        settings,
         verified: logged_in,
     })
 }

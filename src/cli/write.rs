@@ -253,6 +253,7 @@ pub fn settings_from_servers(
         incoming,
         outgoing,
         pop3,
+        folders: Default::default(),
     })
 }
 

@@ -271,6 +271,7 @@ pub(crate) mod test_support {
             incoming: server("imaps://imap.example.com:993", "alice@example.com"),
             outgoing: server("smtps://smtp.example.com:465", "alice@example.com"),
             pop3: Pop3Policy::default(),
+            folders: Default::default(),
         }
     }
 
@@ -284,6 +285,7 @@ pub(crate) mod test_support {
                 keep: true,
                 keep_days: Some(14),
             },
+            folders: Default::default(),
         }
     }
 }

@@ -61,6 +61,9 @@ pub struct EndpointReport {
     pub source: Option<String>,
     /// Login verification (`check`); null for `probe`.
     pub login: Option<LoginReport>,
+    /// IMAP after a login: the special folders found (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folders: Option<crate::model::Folders>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
 }
@@ -117,6 +120,10 @@ pub struct CheckReport {
     pub insecure: bool,
     pub endpoints: Vec<EndpointReport>,
     pub quota: Option<Quota>,
+    /// The IMAP server's special folders (Sent, Drafts, Trash, Junk, Archive), when a login
+    /// worked on an IMAP endpoint.
+    #[serde(default)]
+    pub folders: Option<crate::model::Folders>,
     /// What discovery tried and found (null with `--server`).
     pub discovery: Option<crate::discover::Discovery>,
     /// The settings a mail client should use, from the best working endpoints.
@@ -162,6 +169,7 @@ impl EndpointReport {
             auth_mechanisms: Vec::new(),
             source: None,
             login: None,
+            folders: None,
             problems: Vec::new(),
             elapsed_ms: 0,
         }

@@ -296,7 +296,9 @@ async fn verify(
         if matches!(outcome, Outcome::Ok(_)) && quota.is_none() {
             quota = match &mut state {
                 ProtoState::Imap(st) => {
-                    super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await
+                    let q = super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await;
+                    rep.folders = super::imap::folders(&mut conn, st, cfg).await;
+                    q
                 }
                 ProtoState::Pop3(_) => super::pop3::quota(&mut conn, cfg, &endpoint.url()).await,
                 ProtoState::Smtp(_) => None,
