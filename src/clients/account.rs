@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::model::{AccountSettings, AuthMethod, Pop3Policy, Protocol, Security, ServerSettings};
+use crate::model::{
+    AccountSettings, AuthMethod, Folder, Folders, Pop3Policy, Protocol, Security, ServerSettings,
+};
 
 use super::{quote, ClientInfo, OutputFile, WriteError, WriteOptions};
 
@@ -28,6 +30,8 @@ pub(crate) struct Ctx<'a> {
     pub incoming: &'a ServerSettings,
     pub outgoing: &'a ServerSettings,
     pub pop3: Pop3Policy,
+    /// The server's special folders (IMAP accounts only; names no format can carry dropped).
+    pub folders: Folders,
     pub opts: &'a WriteOptions,
     password_command: String,
     default_password_command: bool,
@@ -173,6 +177,7 @@ impl<'a> Ctx<'a> {
             incoming,
             outgoing,
             pop3: settings.pop3,
+            folders: usable_folders(settings),
             opts,
             password_command,
             default_password_command,
@@ -359,7 +364,39 @@ impl<'a> Ctx<'a> {
             contents,
             mode: if secret { 0o600 } else { 0o644 },
             notes,
+            install: super::Install::File,
+            dirs: Vec::new(),
+            start: None,
         }
+    }
+}
+
+/// The folders worth writing: IMAP only, names without control characters, not empty.
+fn usable_folders(settings: &AccountSettings) -> Folders {
+    if settings.incoming.endpoint.protocol != Protocol::Imap {
+        return Folders {
+            server_saves_sent: settings.folders.server_saves_sent,
+            ..Folders::default()
+        };
+    }
+    let ok = |f: &Option<Folder>| {
+        f.clone().filter(|f| {
+            !f.raw.is_empty()
+                && !f.name.is_empty()
+                && quote::single_line("folder", &f.raw).is_ok()
+                && quote::single_line("folder", &f.name).is_ok()
+                && !f.name.eq_ignore_ascii_case("INBOX")
+        })
+    };
+    let f = &settings.folders;
+    Folders {
+        sent: ok(&f.sent),
+        drafts: ok(&f.drafts),
+        trash: ok(&f.trash),
+        junk: ok(&f.junk),
+        archive: ok(&f.archive),
+        delimiter: f.delimiter.clone(),
+        server_saves_sent: f.server_saves_sent,
     }
 }
 

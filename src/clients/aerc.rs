@@ -45,6 +45,17 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         )?;
     }
     kv(&mut out, "default", "default folder", "INBOX")?;
+    let f = &ctx.folders;
+    for (key, folder) in [
+        ("copy-to", f.sent.as_ref().filter(|_| !f.server_saves_sent)),
+        ("postpone", f.drafts.as_ref()),
+        ("archive", f.archive.as_ref()),
+    ] {
+        // A name go-ini can't carry is left out (aerc then uses its default), not fatal.
+        if let Some(folder) = folder {
+            let _ = kv(&mut out, key, "folder name", &folder.name);
+        }
+    }
     let from = quote::rfc5322_mailbox(ctx.display_name, ctx.address);
     kv(&mut out, "from", "display name", &from)?;
 

@@ -76,6 +76,28 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         }
     }
 
+    let f = &ctx.folders;
+    let aliases = [
+        ("sent", &f.sent),
+        ("drafts", &f.drafts),
+        ("trash", &f.trash),
+    ];
+    if aliases.iter().any(|(_, f)| f.is_some()) || f.server_saves_sent {
+        v2.push('\n');
+    }
+    for (alias, folder) in aliases {
+        if let Some(folder) = folder {
+            kv(
+                &mut v2,
+                &format!("folder.aliases.{alias}"),
+                &quote::toml_string(&folder.name),
+            );
+        }
+    }
+    if f.server_saves_sent {
+        kv(&mut v2, "message.send.save-copy", "false");
+    }
+
     let mut notes = ctx.password_notes(true, true);
     notes.push(
         "himalaya/config.toml is for Himalaya 2.x; for Himalaya 1.x use himalaya/config.v1.toml instead."

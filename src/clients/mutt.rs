@@ -74,6 +74,25 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         set(&mut out, "imap_pass", &pass);
         set(&mut out, "folder", &quote::mutt_string(&incoming_url));
         set(&mut out, spool_file, "\"+INBOX\"");
+        let f = &ctx.folders;
+        for (var, folder) in [
+            ("record", &f.sent),
+            ("postponed", &f.drafts),
+            ("trash", &f.trash),
+        ] {
+            if let Some(folder) = folder {
+                // Mutt and NeoMutt encode the name in modified UTF-7 themselves.
+                set(
+                    &mut out,
+                    var,
+                    &quote::mutt_string(&format!("+{}", folder.name)),
+                );
+            }
+        }
+        if f.server_saves_sent {
+            // The provider files sent mail itself: a second copy would be a duplicate.
+            set(&mut out, "copy", "no");
+        }
         if ctx.incoming.auth == AuthMethod::PasswordEncrypted {
             set(&mut out, "imap_authenticators", "\"cram-md5\"");
         }
