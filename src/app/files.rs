@@ -304,10 +304,10 @@ fn read_existing(path: &Path) -> Result<Option<String>, FileError> {
 pub fn plan_install(files: &[OutputFile], env: &InstallEnv) -> Result<InstallPlan, FileError> {
     let mut plan = InstallPlan::default();
     let put = |plan: &mut InstallPlan,
-                   path: PathBuf,
-                   client: &'static str,
-                   mode: u32,
-                   f: &dyn Fn(&str) -> Result<String, FileError>|
+               path: PathBuf,
+               client: &'static str,
+               mode: u32,
+               f: &dyn Fn(&str) -> Result<String, FileError>|
      -> Result<(), FileError> {
         let idx = plan.changes.iter().position(|c| c.path == path);
         let current = match idx {

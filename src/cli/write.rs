@@ -366,5 +366,6 @@ pub fn write_options(
         embed_password: embed,
         maildir: target.maildir.clone(),
         account_name: None,
+        mailsetup_exe: None,
     }
 }

@@ -348,6 +348,24 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// Installed as a marked block in the client's shared file.
+    pub fn block(
+        &self,
+        search: &[(&'static str, bool)],
+        create: &'static str,
+        alone: String,
+        beside: String,
+    ) -> super::Install {
+        super::Install::Block(super::Block {
+            account: self.account.clone(),
+            search: search.to_vec(),
+            create,
+            inherit: None,
+            alone,
+            beside,
+        })
+    }
+
     /// Builds an output file; `secret` makes it mode 0600.
     pub fn file(
         &self,

@@ -24,7 +24,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let outgoing = url(ctx.outgoing, out_user, secret);
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
     out.push_str(&format!("[{}]\n", ctx.account));
     kv(&mut out, "source", "incoming username", &source)?;
     if secret.is_none() {
@@ -64,13 +63,23 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         "aerc reads accounts.conf only when no one else can read it: keep it mode 0600.".into(),
     );
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let body = out;
+    let out = format!("# {}\n{body}", super::header(ctx));
+    let mut file = ctx.file(
         "aerc/accounts.conf",
         Some("~/.config/aerc/accounts.conf"),
         out,
         true,
         notes,
-    )])
+    );
+    file.install = ctx.block(
+        &[("~/.config/aerc/accounts.conf", true)],
+        "~/.config/aerc/accounts.conf",
+        body.clone(),
+        body,
+    );
+    file.start = Some("aerc".into());
+    Ok(vec![file])
 }
 
 /// `key = `value``; `field` names the user's value in a refusal.

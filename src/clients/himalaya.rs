@@ -104,13 +104,26 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
             .into(),
     );
     notes.extend(ctx.plain_notes());
-    let mut files = vec![ctx.file(
+    let alone = v2
+        .split_once('\n')
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    let beside = alone.replacen("default = true\n", "", 1);
+    let mut main = ctx.file(
         "himalaya/config.toml",
         Some("~/.config/himalaya/config.toml"),
         v2,
         ctx.embeds_password(),
         notes,
-    )];
+    );
+    main.install = ctx.block(
+        &[("~/.config/himalaya/config.toml", true)],
+        "~/.config/himalaya/config.toml",
+        alone,
+        beside,
+    );
+    main.start = Some(format!("himalaya envelope list --account {}", ctx.account));
+    let mut files = vec![main];
 
     // v1: only when the account fits its schema (SMTP without login does not).
     if let Some(out_user) = out_user {

@@ -14,7 +14,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let maildir = ctx.maildir();
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
     out.push_str(&format!("IMAPAccount {name}\n"));
     out.push_str(&format!("Host {}\n", ctx.incoming.endpoint.host));
     out.push_str(&format!("Port {}\n", ctx.incoming.endpoint.port));
@@ -119,16 +118,25 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
 
     let mut notes = ctx.password_notes(true, true);
     notes.push(format!(
-        "Create the mail directory first (mkdir -p {maildir}), then run `mbsync {name}`."
+        "Run `mbsync {name}`; mail goes to {maildir} (the directory must exist: mailsetup makes it when it installs the file)."
     ));
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let body = out;
+    let out = format!("# {}\n{body}", super::header(ctx));
+    let mut file = ctx.file(
         "mbsync/mbsyncrc",
         Some("~/.mbsyncrc"),
         out,
         ctx.embeds_password(),
         notes,
-    )])
+    );
+    file.install = ctx.block(&[("~/.mbsyncrc", true)], "~/.mbsyncrc", body.clone(), body);
+    file.dirs = vec![super::NeededDir {
+        path: maildir,
+        maildir: false,
+    }];
+    file.start = Some(format!("mbsync {name}"));
+    Ok(vec![file])
 }
 
 #[cfg(test)]

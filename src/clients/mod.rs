@@ -11,7 +11,7 @@ mod aerc;
 mod apple;
 mod claws;
 mod evolution;
-mod fetchmail;
+pub mod fetchmail;
 mod getmail;
 mod himalaya;
 mod k9;
@@ -53,6 +53,9 @@ pub struct WriteOptions {
     pub maildir: Option<String>,
     /// Account name used inside the configs (default: derived from the address).
     pub account_name: Option<String>,
+    /// Absolute path of the mailsetup binary, when configs may call it (fetchmail's
+    /// `mda … deliver` and `mailsetup fetchmail`); `None` keeps configs free of it.
+    pub mailsetup_exe: Option<String>,
 }
 
 /// One file to write.

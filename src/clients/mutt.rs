@@ -125,13 +125,82 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         );
     }
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
-        file,
-        Some(install),
-        out,
-        ctx.embeds_password(),
-        notes,
-    )])
+    let (account_file, search, create, inherit): (String, &[(&'static str, bool)], _, _) =
+        match flavour {
+            Flavour::NeoMutt => (
+                format!("~/.config/neomutt/accounts/{}.neomuttrc", ctx.account),
+                &[
+                    ("~/.config/neomutt/neomuttrc", true),
+                    ("~/.config/neomutt/muttrc", true),
+                    ("~/.config/mutt/neomuttrc", true),
+                    ("~/.config/mutt/muttrc", false),
+                    ("~/.neomutt/neomuttrc", true),
+                    ("~/.neomutt/muttrc", true),
+                    ("~/.mutt/neomuttrc", true),
+                    ("~/.mutt/muttrc", false),
+                    ("~/.neomuttrc", true),
+                    ("~/.muttrc", false),
+                ],
+                "~/.config/neomutt/neomuttrc",
+                // NeoMutt reads only the first file it finds: a new neomuttrc keeps the Mutt
+                // file it read until now.
+                Some("source {path}".to_string()),
+            ),
+            // ~/.muttrc, not the XDG path: NeoMutt reads ~/.config/mutt/muttrc before
+            // ~/.neomuttrc, so creating it could hide a user's NeoMutt setup.
+            Flavour::Mutt => (
+                format!("~/.config/mutt/accounts/{}.muttrc", ctx.account),
+                &[
+                    ("~/.muttrc", true),
+                    ("~/.mutt/muttrc", true),
+                    ("~/.config/mutt/muttrc", true),
+                ],
+                "~/.muttrc",
+                None,
+            ),
+        };
+    let source = format!("source {}\n", quote::mutt_string(&account_file));
+    // Beside another account's settings: this account's settings apply when one of its
+    // folders is opened (`mutt -f URL`, `c`), and its inbox is in the mailbox list.
+    let url = server_url(ctx.incoming, Some(in_user));
+    let inbox = if ctx.is_pop3() {
+        url.clone()
+    } else {
+        format!("{url}INBOX")
+    };
+    let pattern = format!("^{}", regex_escape(&url).replace("%40", "(%40|@)"));
+    let beside = format!(
+        "mailboxes {}\nfolder-hook '{pattern}' '{}'\n",
+        quote::mutt_string(&inbox),
+        source.trim_end()
+    );
+    let mut f = ctx.file(file, Some(&account_file), out, ctx.embeds_password(), notes);
+    f.install = super::Install::Sourced(super::Block {
+        account: ctx.account.clone(),
+        search: search.to_vec(),
+        create,
+        inherit,
+        alone: source,
+        beside,
+    });
+    let _ = install;
+    f.start = Some(match flavour {
+        Flavour::NeoMutt => "neomutt".to_string(),
+        Flavour::Mutt => "mutt".to_string(),
+    });
+    Ok(vec![f])
+}
+
+/// A POSIX extended regex matching `s` literally.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.^$|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn set(out: &mut String, name: &str, value: &str) {
