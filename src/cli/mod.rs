@@ -5,6 +5,7 @@ pub mod assets;
 pub mod check;
 pub mod credentials;
 pub mod discover;
+pub mod fetchmail;
 pub mod live;
 pub mod password;
 pub mod setup;
@@ -103,6 +104,13 @@ mail client's password command. Exit status: 0 done, 3 no such secret, 4 the sto
 2 usage."
     )]
     Password(password::PasswordArgs),
+
+    /// Run fetchmail with the passwords its mailsetup entries name (it can't run a password command itself)
+    Fetchmail(fetchmail::FetchmailArgs),
+
+    /// Deliver one message from standard input into a Maildir (fetchmail's mda)
+    #[command(hide = true)]
+    Deliver(fetchmail::DeliverArgs),
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +282,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
         Command::Password(args) => password::command(args, &runtime),
+        Command::Fetchmail(args) => fetchmail::fetchmail(args),
+        Command::Deliver(args) => fetchmail::deliver(args),
     }
 }
 
