@@ -343,10 +343,7 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         .iter()
         .filter_map(|f| {
             let cmd = f.start.clone()?;
-            let desc = crate::clients::client_info(f.client)
-                .map(|i| i.description.to_string())
-                .unwrap_or_default();
-            Some((cmd, desc))
+            Some((cmd, f.client.to_string()))
         })
         .collect();
     if !starts.is_empty() {

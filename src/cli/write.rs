@@ -395,6 +395,14 @@ pub fn plan_install(files: &[OutputFile]) -> Result<files::InstallPlan> {
     let env = files::InstallEnv::from_process()?;
     let files: Vec<OutputFile> = files
         .iter()
+        .filter(|f| {
+            // A spare file (Himalaya's v1 schema) stays out of the way when its client's main
+            // file is installed.
+            f.install_path.is_some()
+                || !files
+                    .iter()
+                    .any(|g| g.client == f.client && g.install_path.is_some())
+        })
         .cloned()
         .map(|mut f| {
             if f.install_path.is_none() {

@@ -208,12 +208,16 @@ impl<'a> Ctx<'a> {
         &self.password_command
     }
 
-    /// The local mail directory (no trailing slash).
+    /// The local mail directory (no trailing slash): `--maildir`, else `~/Mail/ACCOUNT` for
+    /// mbsync and `~/Mail/ACCOUNT-CLIENT` for the others.
     pub fn maildir(&self) -> String {
         match self.opts.maildir.as_deref() {
             Some(dir) if dir.len() > 1 => dir.trim_end_matches('/').to_string(),
             Some(dir) => dir.to_string(),
-            None => format!("~/Mail/{}", self.account),
+            // mbsync's tree is ~/Mail/ACCOUNT; every other client gets a Maildir of its own
+            // beside it, so two programs never fetch into (or sync from) the same one.
+            None if self.client() == "mbsync" => format!("~/Mail/{}", self.account),
+            None => format!("~/Mail/{}-{}", self.account, self.client()),
         }
     }
 
