@@ -45,6 +45,12 @@ impl MailStack {
     /// `MAILSETUP_REQUIRE_STACK=1` those cases panic instead. A stack that is installed but
     /// fails to start always panics with the script's output.
     pub fn start(test_name: &str) -> Option<MailStack> {
+        Self::start_with(test_name, &[])
+    }
+
+    /// Like [`MailStack::start`], with extra environment for `scripts/mailstack`, e.g.
+    /// `MAILSTACK_FOLDERS=german` (see the script).
+    pub fn start_with(test_name: &str, env: &[(&str, &str)]) -> Option<MailStack> {
         if let Some(reason) = unavailable_reason() {
             return skip(test_name, &reason);
         }
@@ -57,7 +63,7 @@ impl MailStack {
         // traverse it; tempdirs are created 0700. (The script does this too.)
         set_mode(dir.path(), 0o755);
 
-        let out = run_script("start", dir.path());
+        let out = run_script_env("start", dir.path(), env);
         if !out.status.success() {
             if out.status.code() == Some(EXIT_NOT_INSTALLED) {
                 let reason = format!(
@@ -139,6 +145,50 @@ impl MailStack {
             args.push(format!("{host}:{std_port}:{addr}:{}", self.port(key)));
         }
         args
+    }
+
+    /// Saves `message` into `user`'s `mailbox` (doveadm save), e.g. a message in Sent.
+    pub fn save(&self, user: &str, mailbox: &str, message: &str) {
+        let mut child = Command::new(sbin("doveadm"))
+            .arg("-c")
+            .arg(self.get("DOVECOT_CONF"))
+            .args(["save", "-u", user, "-m", mailbox])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run doveadm save");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(message.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "doveadm save -u {user} -m {mailbox}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Number of messages in `user`'s `mailbox`.
+    pub fn mailbox_count(&self, user: &str, mailbox: &str) -> usize {
+        let out = Command::new(sbin("doveadm"))
+            .arg("-c")
+            .arg(self.get("DOVECOT_CONF"))
+            .args([
+                "-f", "flow", "mailbox", "status", "-u", user, "messages", mailbox,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run doveadm");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("messages="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("doveadm mailbox status {mailbox}: {stdout:?}"))
     }
 
     /// Number of messages in `user`'s INBOX (asked from Dovecot with doveadm).
@@ -256,7 +306,12 @@ impl Drop for MailStack {
 /// Runs `scripts/mailstack CMD DIR` with no stdin, capturing its output. Started through
 /// bash so that a lost executable bit does not matter.
 fn run_script(cmd: &str, dir: &Path) -> Output {
+    run_script_env(cmd, dir, &[])
+}
+
+fn run_script_env(cmd: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
     Command::new("bash")
+        .envs(env.iter().copied())
         .arg(stack_script())
         .arg(cmd)
         .arg(dir)
