@@ -75,6 +75,10 @@ impl Desktop {
         }
         chown(&home);
         mode(&home, 0o700);
+        // Sockets and test files the user must own (tmux servers, password files).
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        chown(&run);
         let mut desktop = Desktop {
             dir,
             home,
@@ -195,6 +199,8 @@ impl Desktop {
         .env("HOME", &self.home)
         .env("LANG", "C.UTF-8")
         .env("TERM", "xterm")
+        // nobody's login shell is nologin; tmux and script run commands with $SHELL.
+        .env("SHELL", "/bin/sh")
         .current_dir(&self.home)
         .stdin(Stdio::null());
         if let Some(bus) = &self.bus {
@@ -280,6 +286,7 @@ impl<'d> Tmux<'d> {
     pub fn start(desktop: &'d Desktop, name: &str, cmd: &str) -> Tmux<'d> {
         let socket = desktop
             .dir()
+            .join("run")
             .join(format!("tmux-{name}.sock"))
             .display()
             .to_string();
@@ -326,6 +333,9 @@ impl<'d> Tmux<'d> {
             )
             .output()
             .unwrap();
+        if !out.status.success() {
+            return format!("(tmux: {})", String::from_utf8_lossy(&out.stderr).trim());
+        }
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
