@@ -168,7 +168,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
     } else {
         format!("{url}INBOX")
     };
-    let pattern = format!("^{}", regex_escape(&url).replace("%40", "(%40|@)"));
+    // No `^` anchor: Mutt reads a leading `^` in a folder-hook pattern as "the current mailbox".
+    let pattern = regex_escape(&url).replace("%40", "(%40|@)");
     let beside = format!(
         "mailboxes {}\nfolder-hook '{pattern}' '{}'\n",
         quote::mutt_string(&inbox),
