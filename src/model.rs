@@ -316,6 +316,203 @@ impl AuthMethod {
     }
 }
 
+impl AuthMethod {
+    /// Thunderbird's (and the provider pages') words for this class.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::PasswordCleartext => "Normal password",
+            AuthMethod::PasswordEncrypted => "Encrypted password",
+            AuthMethod::OAuth2 => "OAuth2",
+            AuthMethod::None => "No authentication",
+        }
+    }
+}
+
+/// How a discovered setting reached us: a fact for the trust policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// Shipped inside the binary (the built-in provider database).
+    Builtin,
+    /// Fetched over HTTPS with a verified certificate, every redirect included.
+    Https,
+    /// Fetched over plain HTTP (or after a plain-HTTP redirect): anyone on the path could
+    /// have written it.
+    Http,
+    /// An unauthenticated DNS answer (SRV, MX, a guessed name that resolves).
+    Dns,
+}
+
+/// Why an endpoint may, or may not, receive credentials and be recommended and written
+/// (the trust policy's decision, recorded on every candidate and endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustReason {
+    /// The user named it (`--server`, `probe HOST`).
+    Named,
+    /// The user vouched for the host (`--trust-host`).
+    TrustHost,
+    /// The host lies inside the address's domain.
+    InDomain,
+    /// The provider database (built in or online) lists the address's own domain.
+    ProviderDb,
+    /// The domain's own autoconfig file, fetched over verified HTTPS.
+    HttpsConfig,
+    /// Derived from the MX record, whose host lies inside the address's domain.
+    MxInDomain,
+    /// Derived from the MX record; the user confirmed the provider (`--trust-mx`, or the
+    /// wizard's question).
+    TrustMx,
+    /// Untrusted: a host outside the address's domain, named by an unauthenticated source
+    /// (DNS, plain HTTP, Autodiscover).
+    OutsideDomain,
+    /// Untrusted until confirmed: the provider was derived from an MX host outside the
+    /// address's domain (a custom domain hosted by a provider, or a forged DNS answer).
+    MxUnconfirmed,
+    /// Untrusted: a report of an older version, which did not record trust, naming a host
+    /// outside the address's domain.
+    Unrecorded,
+}
+
+impl TrustReason {
+    pub fn trusted(self) -> bool {
+        !matches!(
+            self,
+            TrustReason::OutsideDomain | TrustReason::MxUnconfirmed | TrustReason::Unrecorded
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustReason::Named => "named",
+            TrustReason::TrustHost => "trust-host",
+            TrustReason::InDomain => "in-domain",
+            TrustReason::ProviderDb => "provider-db",
+            TrustReason::HttpsConfig => "https-config",
+            TrustReason::MxInDomain => "mx-in-domain",
+            TrustReason::TrustMx => "trust-mx",
+            TrustReason::OutsideDomain => "outside-domain",
+            TrustReason::MxUnconfirmed => "mx-unconfirmed",
+            TrustReason::Unrecorded => "unrecorded",
+        }
+    }
+}
+
+impl fmt::Display for TrustReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A character that can change what a terminal (or a log viewed in one) shows: controls (C0,
+/// DEL, C1), format characters (Unicode Cf: bidi overrides and isolates, zero-width
+/// characters, BOM, tags) and the line and paragraph separators (U+2028, U+2029).
+pub fn is_unsafe_char(c: char) -> bool {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    matches!(
+        get_general_category(c),
+        G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator
+    )
+}
+
+/// `host` equals `domain` or lies below it (both ASCII; case-insensitive).
+pub fn host_in_domain(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    !domain.is_empty()
+        && (host == domain
+            || (host.len() > domain.len()
+                && host.ends_with(&domain)
+                && host.as_bytes()[host.len() - domain.len() - 1] == b'.'))
+}
+
+/// One concrete login mechanism, as a client config names it. `auth` is its class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Mechanism {
+    /// SASL PLAIN.
+    #[serde(rename = "PLAIN")]
+    Plain,
+    /// SASL LOGIN.
+    #[serde(rename = "LOGIN")]
+    Login,
+    /// The IMAP `LOGIN` command.
+    #[serde(rename = "LOGIN-COMMAND")]
+    LoginCommand,
+    /// POP3 `USER`/`PASS`.
+    #[serde(rename = "USER")]
+    User,
+    #[serde(rename = "CRAM-MD5")]
+    CramMd5,
+    #[serde(rename = "SCRAM-SHA-1")]
+    ScramSha1,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// POP3 `APOP`.
+    #[serde(rename = "APOP")]
+    Apop,
+    #[serde(rename = "XOAUTH2")]
+    XOAuth2,
+    #[serde(rename = "OAUTHBEARER")]
+    OAuthBearer,
+}
+
+impl Mechanism {
+    pub const ALL: [Mechanism; 10] = [
+        Mechanism::Plain,
+        Mechanism::Login,
+        Mechanism::LoginCommand,
+        Mechanism::User,
+        Mechanism::CramMd5,
+        Mechanism::ScramSha1,
+        Mechanism::ScramSha256,
+        Mechanism::Apop,
+        Mechanism::XOAuth2,
+        Mechanism::OAuthBearer,
+    ];
+
+    /// The name as reports show it (`login.mechanism`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::Login => "LOGIN",
+            Mechanism::LoginCommand => "LOGIN-COMMAND",
+            Mechanism::User => "USER",
+            Mechanism::CramMd5 => "CRAM-MD5",
+            Mechanism::ScramSha1 => "SCRAM-SHA-1",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::Apop => "APOP",
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s))
+    }
+
+    /// Thunderbird's class: normal password, encrypted password, OAuth2.
+    pub fn auth_method(self) -> AuthMethod {
+        match self {
+            Mechanism::Plain | Mechanism::Login | Mechanism::LoginCommand | Mechanism::User => {
+                AuthMethod::PasswordCleartext
+            }
+            Mechanism::CramMd5
+            | Mechanism::ScramSha1
+            | Mechanism::ScramSha256
+            | Mechanism::Apop => AuthMethod::PasswordEncrypted,
+            Mechanism::XOAuth2 | Mechanism::OAuthBearer => AuthMethod::OAuth2,
+        }
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One server as a client should be configured for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSettings {
@@ -323,6 +520,11 @@ pub struct ServerSettings {
     pub endpoint: Endpoint,
     pub username: String,
     pub auth: AuthMethod,
+    /// The mechanism of that class to configure: the one whose login was verified, or (not
+    /// verified) the best one the server offers. Null in reports of older versions and when
+    /// nothing is known; writers then use the class's usual mechanism.
+    #[serde(default)]
+    pub mechanism: Option<Mechanism>,
 }
 
 /// What a POP3 client does with mail after download.

@@ -28,6 +28,7 @@ fn server(url: &str, user: &str) -> ServerSettings {
         endpoint: url.parse::<Endpoint>().unwrap(),
         username: user.to_string(),
         auth: AuthMethod::PasswordCleartext,
+        mechanism: None,
     }
 }
 

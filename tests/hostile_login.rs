@@ -383,3 +383,138 @@ fn oauth2_token_uses_xoauth2_and_a_refusal_is_reported() {
         assert_no_secret("plaintext on the wire", &server.transcript(), USER, token);
     }
 }
+
+/// The CRAM-MD5 response `USER HEXDIGEST`, base64, as the client sent it inside TLS.
+fn assert_cram_md5_response_in(wire: &[u8]) {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(wire);
+    let answered = text.lines().any(|l| {
+        base64::engine::general_purpose::STANDARD
+            .decode(l.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .is_some_and(|s| {
+                s.strip_prefix(&format!("{USER} "))
+                    .is_some_and(|d| d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            })
+    });
+    assert!(answered, "no CRAM-MD5 response in:\n{text}");
+}
+
+/// LOGINDISABLED forbids the LOGIN command only (RFC 3501 §6.2.3): with AUTH=CRAM-MD5 on
+/// offer, `AUTHENTICATE CRAM-MD5` is the way in.
+#[test]
+fn imap_logindisabled_with_cram_md5_authenticates() {
+    let ca = TestCa::new("logindisabled-cram");
+    let s = FakeServer::start(imaps(
+        &ca,
+        "IMAP4rev1 LOGINDISABLED AUTH=CRAM-MD5",
+        vec![
+            expect_tagged("AUTHENTICATE CRAM-MD5"),
+            send("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+            expect(""),
+            send("{tag} OK Logged in\r\n"),
+        ],
+    ));
+    let r = check("imaps://fake.example.test:993", &s, &ca, &[]);
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["login"]["status"], "ok", "{}", r.stdout);
+    assert_eq!(ep["login"]["mechanism"], "CRAM-MD5");
+    assert_eq!(ep["login"]["auth_method"], "password-encrypted");
+    assert_eq!(r.code, 0);
+    let wire = s.received_in_tls();
+    assert!(!String::from_utf8_lossy(&wire).contains(" LOGIN "));
+    assert_cram_md5_response_in(&wire);
+    assert_no_secret("on the wire", &s.transcript(), USER, CANARY);
+    let rec = &r.json()["recommended"];
+    assert!(rec.is_null(), "no outgoing server was checked: {rec}");
+}
+
+/// LOGINDISABLED and nothing else usable: refused with `login-disabled`, nothing sent.
+#[test]
+fn imap_logindisabled_alone_sends_nothing() {
+    let ca = TestCa::new("logindisabled-alone");
+    let s = FakeServer::start(imaps(&ca, "IMAP4rev1 LOGINDISABLED AUTH=GSSAPI", vec![]));
+    let r = check("imaps://fake.example.test:993", &s, &ca, &[]);
+    let (status, codes, exit) = login_verdict(&r);
+    assert_eq!(status, "not-attempted", "{}", r.stdout);
+    assert!(codes.contains(&"login-disabled".to_string()), "{codes:?}");
+    assert_eq!(exit, 1);
+    let wire = String::from_utf8_lossy(&s.received_in_tls()).to_string();
+    assert!(
+        !wire.contains("AUTHENTICATE") && !wire.contains("LOGIN "),
+        "{wire}"
+    );
+    assert_no_secret("on the wire", &s.transcript(), USER, CANARY);
+}
+
+/// POP3 without USER in CAPA offers no USER/PASS, not "no login": its SASL CRAM-MD5 is used.
+#[test]
+fn pop3_without_user_authenticates_with_cram_md5() {
+    let ca = TestCa::new("pop-cram");
+    let s = FakeServer::start(vec![
+        Step::StartTls(ca.leaf(&[HOST]).server_config()),
+        send("+OK ready\r\n"),
+        expect("CAPA"),
+        send("+OK\r\nTOP\r\nUIDL\r\nSASL CRAM-MD5\r\n.\r\n"),
+        expect("AUTH CRAM-MD5"),
+        send("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+        expect(""),
+        send("+OK Logged in.\r\n"),
+        Step::ReadUntilEof,
+    ]);
+    let r = check("pop3s://fake.example.test:995", &s, &ca, &[]);
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["login"]["status"], "ok", "{}", r.stdout);
+    assert_eq!(ep["login"]["mechanism"], "CRAM-MD5");
+    let wire = s.received_in_tls();
+    assert!(!String::from_utf8_lossy(&wire).contains("USER "));
+    assert_cram_md5_response_in(&wire);
+    assert_no_secret("on the wire", &s.transcript(), USER, CANARY);
+}
+
+/// POP3 with neither USER nor a usable SASL mechanism: nothing is sent.
+#[test]
+fn pop3_without_a_usable_mechanism_sends_nothing() {
+    let ca = TestCa::new("pop-none");
+    let s = FakeServer::start(vec![
+        Step::StartTls(ca.leaf(&[HOST]).server_config()),
+        send("+OK ready\r\n"),
+        expect("CAPA"),
+        send("+OK\r\nTOP\r\nSASL GSSAPI\r\n.\r\n"),
+        Step::ReadUntilEof,
+    ]);
+    let r = check("pop3s://fake.example.test:995", &s, &ca, &[]);
+    let (status, codes, exit) = login_verdict(&r);
+    assert_eq!(status, "not-attempted", "{}", r.stdout);
+    assert!(
+        codes.contains(&"login-mechanism-unsupported".to_string()),
+        "{codes:?}"
+    );
+    assert_eq!(exit, 1);
+    let wire = String::from_utf8_lossy(&s.received_in_tls()).to_string();
+    assert!(!wire.contains("USER ") && !wire.contains("AUTH "), "{wire}");
+}
+
+/// SMTP offering only CRAM-MD5: `AUTH CRAM-MD5`, and 235 is success.
+#[test]
+fn smtp_with_only_cram_md5_authenticates() {
+    let ca = TestCa::new("smtp-cram");
+    let s = FakeServer::start(vec![
+        Step::StartTls(ca.leaf(&[HOST]).server_config()),
+        send("220 fake ESMTP\r\n"),
+        expect("EHLO"),
+        send("250-fake\r\n250 AUTH CRAM-MD5\r\n"),
+        expect("AUTH CRAM-MD5"),
+        send("334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+        expect(""),
+        send("235 2.7.0 Authentication successful\r\n"),
+        Step::ReadUntilEof,
+    ]);
+    let r = check("smtps://fake.example.test:465", &s, &ca, &[]);
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["login"]["status"], "ok", "{}", r.stdout);
+    assert_eq!(ep["login"]["mechanism"], "CRAM-MD5");
+    assert_cram_md5_response_in(&s.received_in_tls());
+    assert_no_secret("on the wire", &s.transcript(), USER, CANARY);
+}

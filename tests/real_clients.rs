@@ -136,6 +136,81 @@ impl World {
         }
     }
 
+    /// `SCHEME://mail.example.test:PORT` on the stack's "encrypted password only" Dovecot.
+    fn enc_url(&self, scheme: &str, port_key: &str) -> String {
+        self.url(scheme, &format!("ENC_{port_key}"))
+    }
+
+    /// `mailsetup check demo@… --server … --prefer PREFER --json` (the stack's host mapped to
+    /// loopback with --connect-to, its CA trusted); must succeed. Returns the saved report.
+    fn check_report(&self, tag: &str, prefer: &str, servers: &[String]) -> PathBuf {
+        let ca = self.stack.ca_file();
+        let addr = self.stack.get("ADDR");
+        let mut args: Vec<String> = vec![
+            "check".into(),
+            self.user().into(),
+            "--password-command".into(),
+            self.password_command(),
+            "--prefer".into(),
+            prefer.into(),
+            "--ca-file".into(),
+            ca.to_str().unwrap().into(),
+            "--json".into(),
+        ];
+        for server in servers {
+            let port = server.rsplit(':').next().unwrap();
+            args.extend(["--server".into(), server.clone()]);
+            args.extend([
+                "--connect-to".into(),
+                format!("{HOST}:{port}:{addr}:{port}"),
+            ]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = mailsetup(&refs, &[]);
+        assert_eq!(
+            run.code, 0,
+            "mailsetup {args:?} failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        let path = self.dir.path().join(format!("report-{tag}.json"));
+        std::fs::write(&path, &run.stdout).unwrap();
+        path
+    }
+
+    /// `mailsetup write CLIENTS --from REPORT --password-command … --maildir ~/Mail/demo --out
+    /// cfg-TAG`; must succeed.
+    fn write_from(&self, tag: &str, clients: &[&str], report: &Path) -> Written {
+        let out = self.dir.path().join(format!("cfg-{tag}"));
+        let password_command = self.password_command();
+        let mut args: Vec<&str> = vec!["write"];
+        args.extend_from_slice(clients);
+        args.extend(["--from", report.to_str().unwrap()]);
+        args.extend(["--password-command", &password_command]);
+        args.extend(["--maildir", MAILDIR, "--out", out.to_str().unwrap()]);
+        let run = mailsetup(&args, &[]);
+        assert_eq!(
+            run.code, 0,
+            "mailsetup {args:?} failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        Written {
+            dir: out,
+            notes: run.stderr,
+        }
+    }
+
+    /// Every login the "encrypted password only" Dovecot logged used CRAM-MD5; returns how
+    /// many there were.
+    fn enc_logins_all_cram_md5(&self) -> usize {
+        let log = read(Path::new(self.stack.get("ENC_DOVECOT_LOG")));
+        let logins: Vec<&str> = log.lines().filter(|l| l.contains("Login: user=")).collect();
+        assert!(
+            logins.iter().all(|l| l.contains("method=CRAM-MD5")),
+            "a login without CRAM-MD5:\n{log}"
+        );
+        logins.len()
+    }
+
     /// A fresh, empty HOME for one client run.
     fn home(&self, tag: &str) -> PathBuf {
         let home = self.dir.path().join(format!("home-{tag}"));
@@ -799,6 +874,151 @@ fn mutt_opens_the_imap_inbox(program: &'static str, file: &str) {
         logins >= 2,
         "Dovecot logged {logins} TLS IMAP logins:\n{log}"
     );
+}
+
+/// The provider page mailsetup starts from ("Encrypted password" only): the files written
+/// from `check --prefer imap` make mbsync sync the INBOX and NeoMutt and Mutt open it, with
+/// CRAM-MD5 — the only login that server offers.
+#[test]
+fn encrypted_password_only_imap_works_in_mbsync_neomutt_and_mutt() {
+    let Some(w) = World::start("encrypted_password_only_imap_works_in_mbsync_neomutt_and_mutt")
+    else {
+        return;
+    };
+    let subject = "marker for CRAM-MD5 over IMAP";
+    w.deliver_to_demo(subject);
+    let report = w.check_report(
+        "imap",
+        "imap",
+        &[
+            w.enc_url("imaps", "IMAPS_PORT"),
+            w.enc_url("imap", "IMAP_PORT"),
+            w.url("smtps", "SUBMISSIONS_PORT"),
+        ],
+    );
+    let written = w.write_from("imap", &["mbsync", "neomutt", "mutt"], &report);
+    let mbsyncrc = written.file("mbsync/mbsyncrc");
+    assert!(
+        read(&mbsyncrc).contains("AuthMechs CRAM-MD5\n"),
+        "{}",
+        read(&mbsyncrc)
+    );
+    let home = w.home("mbsync");
+    mkdir(&home.join("Mail/demo"));
+    Client::new(&w, "mbsync", &home)
+        .arg("-c")
+        .arg(&mbsyncrc)
+        .arg("-a")
+        .run()
+        .assert_ok(&w);
+    assert_one_message(&home.join("Mail/demo/INBOX"), subject, "mbsync, CRAM-MD5");
+
+    // Mutt names the mechanism; NeoMutt's SASL library negotiates it (see clients::NEOMUTT).
+    for (program, file, line) in [
+        (
+            "mutt",
+            "mutt/muttrc",
+            Some("set imap_authenticators = \"cram-md5\""),
+        ),
+        ("neomutt", "neomutt/neomuttrc", None),
+    ] {
+        let muttrc = written.file(file);
+        let text = read(&muttrc);
+        match line {
+            Some(line) => assert!(text.contains(line), "{text}"),
+            None => assert!(!text.contains("_authenticators"), "{text}"),
+        }
+        let home = w.home(program);
+        let screen = Client::new(&w, program, &home)
+            .arg("-F")
+            .arg(&muttrc)
+            .arg("-e")
+            .arg("push <quit>")
+            .in_terminal()
+            .run()
+            .assert_ok(&w);
+        let lower = screen.stdout.to_lowercase();
+        assert!(
+            screen.stdout.contains(subject)
+                && !lower.contains("password:")
+                && !lower.contains("error in"),
+            "{program} did not show the INBOX cleanly, without a prompt:\n{}",
+            screen.describe()
+        );
+    }
+    // check (imaps, imap) + mbsync + NeoMutt + Mutt logged in, all with CRAM-MD5.
+    assert!(w.enc_logins_all_cram_md5() >= 5);
+}
+
+/// The same server over POP3: the files written from `check --prefer pop3` make mpop and
+/// fetchmail download over POP3 (keeping the mail on the server) with CRAM-MD5, although the
+/// server advertises USER (and refuses it: "normal password" is not what it takes).
+#[test]
+fn encrypted_password_only_pop3_works_in_mpop_and_fetchmail() {
+    let Some(w) = World::start("encrypted_password_only_pop3_works_in_mpop_and_fetchmail") else {
+        return;
+    };
+    let subject = "marker for CRAM-MD5 over POP3";
+    w.deliver_to_demo(subject);
+    let smtps = w.url("smtps", "SUBMISSIONS_PORT");
+    for (tag, incoming) in [
+        ("pop3s", w.enc_url("pop3s", "POP3S_PORT")),
+        ("stls", w.enc_url("pop3", "POP3_PORT")),
+    ] {
+        let report = w.check_report(tag, "pop3", &[incoming, smtps.clone()]);
+        let written = w.write_from(tag, &["mpop", "fetchmail"], &report);
+
+        let mpoprc = written.file("mpop/mpoprc");
+        assert!(
+            read(&mpoprc).contains("auth cram-md5\n"),
+            "{}",
+            read(&mpoprc)
+        );
+        let home = w.home(&format!("mpop-{tag}"));
+        make_maildir(&home.join("Mail/demo"));
+        Client::new(&w, "mpop", &home)
+            .arg("-C")
+            .arg(&mpoprc)
+            .run()
+            .assert_ok(&w);
+        assert_one_message(&home.join("Mail/demo"), subject, &format!("mpop {tag}"));
+        w.assert_still_on_server(&format!("mpop over {tag}"));
+
+        let rc = written.file("fetchmail/fetchmailrc");
+        assert!(read(&rc).contains("    auth cram-md5\n"), "{}", read(&rc));
+        let home = w.home(&format!("fetchmail-{tag}"));
+        // As in fetchmail_downloads_over_pop3s_and_starttls_and_keeps_the_mail: the password
+        // from ~/.netrc, delivery through an MDA into ~/fetched.
+        let netrc = home.join(".netrc");
+        std::fs::write(
+            &netrc,
+            format!(
+                "machine {HOST} login {} password {}\n",
+                w.user(),
+                w.stack.get("PASSWORD")
+            ),
+        )
+        .unwrap();
+        set_mode(&netrc, 0o600);
+        mkdir(&home.join("fetched"));
+        let mda = format!(
+            "cat > \"$(mktemp {}/msg.XXXXXX)\"",
+            home.join("fetched").display()
+        );
+        Client::new(&w, "fetchmail", &home)
+            .arg("-f")
+            .arg(&rc)
+            .arg("--mda")
+            .arg(mda)
+            .arg("--pidfile")
+            .arg(home.join("fetchmail.pid"))
+            .run()
+            .assert_ok(&w);
+        assert_one_file_with(&home.join("fetched"), subject, &format!("fetchmail {tag}"));
+        w.assert_still_on_server(&format!("fetchmail over {tag}"));
+    }
+    // Two checks and four client runs, all with CRAM-MD5.
+    assert!(w.enc_logins_all_cram_md5() >= 6);
 }
 
 // ---------------------------------------------------------------------------- helpers

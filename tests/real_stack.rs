@@ -409,3 +409,97 @@ fn password_is_not_in_the_process_argv() {
     assert!(!String::from_utf8_lossy(&cmdline).contains("Argv-Canary-1234"));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Argv-Canary-1234"));
 }
+
+/// The provider page mailsetup starts from: IMAP 993/143 and POP3 995/110 with "Encrypted
+/// password" only (the stack's second Dovecot: CRAM-MD5, IMAP says LOGINDISABLED, POP3
+/// advertises USER but refuses it). Every login works with CRAM-MD5, the run succeeds, and the
+/// recommendation says "encrypted password" whichever incoming protocol is preferred.
+#[test]
+fn encrypted_password_only_server_is_verified_and_recommended_as_such() {
+    let Some(s) = stack("encrypted_password_only_server_is_verified_and_recommended_as_such")
+    else {
+        return;
+    };
+    let enc = |scheme: &str, key: &str| format!("{scheme}://{HOST}:{}", s.port(key));
+    let servers = [
+        enc("imaps", "ENC_IMAPS_PORT"),
+        enc("imap", "ENC_IMAP_PORT"),
+        enc("pop3s", "ENC_POP3S_PORT"),
+        enc("pop3", "ENC_POP3_PORT"),
+        enc("smtps", "SUBMISSIONS_PORT"),
+    ];
+    let addr = s.get("ADDR");
+    for prefer in ["imap", "pop3"] {
+        let mut args: Vec<String> = vec![
+            "check".into(),
+            s.get("USER").into(),
+            "--password-env".into(),
+            "PW".into(),
+            "--prefer".into(),
+            prefer.into(),
+            "--ca-file".into(),
+            s.ca_file().to_str().unwrap().into(),
+            "--json".into(),
+        ];
+        for url in &servers {
+            args.extend(["--server".into(), url.clone()]);
+            let port = url.rsplit(':').next().unwrap();
+            args.extend([
+                "--connect-to".into(),
+                format!("{HOST}:{port}:{addr}:{port}"),
+            ]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = mailsetup(&refs, &[("PW", s.get("PASSWORD"))]);
+        assert_eq!(r.code, 0, "--prefer {prefer}:\n{}\n{}", r.stdout, r.stderr);
+        let eps = r.endpoints();
+        assert_eq!(eps.len(), 5);
+        for e in eps.iter().filter(|e| e["protocol"] != "smtp") {
+            assert_eq!(e["status"], "ok", "{e}");
+            assert_eq!(e["login"]["status"], "ok", "{e}");
+            assert_eq!(e["login"]["mechanism"], "CRAM-MD5", "{e}");
+            assert_eq!(e["login"]["auth_method"], "password-encrypted", "{e}");
+            let mechs: Vec<&str> = e["auth_mechanisms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap())
+                .collect();
+            assert_eq!(mechs, ["CRAM-MD5"], "{}", e["url"]);
+        }
+        // IMAP: LOGINDISABLED is advertised, and AUTHENTICATE CRAM-MD5 was the way in.
+        let imaps = by_url(&eps, &servers[0]);
+        assert!(
+            imaps["capabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == "LOGINDISABLED"),
+            "{imaps}"
+        );
+        let rec = &r.json()["recommended"];
+        assert_eq!(rec["verified"], true);
+        assert_eq!(rec["incoming"]["protocol"], prefer);
+        assert_eq!(rec["incoming"]["auth"], "password-encrypted", "{rec}");
+        assert_eq!(rec["incoming"]["mechanism"], "CRAM-MD5", "{rec}");
+        assert_eq!(rec["outgoing"]["auth"], "password-cleartext", "{rec}");
+        // The human form says it in the provider page's words.
+        let mut human: Vec<&str> = refs.iter().copied().filter(|a| *a != "--json").collect();
+        human.push("--format=human");
+        let h = mailsetup(&human, &[("PW", s.get("PASSWORD"))]);
+        assert!(
+            h.stdout
+                .contains("Authentication: Encrypted password (CRAM-MD5)"),
+            "{}",
+            h.stdout
+        );
+    }
+    // Dovecot's own log: every login on the encrypted-only instance used CRAM-MD5.
+    let log = std::fs::read_to_string(s.get("ENC_DOVECOT_LOG")).unwrap();
+    let logins: Vec<&str> = log.lines().filter(|l| l.contains("Login: user=")).collect();
+    assert!(logins.len() >= 8, "{log}");
+    assert!(
+        logins.iter().all(|l| l.contains("method=CRAM-MD5")),
+        "{log}"
+    );
+}

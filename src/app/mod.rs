@@ -5,6 +5,7 @@ pub mod files;
 pub mod folders;
 pub mod probe;
 pub mod progress;
+pub mod trust;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -62,13 +62,14 @@ impl Live {
                     Status::Ok => "✔",
                     Status::Warning => "!",
                     Status::Error => "✘",
+                    Status::NotOffered => "-",
                 };
                 let login = match login {
                     Some(LoginStatus::Ok) => ", login ok",
                     Some(LoginStatus::Failed) => ", login FAILED",
                     _ => "",
                 };
-                let word = format!("{status:?}").to_lowercase();
+                let word = status.as_str();
                 self.done(
                     &url,
                     format!("{mark} {}  {word}{login}", terminal_safe(&url)),

@@ -27,17 +27,19 @@ use crate::session::{SessionConfig, Timeouts, Trace};
 
 /// Exit codes (documented in README and `--help`).
 pub mod exit {
-    /// Every endpoint ok (warnings allowed).
+    /// The account works (or, with --strict, every endpoint is ok; warnings allowed).
     pub const OK: i32 = 0;
-    /// At least one endpoint had an error (or a login failed).
+    /// No working incoming or outgoing server, a named endpoint failed, or (--strict) any error.
     pub const ENDPOINT_ERROR: i32 = 1;
     /// Usage error or bad input (bad URL, unreadable file, ...).
     pub const USAGE: i32 = 2;
 }
 
 const AFTER_HELP: &str = "\
-Exit status: 0 all endpoints ok (warnings allowed), 1 at least one endpoint error, 2 usage or bad input.
-JSON output (--json) is a stable contract: see docs/json.md.";
+Exit status: 0 the account works (a working incoming and outgoing server, login verified when a
+password was given, and every --server endpoint ok), 1 it does not, 2 usage or bad input. Ports
+where nothing listens on discovered servers are reported as not offered; --strict counts every
+endpoint. JSON output (--json) is a stable contract: see docs/json.md.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -129,6 +131,11 @@ pub struct ProbeArgs {
     /// inside TLS is vulnerable. Never uses credentials.
     #[arg(long = "check-injection")]
     pub check_injection: bool,
+
+    /// Every probed endpoint counts for the exit status (for monitoring a server): a refused
+    /// standard port is then an error too
+    #[arg(long)]
+    pub strict: bool,
 
     #[command(flatten)]
     pub net: NetArgs,
@@ -311,16 +318,21 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     cfg.check_injection = args.check_injection;
     let live = live::Live::for_stderr(args.output.format() == Format::Human);
     let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
-    let report = crate::app::probe::run(endpoints, &cfg, &progress).await;
+    let plan = crate::app::probe::ProbePlan {
+        endpoints,
+        named: !args.server.is_empty(),
+        strict: args.strict,
+    };
+    let report = crate::app::probe::run(&plan, &cfg, &progress).await;
     if let Some(l) = &live {
         l.clear();
     }
     let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => json_text(&report)?,
         Format::Human => human::render_probe(&report, stdout_style()),
     };
     write_stdout(&text)?;
-    Ok(report.exit_code())
+    Ok(crate::app::probe::exit_code(&report, args.strict))
 }
 
 /// NO_COLOR is set (https://no-color.org): no colour and no progress animation.
@@ -334,6 +346,12 @@ pub fn stdout_style() -> human::Style {
     human::Style {
         color: !no_color() && std::io::stdout().is_terminal(),
     }
+}
+
+/// The JSON contract on stdout: pretty, and safe to view on a terminal (every character that
+/// could move the cursor or reorder text is a `\uXXXX` escape; the value is unchanged).
+pub fn json_text<T: serde::Serialize>(report: &T) -> Result<String> {
+    Ok(crate::report::escape::json_safe(&serde_json::to_string_pretty(report)?) + "\n")
 }
 
 fn write_stdout(text: &str) -> Result<()> {

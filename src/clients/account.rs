@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use crate::model::{
-    AccountSettings, AuthMethod, Folder, Folders, Pop3Policy, Protocol, Security, ServerSettings,
+    AccountSettings, AuthMethod, Folder, Folders, Mechanism, Pop3Policy, Protocol, Security,
+    ServerSettings,
 };
 
 use super::{quote, ClientInfo, OutputFile, WriteError, WriteOptions};
@@ -232,31 +233,84 @@ impl<'a> Ctx<'a> {
         Ok(&server.username)
     }
 
-    /// Refuses OAuth2 (and, unless `cram_md5`, challenge-response logins) for
-    /// clients that cannot be configured for them.
-    pub fn password_auth_only(
+    /// Refuses OAuth2 for clients whose configs mailsetup writes with password login only.
+    pub fn password_only(&self, which: &str, server: &ServerSettings) -> Result<(), WriteError> {
+        if server.auth == AuthMethod::OAuth2 {
+            let client = self.client();
+            return Err(WriteError::Unsupported {
+                client,
+                reason: format!(
+                    "the {which} server wants OAuth2, and mailsetup writes {client} accounts with \
+                     password login only"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// How this client's config names the server's login when it is an "encrypted password"
+    /// (`Some(word)`); `None` for any other class. Follows the recommendation exactly: the
+    /// verified mechanism (CRAM-MD5 when a report of an older version does not say). Refuses
+    /// a mechanism this client can't be configured for, naming the clients that can.
+    pub fn encrypted_auth(
         &self,
         which: &str,
         server: &ServerSettings,
-        cram_md5: bool,
-    ) -> Result<(), WriteError> {
-        let reason = match server.auth {
-            AuthMethod::OAuth2 => format!(
-                "the {which} server wants OAuth2, and mailsetup writes {} accounts with password \
-                 login only",
-                self.client()
-            ),
-            AuthMethod::PasswordEncrypted if !cram_md5 => format!(
-                "the {which} server wants an encrypted (challenge-response) password login, which \
-                 {} cannot do",
-                self.client()
-            ),
-            _ => return Ok(()),
-        };
-        Err(WriteError::Unsupported {
-            client: self.client(),
-            reason,
-        })
+    ) -> Result<Option<&'static str>, WriteError> {
+        let client = self.client();
+        match server.auth {
+            AuthMethod::PasswordEncrypted => {
+                let mechanism = server
+                    .mechanism
+                    .filter(|m| m.auth_method() == AuthMethod::PasswordEncrypted)
+                    .unwrap_or(Mechanism::CramMd5);
+                let protocol = server.endpoint.protocol;
+                let can = |info: &ClientInfo| {
+                    info.encrypted
+                        .iter()
+                        .find(|e| e.mechanism == mechanism && e.protocols.contains(&protocol))
+                        .map(|e| e.word)
+                };
+                if let Some(word) = can(self.info) {
+                    return Ok(Some(word));
+                }
+                let others: Vec<&str> = super::CLIENTS
+                    .iter()
+                    .filter(|c| {
+                        let role = if protocol == Protocol::Smtp {
+                            c.outgoing
+                        } else {
+                            c.incoming.contains(&protocol)
+                        };
+                        role && can(c).is_some()
+                    })
+                    .map(|c| c.name)
+                    .collect();
+                Err(WriteError::Unsupported {
+                    client,
+                    reason: format!(
+                        "the {which} server takes an encrypted password ({mechanism}) and no \
+                         normal password, which {client} cannot be configured for; {}",
+                        if others.is_empty() {
+                            "no supported client can".to_string()
+                        } else {
+                            format!("clients that can: {}", others.join(", "))
+                        }
+                    ),
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Both checks for a password-only client: no OAuth2, and an encrypted mechanism it can do.
+    pub fn password_auth(
+        &self,
+        which: &str,
+        server: &ServerSettings,
+    ) -> Result<Option<&'static str>, WriteError> {
+        self.password_only(which, server)?;
+        self.encrypted_auth(which, server)
     }
 
     /// Notes about how the password reaches the client.

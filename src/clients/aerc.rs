@@ -8,8 +8,8 @@ use crate::model::{AuthMethod, Security, ServerSettings};
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, false)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, false)?;
+    ctx.password_auth("incoming", ctx.incoming)?;
+    ctx.password_auth("outgoing", ctx.outgoing)?;
     let secret = match ctx.password() {
         Password::Embedded(s) => Some(s),
         Password::Command(_) => None,

@@ -14,8 +14,8 @@ enum Value<'a> {
 }
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    let in_enc = ctx.password_auth("incoming", ctx.incoming)?;
+    let out_enc = ctx.password_auth("outgoing", ctx.outgoing)?;
     let in_user = ctx.username("incoming", ctx.incoming)?;
     let out_user = if ctx.outgoing.auth == AuthMethod::None {
         None
@@ -39,7 +39,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         ("EmailAddress", Value::Str(ctx.address)),
         (
             "IncomingMailServerAuthentication",
-            Value::Str(auth(ctx.incoming)),
+            Value::Str(auth(ctx.incoming, in_enc)),
         ),
         (
             "IncomingMailServerHostName",
@@ -56,7 +56,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         ("IncomingMailServerUsername", Value::Str(in_user)),
         (
             "OutgoingMailServerAuthentication",
-            Value::Str(auth(ctx.outgoing)),
+            Value::Str(auth(ctx.outgoing, out_enc)),
         ),
         (
             "OutgoingMailServerHostName",
@@ -181,10 +181,10 @@ fn uses_tls(server: &ServerSettings) -> bool {
     server.endpoint.security != Security::Plain
 }
 
-fn auth(server: &ServerSettings) -> &'static str {
-    match server.auth {
-        AuthMethod::PasswordEncrypted => "EmailAuthCRAMMD5",
-        AuthMethod::None => "EmailAuthNone",
+fn auth(server: &ServerSettings, encrypted: Option<&'static str>) -> &'static str {
+    match (server.auth, encrypted) {
+        (_, Some(word)) => word,
+        (AuthMethod::None, None) => "EmailAuthNone",
         _ => "EmailAuthPassword",
     }
 }

@@ -8,8 +8,8 @@ use crate::model::{AuthMethod, Protocol, Security};
 use super::{stable_digest, Ctx, OutputFile, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    let in_enc = ctx.password_auth("incoming", ctx.incoming)?;
+    let out_enc = ctx.password_auth("outgoing", ctx.outgoing)?;
     let in_user = ctx.username("incoming", ctx.incoming)?;
     // A stable account number, unlikely to clash with existing accounts (1, 2, …).
     let digest = stable_digest(&["claws-mail", ctx.address, &ctx.account]);
@@ -38,8 +38,8 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         kv("ssl_pop", ssl(ctx.incoming.endpoint.security));
         kv("set_popport", "1");
         kv("pop_port", &port);
-        let apop = ctx.incoming.auth == AuthMethod::PasswordEncrypted;
-        kv("use_apop_auth", if apop { "1" } else { "0" });
+        // The table allows only APOP as a POP3 challenge-response for Claws.
+        kv("use_apop_auth", if in_enc.is_some() { "1" } else { "0" });
         // remove_mail + message_leave_time: delete N days after download (0 = at once).
         match (ctx.pop3.keep, ctx.pop3.keep_days) {
             (true, None) => kv("remove_mail", "0"),
@@ -58,9 +58,8 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         kv("ssl_imap", ssl(ctx.incoming.endpoint.security));
         kv("set_imapport", "1");
         kv("imap_port", &port);
-        // 0 = automatic, 2 = CRAM-MD5.
-        let cram = ctx.incoming.auth == AuthMethod::PasswordEncrypted;
-        kv("imap_auth_method", if cram { "2" } else { "0" });
+        // 0 = automatic, 2 = CRAM-MD5 (the table's word).
+        kv("imap_auth_method", in_enc.unwrap_or("0"));
     }
     kv("ssl_smtp", ssl(ctx.outgoing.endpoint.security));
     kv("set_smtpport", "1");
@@ -70,8 +69,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     } else {
         let out_user = ctx.username("outgoing", ctx.outgoing)?;
         kv("use_smtp_auth", "1");
-        let cram = ctx.outgoing.auth == AuthMethod::PasswordEncrypted;
-        kv("smtp_auth_method", if cram { "2" } else { "0" });
+        kv("smtp_auth_method", out_enc.unwrap_or("0"));
         kv(
             "smtp_user_id",
             if out_user == in_user { "" } else { out_user },

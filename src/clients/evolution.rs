@@ -7,8 +7,8 @@ use crate::model::{AuthMethod, Protocol, Security, ServerSettings};
 use super::{quote, stable_digest, Ctx, OutputFile, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    ctx.password_only("incoming", ctx.incoming)?;
+    ctx.password_only("outgoing", ctx.outgoing)?;
     let uid = |role: &str| -> String {
         let d = stable_digest(&["evolution", role, ctx.address, &ctx.account]);
         d.iter().map(|b| format!("{b:02x}")).collect()
@@ -100,11 +100,12 @@ fn authentication(
 ) -> Result<(), WriteError> {
     file.group("Authentication");
     file.kv("Host", &server.endpoint.host);
+    let encrypted = ctx.encrypted_auth(which, server)?;
     file.kv(
         "Method",
-        match server.auth {
-            AuthMethod::None => "none",
-            AuthMethod::PasswordEncrypted => "CRAM-MD5",
+        match (server.auth, encrypted) {
+            (_, Some(word)) => word,
+            (AuthMethod::None, None) => "none",
             _ => "PLAIN",
         },
     );

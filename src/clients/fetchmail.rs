@@ -2,17 +2,19 @@
 //! `\042` for a double quote ([`quote::fetchmail_string`]). fetchmail cannot run
 //! a password command and refuses an rc file others can read: always mode 0600.
 
-use crate::model::{AuthMethod, Protocol, Security};
+use crate::model::{Protocol, Security};
 
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub(crate) fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
+    let encrypted = ctx.password_auth("incoming", ctx.incoming)?;
     let server = ctx.incoming;
     let user = ctx.username("incoming", server)?;
-    let protocol = match server.endpoint.protocol {
-        Protocol::Pop3 => "POP3",
-        _ => "IMAP",
+    // APOP is a protocol of its own to fetchmail; other logins are an `auth` word.
+    let (protocol, auth) = match (server.endpoint.protocol, encrypted) {
+        (Protocol::Pop3, Some("apop")) => ("APOP", "password"),
+        (Protocol::Pop3, enc) => ("POP3", enc.unwrap_or("password")),
+        (_, enc) => ("IMAP", enc.unwrap_or("password")),
     };
 
     let mut out = String::new();
@@ -30,13 +32,7 @@ pub(crate) fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         quote::fetchmail_string(&server.endpoint.host),
         server.endpoint.port
     ));
-    out.push_str(&format!(
-        "    auth {}\n",
-        match server.auth {
-            AuthMethod::PasswordEncrypted => "cram-md5",
-            _ => "password",
-        }
-    ));
+    out.push_str(&format!("    auth {auth}\n"));
     let keep = ctx.pop3.keep || !ctx.is_pop3();
     // Server options (uidl) must come before the user options below.
     if keep && ctx.is_pop3() {

@@ -6,7 +6,7 @@
 //! getmail6 has no STARTTLS: such accounts are refused rather than written to
 //! send the password unencrypted.
 
-use crate::model::{AuthMethod, Protocol, Security};
+use crate::model::{Protocol, Security};
 
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
@@ -16,8 +16,8 @@ const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let server = ctx.incoming;
     let pop3 = ctx.is_pop3();
-    // getmail can do APOP for POP3, but no challenge-response login for IMAP.
-    ctx.password_auth_only("incoming", server, pop3)?;
+    // getmail can do APOP for POP3 and CRAM-MD5 for IMAP.
+    let encrypted = ctx.password_auth("incoming", server)?;
     if server.endpoint.security == Security::StartTls {
         return Err(WriteError::Unsupported {
             client: ctx.client(),
@@ -65,8 +65,8 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     if tls {
         out.push_str(&format!("ca_certs = {CA_BUNDLE}\n"));
     }
-    if pop3 && server.auth == AuthMethod::PasswordEncrypted {
-        out.push_str("use_apop = true\n");
+    if let Some(option) = encrypted {
+        out.push_str(&format!("{option} = true\n"));
     }
     if !pop3 {
         out.push_str(&format!("mailboxes = {}\n", quote::python_tuple(["INBOX"])));

@@ -111,13 +111,14 @@ fn server(
             Security::Plain => "NONE",
         },
     )?;
+    let encrypted = ctx.encrypted_auth(which, server)?;
     doc.text(
         "authentication-type",
-        match server.auth {
-            AuthMethod::PasswordCleartext => "PLAIN",
-            AuthMethod::PasswordEncrypted => "CRAM_MD5",
-            AuthMethod::OAuth2 => "XOAUTH2",
-            AuthMethod::None => "NONE",
+        match (server.auth, encrypted) {
+            (_, Some(word)) => word,
+            (AuthMethod::OAuth2, None) => "XOAUTH2",
+            (AuthMethod::None, None) => "NONE",
+            _ => "PLAIN",
         },
     )?;
     if server.auth != AuthMethod::None {

@@ -3,12 +3,12 @@
 //! it beside the newer `TLSType`) and `Far`/`Near` channel sides (new in 1.4).
 //! Arguments are quoted with [`quote::mbsync_string`].
 
-use crate::model::{AuthMethod, Security};
+use crate::model::Security;
 
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
+    let encrypted = ctx.password_auth("incoming", ctx.incoming)?;
     let user = ctx.username("incoming", ctx.incoming)?;
     let name = &ctx.account;
     let maildir = ctx.maildir();
@@ -41,10 +41,10 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
             Security::Plain => "None",
         }
     ));
-    out.push_str(match ctx.incoming.auth {
-        AuthMethod::PasswordEncrypted => "AuthMechs CRAM-MD5\n",
-        _ => "AuthMechs LOGIN PLAIN\n",
-    });
+    match encrypted {
+        Some(mech) => out.push_str(&format!("AuthMechs {mech}\n")),
+        None => out.push_str("AuthMechs LOGIN PLAIN\n"),
+    }
 
     out.push_str(&format!("\nIMAPStore {name}-remote\nAccount {name}\n"));
     out.push_str(&format!("\nMaildirStore {name}-local\n"));

@@ -27,7 +27,7 @@ mod xml;
 
 use std::path::PathBuf;
 
-use crate::model::{AccountSettings, Protocol, Secret};
+use crate::model::{AccountSettings, Mechanism, Protocol, Secret};
 
 pub(crate) use account::{header, stable_digest, stable_uuid, Ctx, Password};
 
@@ -138,7 +138,62 @@ pub struct ClientInfo {
     pub outgoing: bool,
     /// Executable whose presence means the client is installed.
     pub binary: Option<&'static str>,
+    /// The "encrypted password" (challenge-response) logins this client can be configured
+    /// for, with the word its config uses; empty: it can't do any.
+    pub encrypted: &'static [EncryptedLogin],
 }
+
+/// One challenge-response login a client can be configured for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncryptedLogin {
+    pub mechanism: Mechanism,
+    /// How the client's config names it; empty when the client negotiates it by itself and
+    /// its config has no (portable) way to name it.
+    pub word: &'static str,
+    /// The protocols the client can do it on.
+    pub protocols: &'static [Protocol],
+}
+
+const ALL: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Smtp];
+const POP3: &[Protocol] = &[Protocol::Pop3];
+const IMAP_SMTP: &[Protocol] = &[Protocol::Imap, Protocol::Smtp];
+
+const fn enc(
+    mechanism: Mechanism,
+    word: &'static str,
+    protocols: &'static [Protocol],
+) -> EncryptedLogin {
+    EncryptedLogin {
+        mechanism,
+        word,
+        protocols,
+    }
+}
+
+/// msmtp and mpop (GNU SASL) and mbsync (Cyrus SASL with libsasl2-modules) do SCRAM too.
+const GSASL: &[EncryptedLogin] = &[
+    enc(Mechanism::CramMd5, "cram-md5", ALL),
+    enc(Mechanism::ScramSha1, "scram-sha-1", ALL),
+    enc(Mechanism::ScramSha256, "scram-sha-256", ALL),
+    enc(Mechanism::Apop, "apop", POP3),
+];
+/// Mutt: Cyrus SASL authenticators, and its own APOP for POP3.
+const MUTT: &[EncryptedLogin] = &[
+    enc(Mechanism::CramMd5, "cram-md5", ALL),
+    enc(Mechanism::ScramSha1, "scram-sha-1", ALL),
+    enc(Mechanism::ScramSha256, "scram-sha-256", ALL),
+    enc(Mechanism::Apop, "apop", POP3),
+];
+/// NeoMutt: its own APOP; SASL mechanisms are negotiated by its SASL library (Cyrus or GNU
+/// SASL), and a build with GNU SASL (Debian 12's 20220429) rejects every SASL name in
+/// `*_authenticators` ("is not a valid authenticator"), so for those nothing is written
+/// (`""`): the server's offer, which the check verified, decides.
+const NEOMUTT: &[EncryptedLogin] = &[
+    enc(Mechanism::CramMd5, "", ALL),
+    enc(Mechanism::ScramSha1, "", ALL),
+    enc(Mechanism::ScramSha256, "", ALL),
+    enc(Mechanism::Apop, "apop", POP3),
+];
 
 const IMAP_POP3: &[Protocol] = &[Protocol::Imap, Protocol::Pop3];
 const IMAP_ONLY: &[Protocol] = &[Protocol::Imap];
@@ -152,6 +207,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("thunderbird"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "password-encrypted", ALL),
+            enc(Mechanism::Apop, "password-encrypted", POP3),
+        ],
     },
     ClientInfo {
         name: "apple-mail",
@@ -159,6 +218,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: None,
+        encrypted: &[enc(Mechanism::CramMd5, "EmailAuthCRAMMD5", ALL)],
     },
     ClientInfo {
         name: "outlook",
@@ -166,6 +226,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: None,
+        encrypted: &[],
     },
     ClientInfo {
         name: "k9",
@@ -173,6 +234,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: None,
+        encrypted: &[enc(Mechanism::CramMd5, "CRAM_MD5", ALL)],
     },
     ClientInfo {
         name: "neomutt",
@@ -180,6 +242,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("neomutt"),
+        encrypted: NEOMUTT,
     },
     ClientInfo {
         name: "mutt",
@@ -187,6 +250,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("mutt"),
+        encrypted: MUTT,
     },
     ClientInfo {
         name: "aerc",
@@ -194,6 +258,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: true,
         binary: Some("aerc"),
+        encrypted: &[],
     },
     ClientInfo {
         name: "himalaya",
@@ -201,6 +266,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: true,
         binary: Some("himalaya"),
+        encrypted: &[],
     },
     ClientInfo {
         name: "mbsync",
@@ -208,6 +274,11 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: false,
         binary: Some("mbsync"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "CRAM-MD5", ALL),
+            enc(Mechanism::ScramSha1, "SCRAM-SHA-1", ALL),
+            enc(Mechanism::ScramSha256, "SCRAM-SHA-256", ALL),
+        ],
     },
     ClientInfo {
         name: "msmtp",
@@ -215,6 +286,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: &[],
         outgoing: true,
         binary: Some("msmtp"),
+        encrypted: GSASL,
     },
     ClientInfo {
         name: "mpop",
@@ -222,6 +294,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: POP3_ONLY,
         outgoing: false,
         binary: Some("mpop"),
+        encrypted: GSASL,
     },
     ClientInfo {
         name: "fetchmail",
@@ -229,6 +302,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: false,
         binary: Some("fetchmail"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "cram-md5", ALL),
+            enc(Mechanism::Apop, "apop", POP3),
+        ],
     },
     ClientInfo {
         name: "getmail",
@@ -236,6 +313,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: false,
         binary: Some("getmail"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "use_cram_md5", IMAP_SMTP),
+            enc(Mechanism::Apop, "use_apop", POP3),
+        ],
     },
     ClientInfo {
         name: "offlineimap",
@@ -243,6 +324,7 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_ONLY,
         outgoing: false,
         binary: Some("offlineimap"),
+        encrypted: &[enc(Mechanism::CramMd5, "CRAM-MD5", ALL)],
     },
     ClientInfo {
         name: "claws-mail",
@@ -250,6 +332,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("claws-mail"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "2", IMAP_SMTP),
+            enc(Mechanism::Apop, "use_apop_auth", POP3),
+        ],
     },
     ClientInfo {
         name: "evolution",
@@ -257,6 +343,10 @@ pub const CLIENTS: &[ClientInfo] = &[
         incoming: IMAP_POP3,
         outgoing: true,
         binary: Some("evolution"),
+        encrypted: &[
+            enc(Mechanism::CramMd5, "CRAM-MD5", ALL),
+            enc(Mechanism::Apop, "+APOP", POP3),
+        ],
     },
 ];
 
@@ -323,6 +413,7 @@ pub(crate) mod test_support {
             endpoint: url.parse::<Endpoint>().unwrap(),
             username: user.to_string(),
             auth: AuthMethod::PasswordCleartext,
+            mechanism: None,
         }
     }
 

@@ -6,7 +6,7 @@ use crate::model::Security;
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
+    let encrypted = ctx.password_auth("incoming", ctx.incoming)?;
     let server = ctx.incoming;
     let name = &ctx.account;
     let user = ctx.username("incoming", server)?;
@@ -22,7 +22,9 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         Security::Plain => ("off", "off"),
     };
     out.push_str(&format!("tls {tls}\ntls_starttls {starttls}\n"));
-    out.push_str("auth on\n");
+    // The verified challenge-response method exactly: `auth on` would let mpop pick USER
+    // first, which a server offering only "encrypted password" refuses.
+    out.push_str(&format!("auth {}\n", encrypted.unwrap_or("on")));
     out.push_str(&format!("user {}\n", quote::msmtp_string(user)));
     match ctx.password() {
         Password::Embedded(secret) => {

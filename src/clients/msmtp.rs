@@ -7,7 +7,7 @@ use crate::model::{AuthMethod, Security};
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    let encrypted = ctx.password_auth("outgoing", ctx.outgoing)?;
     quote::refuse_chars(
         "email address",
         ctx.address,
@@ -27,11 +27,11 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         Security::Plain => ("off", "off"),
     };
     out.push_str(&format!("tls {tls}\ntls_starttls {starttls}\n"));
-    out.push_str(match server.auth {
-        AuthMethod::None => "auth off\n",
-        AuthMethod::PasswordEncrypted => "auth cram-md5\n",
-        _ => "auth on\n",
-    });
+    match (server.auth, encrypted) {
+        (_, Some(mech)) => out.push_str(&format!("auth {mech}\n")),
+        (AuthMethod::None, None) => out.push_str("auth off\n"),
+        _ => out.push_str("auth on\n"),
+    }
     if server.auth != AuthMethod::None {
         let user = ctx.username("outgoing", server)?;
         out.push_str(&format!("user {}\n", quote::msmtp_string(user)));

@@ -17,8 +17,13 @@ pub enum Flavour {
 }
 
 pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    // Empty words: the client negotiates the mechanism itself (see clients::NEOMUTT).
+    let in_enc = ctx
+        .password_auth("incoming", ctx.incoming)?
+        .filter(|w| !w.is_empty());
+    let out_enc = ctx
+        .password_auth("outgoing", ctx.outgoing)?
+        .filter(|w| !w.is_empty());
     let (real_name, spool_file, file, install) = match flavour {
         Flavour::NeoMutt => (
             "real_name",
@@ -65,8 +70,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
             "pop_delete",
             if ctx.pop3.keep { "no" } else { "yes" },
         );
-        if ctx.incoming.auth == AuthMethod::PasswordEncrypted {
-            set(&mut out, "pop_authenticators", "\"cram-md5:apop\"");
+        if let Some(mech) = in_enc {
+            set(&mut out, "pop_authenticators", &format!("\"{mech}\""));
         }
     } else {
         out.push_str("\n# Incoming: IMAP\n");
@@ -93,8 +98,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
             // The provider files sent mail itself: a second copy would be a duplicate.
             set(&mut out, "copy", "no");
         }
-        if ctx.incoming.auth == AuthMethod::PasswordEncrypted {
-            set(&mut out, "imap_authenticators", "\"cram-md5\"");
+        if let Some(mech) = in_enc {
+            set(&mut out, "imap_authenticators", &format!("\"{mech}\""));
         }
     }
 
@@ -111,8 +116,8 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
     if out_user.is_some() {
         set(&mut out, "smtp_pass", &pass);
     }
-    if ctx.outgoing.auth == AuthMethod::PasswordEncrypted {
-        set(&mut out, "smtp_authenticators", "\"cram-md5\"");
+    if let Some(mech) = out_enc {
+        set(&mut out, "smtp_authenticators", &format!("\"{mech}\""));
     }
 
     let mut notes = ctx.password_notes(true, true);

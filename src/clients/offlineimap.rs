@@ -6,12 +6,12 @@
 //! OfflineIMAP's STARTTLS is opportunistic (it continues in plaintext when the
 //! server does not offer it), so STARTTLS accounts are refused.
 
-use crate::model::{AuthMethod, Security};
+use crate::model::Security;
 
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
+    let encrypted = ctx.password_auth("incoming", ctx.incoming)?;
     let server = ctx.incoming;
     if server.endpoint.security == Security::StartTls {
         return Err(WriteError::Unsupported {
@@ -63,10 +63,10 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         out.push_str("ssl = no\n");
     }
     out.push_str("starttls = no\n");
-    out.push_str(match server.auth {
-        AuthMethod::PasswordEncrypted => "auth_mechanisms = CRAM-MD5\n",
-        _ => "auth_mechanisms = PLAIN, LOGIN\n",
-    });
+    match encrypted {
+        Some(mech) => out.push_str(&format!("auth_mechanisms = {mech}\n")),
+        None => out.push_str("auth_mechanisms = PLAIN, LOGIN\n"),
+    }
 
     let mut notes = ctx.password_notes(true, true);
     notes.push(format!(

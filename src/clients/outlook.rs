@@ -11,8 +11,9 @@ const OUTLOOK_NS: &str =
     "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
 
 pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
-    ctx.password_auth_only("incoming", ctx.incoming, true)?;
-    ctx.password_auth_only("outgoing", ctx.outgoing, true)?;
+    // Outlook's "SPA" is NTLM, not CRAM-MD5: an encrypted-password-only server is refused.
+    ctx.password_auth("incoming", ctx.incoming)?;
+    ctx.password_auth("outgoing", ctx.outgoing)?;
 
     let mut doc = XmlDoc::new();
     doc.open("Autodiscover", &[("xmlns", RESPONSE_NS)])?;
@@ -41,13 +42,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         d = ctx.domain
     )];
     notes.extend(ctx.password_notes(false, false));
-    if [ctx.incoming.auth, ctx.outgoing.auth].contains(&AuthMethod::PasswordEncrypted) {
-        notes.push(
-            "Autodiscover cannot ask for CRAM-MD5; Outlook will log in with the plain password \
-             over TLS."
-                .into(),
-        );
-    }
     if ctx.is_pop3() {
         notes.push(
             "Autodiscover cannot carry the POP3 keep policy; set \"Leave a copy of messages on the \

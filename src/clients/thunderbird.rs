@@ -93,13 +93,14 @@ fn server_body(
         let username = ctx.username(which, server)?;
         doc.text("username", &username_template(ctx, which, username)?)?;
     }
+    let encrypted = ctx.encrypted_auth(which, server)?;
     doc.text(
         "authentication",
-        match server.auth {
-            AuthMethod::PasswordCleartext => "password-cleartext",
-            AuthMethod::PasswordEncrypted => "password-encrypted",
-            AuthMethod::OAuth2 => "OAuth2",
-            AuthMethod::None => "none",
+        match (server.auth, encrypted) {
+            (_, Some(word)) => word,
+            (AuthMethod::OAuth2, None) => "OAuth2",
+            (AuthMethod::None, None) => "none",
+            _ => "password-cleartext",
         },
     )?;
     Ok(())

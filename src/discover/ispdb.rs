@@ -41,7 +41,6 @@ pub fn lookup(domain: &str) -> Option<ProviderConfig> {
 mod tests {
     use super::*;
     use crate::model::{Protocol, Security};
-    use std::time::{Duration, Instant};
 
     #[test]
     fn knows_the_snapshot() {
@@ -95,17 +94,12 @@ mod tests {
     }
 
     #[test]
-    fn lookup_is_cheap() {
-        // Start-up cost is nil (static data); a hit costs one binary search and one parse.
-        let start = Instant::now();
-        for _ in 0..200 {
+    fn lookups_hit_and_miss_repeatably() {
+        // Static data: nothing is parsed at start-up; a hit is one binary search and one
+        // parse (speed is measured by scripts/bench, not here).
+        for _ in 0..3 {
             assert!(lookup("gmail.com").is_some());
             assert!(lookup_xml("no-such-domain.example").is_none());
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "{:?}",
-            start.elapsed()
-        );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 
-use crate::model::Address;
+use crate::model::{Address, Transport};
 
 use super::net::Net;
 use super::{
@@ -310,7 +310,7 @@ fn builtin_db(rec: &Recorder, address: &Address, domain_ascii: &str) {
                 let detail = format!("{} ({file})", name.as_deref().unwrap_or("provider"));
                 Outcome::found(
                     detail,
-                    cfg.candidates(address, Source::BuiltinDb, true),
+                    cfg.candidates(address, Source::BuiltinDb, Transport::Builtin),
                     name,
                 )
             }

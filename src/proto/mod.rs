@@ -14,6 +14,68 @@ pub mod smtp;
 
 pub use lines::LineReader;
 
+use crate::model::{Mechanism, Protocol};
+
+/// Preference among login mechanisms inside each class (SCRAM before CRAM-MD5 before APOP;
+/// SASL PLAIN, which takes an initial response, before LOGIN and the legacy commands).
+pub const PREFERENCE: [Mechanism; 10] = [
+    Mechanism::ScramSha256,
+    Mechanism::ScramSha1,
+    Mechanism::CramMd5,
+    Mechanism::Apop,
+    Mechanism::Plain,
+    Mechanism::Login,
+    Mechanism::LoginCommand,
+    Mechanism::User,
+    Mechanism::OAuthBearer,
+    Mechanism::XOAuth2,
+];
+
+/// Position of `m` in [`PREFERENCE`].
+pub fn preference(m: Mechanism) -> usize {
+    PREFERENCE
+        .iter()
+        .position(|p| *p == m)
+        .unwrap_or(PREFERENCE.len())
+}
+
+/// The login mechanisms a server offers, from what it advertised on the connection a login
+/// would use (capabilities read after TLS), in [`PREFERENCE`] order. `sasl` is the SASL list
+/// (IMAP `AUTH=`, POP3 `SASL`, SMTP `AUTH`); the legacy commands come from the protocol's
+/// own rules: IMAP `LOGIN` unless `LOGINDISABLED`, POP3 `USER`/`PASS` when advertised (or
+/// no CAPA at all), POP3 `APOP` when the greeting carried a timestamp that may be used.
+pub fn offered_mechanisms(
+    protocol: Protocol,
+    capabilities: &[String],
+    sasl: &[String],
+    apop_timestamp: bool,
+) -> Vec<Mechanism> {
+    let mut out: Vec<Mechanism> = sasl
+        .iter()
+        .filter_map(|n| Mechanism::from_name(n))
+        .filter(|m| sasl::Mechanism::from_model(*m).is_some())
+        .collect();
+    match protocol {
+        Protocol::Imap => {
+            if !imap::login_disabled(capabilities) {
+                out.push(Mechanism::LoginCommand);
+            }
+        }
+        Protocol::Pop3 => {
+            if pop3::user_pass_offered(capabilities) {
+                out.push(Mechanism::User);
+            }
+            if apop_timestamp {
+                out.push(Mechanism::Apop);
+            }
+        }
+        Protocol::Smtp => {}
+    }
+    out.sort_by_key(|m| preference(*m));
+    out.dedup();
+    out
+}
+
 /// Limits on what a server may send us.
 pub const MAX_LINE: usize = 16 * 1024;
 /// Total bytes of one (multi-line) reply.
@@ -22,6 +84,47 @@ pub const MAX_REPLY: usize = 256 * 1024;
 pub const MAX_REPLY_LINES: usize = 1000;
 /// Largest IMAP literal we accept in a reply.
 pub const MAX_LITERAL: u64 = 64 * 1024;
+
+#[cfg(test)]
+mod offered_tests {
+    use super::*;
+
+    fn caps(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn logindisabled_leaves_authenticate() {
+        let c = caps("IMAP4REV1 LOGINDISABLED AUTH=CRAM-MD5");
+        assert_eq!(
+            offered_mechanisms(Protocol::Imap, &c, &imap::auth_mechanisms(&c), false),
+            [Mechanism::CramMd5]
+        );
+        let c = caps("IMAP4REV1 AUTH=PLAIN AUTH=SCRAM-SHA-256 AUTH=XOAUTH2");
+        assert_eq!(
+            offered_mechanisms(Protocol::Imap, &c, &imap::auth_mechanisms(&c), false),
+            [
+                Mechanism::ScramSha256,
+                Mechanism::Plain,
+                Mechanism::LoginCommand,
+                Mechanism::XOAuth2
+            ]
+        );
+    }
+
+    #[test]
+    fn legacy_names_are_not_taken_from_sasl_lists() {
+        let sasl = caps("USER APOP LOGIN-COMMAND LOGIN GSSAPI");
+        assert_eq!(
+            offered_mechanisms(Protocol::Smtp, &[], &sasl, true),
+            [Mechanism::Login]
+        );
+        assert_eq!(
+            offered_mechanisms(Protocol::Pop3, &caps("SASL STLS"), &caps("CRAM-MD5"), true),
+            [Mechanism::CramMd5, Mechanism::Apop]
+        );
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtoError {
@@ -37,7 +140,14 @@ pub enum ProtoError {
     Malformed(String),
 }
 
-/// Lossy, bounded text of a server line, for messages and reports.
+/// A server line as text for PARSING: lossy UTF-8, never shortened (its length is bounded by
+/// the protocol limits of the framing, [`MAX_LINE`] and [`MAX_REPLY`]). Server data is parsed
+/// from this, never from [`text`], which is made for display.
+pub fn lossy(line: &[u8]) -> String {
+    String::from_utf8_lossy(line).into_owned()
+}
+
+/// Lossy, bounded text of a server line, for DISPLAY only (messages and reports).
 pub fn text(line: &[u8]) -> String {
     const MAX: usize = 512;
     let s = String::from_utf8_lossy(line);

@@ -53,6 +53,21 @@ impl Mechanism {
             .find(|m| m.name().eq_ignore_ascii_case(s))
     }
 
+    /// The SASL mechanism behind a login mechanism (none for IMAP LOGIN, POP3 USER and APOP).
+    pub fn from_model(m: crate::model::Mechanism) -> Option<Self> {
+        use crate::model::Mechanism as M;
+        Some(match m {
+            M::Plain => Mechanism::Plain,
+            M::Login => Mechanism::Login,
+            M::CramMd5 => Mechanism::CramMd5,
+            M::ScramSha1 => Mechanism::ScramSha1,
+            M::ScramSha256 => Mechanism::ScramSha256,
+            M::XOAuth2 => Mechanism::XOAuth2,
+            M::OAuthBearer => Mechanism::OAuthBearer,
+            M::LoginCommand | M::User | M::Apop => return None,
+        })
+    }
+
     /// Thunderbird's category of this mechanism.
     pub fn auth_method(self) -> AuthMethod {
         match self {

@@ -30,6 +30,7 @@ impl Style {
             Status::Ok => self.paint("32", "ok"),
             Status::Warning => self.paint("33", "warning"),
             Status::Error => self.paint("1;31", "error"),
+            Status::NotOffered => self.paint("2", "not-offered"),
         }
     }
     fn severity(&self, s: Severity) -> String {
@@ -70,6 +71,15 @@ fn cert_cell(e: &EndpointReport) -> String {
     s
 }
 
+/// The trust policy's decision: its reason, and loudly when it says no.
+fn trust_cell(e: &EndpointReport) -> String {
+    match e.trust_reason {
+        Some(r) if e.trusted => r.as_str().to_string(),
+        Some(r) => format!("NO ({r})"),
+        None => "-".into(),
+    }
+}
+
 fn login_cell(e: &EndpointReport) -> String {
     match &e.login {
         None => String::new(),
@@ -82,11 +92,16 @@ fn login_cell(e: &EndpointReport) -> String {
     }
 }
 
-/// The endpoint table. Cells are padded before colouring so columns line up.
-fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: Style) {
-    let mut rows: Vec<[String; 6]> = vec![[
+/// The endpoint table (one row per endpoint that answered or failed), then the ports of
+/// candidates where nothing listens collapsed into one line. Cells are padded before
+/// colouring so columns line up.
+fn table(out: &mut String, all: &[EndpointReport], with_login: bool, st: Style) {
+    let (not_offered, endpoints): (Vec<&EndpointReport>, Vec<&EndpointReport>) =
+        all.iter().partition(|e| e.status == Status::NotOffered);
+    let mut rows: Vec<[String; 7]> = vec![[
         "ENDPOINT".into(),
         "STATUS".into(),
+        "TRUST".into(),
         "TLS".into(),
         "CERTIFICATE".into(),
         "AUTH MECHANISMS".into(),
@@ -96,10 +111,11 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
             String::new()
         },
     ]];
-    for e in endpoints {
+    for e in &endpoints {
         rows.push([
             safe(&e.url),
             String::new(),
+            trust_cell(e),
             tls_cell(e),
             cert_cell(e),
             safe(&e.auth_mechanisms.join(" ")),
@@ -111,18 +127,14 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
         ]);
     }
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..6).map(width).collect();
+    let widths: Vec<usize> = (0..7).map(width).collect();
     for (n, r) in rows.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in r.iter().enumerate() {
             let w = if i == 1 { 7 } else { widths[i] };
             let text = if i == 1 && n > 0 {
                 let s = endpoints[n - 1].status;
-                let word = match s {
-                    Status::Ok => "ok",
-                    Status::Warning => "warning",
-                    Status::Error => "error",
-                };
+                let word = s.as_str();
                 format!(
                     "{}{}",
                     st.status(s),
@@ -137,6 +149,14 @@ fn table(out: &mut String, endpoints: &[EndpointReport], with_login: bool, st: S
             line.push_str("  ");
         }
         let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if !not_offered.is_empty() {
+        let urls: Vec<String> = not_offered.iter().map(|e| safe(&e.url)).collect();
+        let _ = writeln!(
+            out,
+            "Not offered (nothing listens there): {}",
+            urls.join(", ")
+        );
     }
 }
 
@@ -177,7 +197,10 @@ pub fn problems(
     account: &[super::Problem],
     st: Style,
 ) {
-    let any = endpoints.iter().any(|e| !e.problems.is_empty()) || !account.is_empty();
+    let any = endpoints
+        .iter()
+        .any(|e| e.status != Status::NotOffered && !e.problems.is_empty())
+        || !account.is_empty();
     if !any {
         return;
     }
@@ -199,7 +222,8 @@ pub fn problems(
             }
         }
     };
-    for e in endpoints {
+    // Not-offered ports are listed under the table already.
+    for e in endpoints.iter().filter(|e| e.status != Status::NotOffered) {
         for p in &e.problems {
             one(out, &format!("{}  ", safe(&e.url)), p);
         }
@@ -288,11 +312,12 @@ pub fn recommended_block(out: &mut String, rec: &Recommended, st: Style) {
             Security::StartTls => "STARTTLS",
             Security::Plain => "none",
         };
-        let auth = match s.auth {
-            AuthMethod::PasswordCleartext => "Normal password",
-            AuthMethod::PasswordEncrypted => "Encrypted password",
-            AuthMethod::OAuth2 => "OAuth2",
-            AuthMethod::None => "No authentication",
+        // The seed's words; the mechanism when it is not the obvious one of its class.
+        let auth = match (s.auth, s.mechanism) {
+            (AuthMethod::PasswordEncrypted | AuthMethod::OAuth2, Some(m)) => {
+                format!("{} ({})", s.auth.label(), m.name())
+            }
+            _ => s.auth.label().to_string(),
         };
         let _ = writeln!(
             out,
@@ -321,6 +346,10 @@ fn summary(
         count(Status::Warning),
         count(Status::Error)
     );
+    let not_offered = count(Status::NotOffered);
+    if not_offered > 0 {
+        let _ = write!(out, ", {not_offered} not offered");
+    }
     if let Some(n) = logins {
         let _ = write!(out, "; login verified on {n}");
     }

@@ -16,6 +16,10 @@ pub enum Status {
     Ok,
     Warning,
     Error,
+    /// Nothing listens on this port of a discovered or guessed candidate (its only problem is
+    /// `not-offered`): the provider does not offer it here; not a failure of the account.
+    #[serde(rename = "not-offered")]
+    NotOffered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +68,17 @@ pub struct EndpointReport {
     /// IMAP after a login: the special folders found (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folders: Option<crate::model::Folders>,
+    /// The user named this endpoint (`--server`): it must work for the run to succeed.
+    /// Discovered candidates and `probe HOST`'s standard ports are not named.
+    #[serde(default)]
+    pub named: bool,
+    /// The trust policy's decision: credentials may go here, and it may be recommended and
+    /// written (`app::trust`).
+    #[serde(default)]
+    pub trusted: bool,
+    /// Why (or why not); null only in reports of older versions.
+    #[serde(default)]
+    pub trust_reason: Option<crate::model::TrustReason>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
 }
@@ -142,15 +157,6 @@ pub struct Recommended {
     pub verified: bool,
 }
 
-impl CheckReport {
-    /// 0 when everything is ok or warning, 1 when an endpoint has an error (a failed login is one).
-    pub fn exit_code(&self) -> i32 {
-        let endpoint_error = self.endpoints.iter().any(|e| e.status == Status::Error);
-        let account_error = self.problems.iter().any(|p| p.severity == Severity::Error);
-        i32::from(endpoint_error || account_error)
-    }
-}
-
 impl EndpointReport {
     pub fn new(endpoint: &Endpoint) -> Self {
         EndpointReport {
@@ -170,6 +176,9 @@ impl EndpointReport {
             source: None,
             login: None,
             folders: None,
+            named: false,
+            trusted: false,
+            trust_reason: None,
             problems: Vec::new(),
             elapsed_ms: 0,
         }
@@ -201,8 +210,27 @@ pub fn status_of(problems: &[Problem]) -> Status {
         Status::Error
     } else if problems.iter().any(|p| p.severity == Severity::Warning) {
         Status::Warning
+    } else if problems.iter().any(|p| p.code == Code::NotOffered) {
+        Status::NotOffered
     } else {
         Status::Ok
+    }
+}
+
+impl Status {
+    /// The JSON word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Error => "error",
+            Status::NotOffered => "not-offered",
+        }
+    }
+
+    /// The endpoint answered and passed its checks (warnings allowed).
+    pub fn works(self) -> bool {
+        matches!(self, Status::Ok | Status::Warning)
     }
 }
 
@@ -214,17 +242,6 @@ pub struct ProbeReport {
     pub insecure: bool,
     pub endpoints: Vec<EndpointReport>,
     pub elapsed_ms: u64,
-}
-
-impl ProbeReport {
-    /// 0 when every endpoint is ok or warning, 1 when any has an error.
-    pub fn exit_code(&self) -> i32 {
-        if self.endpoints.iter().any(|e| e.status == Status::Error) {
-            1
-        } else {
-            0
-        }
-    }
 }
 
 /// Deterministic order: protocol, then preference (implicit TLS first), then host and port.

@@ -17,6 +17,8 @@ pub enum Severity {
 pub enum Code {
     DnsFailed,
     ConnectRefused,
+    /// Nothing listens on a port of a discovered or guessed candidate (info).
+    NotOffered,
     ConnectTimeout,
     ConnectFailed,
     GreetingTimeout,
@@ -51,6 +53,8 @@ pub enum Code {
     LoginEncryptedFailed,
     QuotaNearlyFull,
     UntrustedCandidate,
+    /// Nothing trusted works, only untrusted candidates (top level).
+    NoTrustedServer,
     ServerStarttlsCommandInjection,
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
@@ -71,6 +75,7 @@ impl Code {
         match self {
             DnsFailed => "Check the spelling of the host name; if it is new, its DNS records may not exist yet (test the new server before a DNS change with --connect-to).",
             ConnectRefused => "Nothing listens on this port: the server may not offer this protocol/port, or a firewall rejects it. Try the other port for this protocol.",
+            NotOffered => "Nothing to do: the provider does not offer this port (nothing listens there). Use the ports that work; only a mail program set to this port would fail.",
             ConnectTimeout => "No answer at all: a firewall drops the traffic (common on hotel, guest and corporate networks for ports 25/465/587) or the host is down. Try another network or port.",
             ConnectFailed => "The connection could not be made; check the host name and your network.",
             GreetingTimeout => "The port accepts connections but the server never greeted: it may be overloaded, or this port speaks another protocol (or TLS: try the implicit-TLS URL).",
@@ -99,7 +104,7 @@ impl Code {
             LoginFailed => "Check the password. Try the other user name form (the full address, or only the part before @ with --username). If two-step verification is on, the provider may require an app password or OAuth2; IMAP/POP access may also have to be enabled in the provider's webmail settings.",
             LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 use --oauth2-token-command.",
             PlaintextLoginRefused => "This endpoint has no TLS, so the password was not sent. Use the TLS or STARTTLS endpoint; only if you accept that anyone on the network can read it, add --allow-plaintext-login.",
-            LoginDisabled => "The server forbids login on this connection (LOGINDISABLED): use a TLS-protected endpoint.",
+            LoginDisabled => "The server forbids the LOGIN command (LOGINDISABLED) and offers no login mechanism mailsetup can use here: use a TLS-protected endpoint, or ask the provider which login it supports.",
             LoginUnverified => "The server's answer to the login was neither a clear success nor a clear refusal; the login could not be verified. The server may be broken or something interferes.",
             LoginSkipped => "No password was given and there is no terminal to ask on: pass --password-command, --password-env or --password-file.",
             LoginEncryptedFailed => "The challenge-response method (\"encrypted password\") failed but the normal password worked: choose \"Normal password\" in your mail client (it is safe over TLS).",
@@ -108,7 +113,8 @@ impl Code {
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
             Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
-            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
+            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
+            NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
         }
     }
 }

@@ -15,6 +15,15 @@ pub enum CredentialKind {
     OAuth2Token,
 }
 
+impl CredentialKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            CredentialKind::Password => "password",
+            CredentialKind::OAuth2Token => "OAuth2 token",
+        }
+    }
+}
+
 /// What we log in with. The secret leaves only through `Secret::expose` at the wire.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -47,26 +56,41 @@ impl Method {
     }
 
     pub fn auth_method(self) -> AuthMethod {
-        match self {
-            Method::Sasl(m) => m.auth_method(),
-            Method::Apop => AuthMethod::PasswordEncrypted,
-            Method::ImapLogin | Method::Pop3User => AuthMethod::PasswordCleartext,
-        }
+        self.mechanism().auth_method()
     }
 
-    /// Preference: challenge-response before cleartext; SASL before legacy commands.
-    fn rank(self) -> u8 {
+    /// The mechanism as client configs name it.
+    pub fn mechanism(self) -> crate::model::Mechanism {
+        use crate::model::Mechanism as M;
         match self {
-            Method::Sasl(Mechanism::ScramSha256) => 0,
-            Method::Sasl(Mechanism::ScramSha1) => 1,
-            Method::Sasl(Mechanism::CramMd5) => 2,
-            Method::Apop => 3,
-            Method::Sasl(Mechanism::Plain) => 4,
-            Method::Sasl(Mechanism::Login) => 5,
-            Method::ImapLogin => 6,
-            Method::Pop3User => 7,
-            Method::Sasl(Mechanism::OAuthBearer) => 8,
-            Method::Sasl(Mechanism::XOAuth2) => 9,
+            Method::Sasl(Mechanism::Plain) => M::Plain,
+            Method::Sasl(Mechanism::Login) => M::Login,
+            Method::Sasl(Mechanism::CramMd5) => M::CramMd5,
+            Method::Sasl(Mechanism::ScramSha1) => M::ScramSha1,
+            Method::Sasl(Mechanism::ScramSha256) => M::ScramSha256,
+            Method::Sasl(Mechanism::XOAuth2) => M::XOAuth2,
+            Method::Sasl(Mechanism::OAuthBearer) => M::OAuthBearer,
+            Method::Apop => M::Apop,
+            Method::ImapLogin => M::LoginCommand,
+            Method::Pop3User => M::User,
+        }
+    }
+}
+
+impl From<crate::model::Mechanism> for Method {
+    fn from(m: crate::model::Mechanism) -> Self {
+        use crate::model::Mechanism as M;
+        match m {
+            M::LoginCommand => Method::ImapLogin,
+            M::User => Method::Pop3User,
+            M::Apop => Method::Apop,
+            M::Plain => Method::Sasl(Mechanism::Plain),
+            M::Login => Method::Sasl(Mechanism::Login),
+            M::CramMd5 => Method::Sasl(Mechanism::CramMd5),
+            M::ScramSha1 => Method::Sasl(Mechanism::ScramSha1),
+            M::ScramSha256 => Method::Sasl(Mechanism::ScramSha256),
+            M::XOAuth2 => Method::Sasl(Mechanism::XOAuth2),
+            M::OAuthBearer => Method::Sasl(Mechanism::OAuthBearer),
         }
     }
 }
@@ -99,61 +123,65 @@ pub struct LoginOptions {
     pub username_given: bool,
 }
 
-/// The methods a server offers that we can use with these credentials, best first.
+/// The methods a server offers that we can use with these credentials, best first
+/// (the protocol rules live in [`crate::proto::offered_mechanisms`]).
 pub fn offered_methods(state: &ProtoState, kind: CredentialKind) -> Vec<Method> {
-    let mut methods: Vec<Method> = Vec::new();
-    let sasl = |names: &[String], out: &mut Vec<Method>| {
-        for n in names {
-            if let Some(m) = Mechanism::from_name(n) {
-                out.push(Method::Sasl(m));
-            }
-        }
+    use crate::proto::{pop3, smtp};
+    let offered = match state {
+        ProtoState::Imap(st) => crate::proto::offered_mechanisms(
+            crate::model::Protocol::Imap,
+            &st.capabilities,
+            &imap::auth_mechanisms(&st.capabilities),
+            false,
+        ),
+        ProtoState::Pop3(st) => crate::proto::offered_mechanisms(
+            crate::model::Protocol::Pop3,
+            &pop3::capabilities(&st.capa),
+            &pop3::auth_mechanisms(&st.capa),
+            st.apop_timestamp.is_some(),
+        ),
+        ProtoState::Smtp(ehlo) => crate::proto::offered_mechanisms(
+            crate::model::Protocol::Smtp,
+            &smtp::ehlo_keywords(ehlo),
+            &smtp::auth_mechanisms(ehlo),
+            false,
+        ),
     };
-    match state {
-        ProtoState::Imap(st) => {
-            sasl(&imap::auth_mechanisms(&st.capabilities), &mut methods);
-            methods.push(Method::ImapLogin);
-        }
-        ProtoState::Pop3(st) => {
-            sasl(&crate::proto::pop3::auth_mechanisms(&st.capa), &mut methods);
-            let caps = crate::proto::pop3::capabilities(&st.capa);
-            if crate::proto::pop3::user_pass_offered(&caps) {
-                methods.push(Method::Pop3User);
-            }
-            if st.apop_timestamp.is_some() {
-                methods.push(Method::Apop);
-            }
-        }
-        ProtoState::Smtp(ehlo) => sasl(&crate::proto::smtp::auth_mechanisms(ehlo), &mut methods),
-    }
-    methods.retain(|m| match kind {
-        CredentialKind::Password => m.auth_method() != AuthMethod::OAuth2,
-        CredentialKind::OAuth2Token => m.auth_method() == AuthMethod::OAuth2,
-    });
-    methods.sort_by_key(|m| m.rank());
-    methods.dedup();
-    methods
+    offered
+        .into_iter()
+        .filter(|m| match kind {
+            CredentialKind::Password => m.auth_method() != AuthMethod::OAuth2,
+            CredentialKind::OAuth2Token => m.auth_method() == AuthMethod::OAuth2,
+        })
+        .map(Method::from)
+        .collect()
 }
 
-/// The attempts to make: all, or the best one plus the best cleartext one as a fallback when
-/// the best is challenge-response (so a broken CRAM-MD5 setup is told apart from a wrong password).
-fn plan(methods: &[Method], all: bool) -> Vec<Method> {
+/// The attempts to make: all (`--all-mechanisms`), or the best method of the preferred class
+/// and, should the server refuse it, the best of the other password class. Inside TLS the
+/// normal password comes first: it is what the report will recommend (safe over TLS, every
+/// client can do it), so "login verified" is true of the recommended settings; when the
+/// server refuses it (a provider offering only "encrypted password" may still advertise
+/// USER), the challenge-response method is verified instead. On a connection without TLS
+/// (only with the user's consent) challenge-response comes first, so the password itself
+/// crosses the wire only when nothing else works.
+fn plan(methods: &[Method], all: bool, tls: bool) -> Vec<Method> {
     if all {
         return methods.to_vec();
     }
-    let mut out: Vec<Method> = methods.iter().take(1).copied().collect();
-    if out
-        .first()
-        .is_some_and(|m| m.auth_method() == AuthMethod::PasswordEncrypted)
-    {
-        if let Some(clear) = methods
-            .iter()
-            .find(|m| m.auth_method() == AuthMethod::PasswordCleartext)
-        {
-            out.push(*clear);
-        }
+    let best = |class: AuthMethod| methods.iter().find(|m| m.auth_method() == class).copied();
+    let (first, second) = if tls {
+        (AuthMethod::PasswordCleartext, AuthMethod::PasswordEncrypted)
+    } else {
+        (AuthMethod::PasswordEncrypted, AuthMethod::PasswordCleartext)
+    };
+    let out: Vec<Method> = [best(first), best(second)].into_iter().flatten().collect();
+    if out.is_empty() {
+        // OAuth2 tokens: the best offered token mechanism.
+        methods.iter().take(1).copied().collect()
+    } else {
+        out
     }
-    out
 }
 
 fn not_attempted(message: &str, username: &str) -> LoginReport {
@@ -232,17 +260,37 @@ async fn verify(
         close(&mut conn, state).await;
         return None;
     }
-    if let ProtoState::Imap(st) = &state {
-        if imap::login_disabled(&st.capabilities) {
-            refuse(rep, Problem::error(
-                Code::LoginDisabled,
-                "the server advertises LOGINDISABLED on this connection; no credentials were sent",
-            ));
-            close(&mut conn, state).await;
-            return None;
-        }
+    let login_disabled =
+        matches!(&state, ProtoState::Imap(st) if imap::login_disabled(&st.capabilities));
+    if login_disabled && endpoint.security == Security::Plain {
+        // Without TLS, LOGINDISABLED means no credential of any form, consent or not.
+        refuse(rep, Problem::error(
+            Code::LoginDisabled,
+            "the server advertises LOGINDISABLED on this connection without TLS; no credentials were sent",
+        ));
+        close(&mut conn, state).await;
+        return None;
     }
     let methods = offered_methods(&state, creds.kind);
+    if methods.is_empty() && login_disabled {
+        let offered = if rep.auth_mechanisms.is_empty() {
+            "none".to_string()
+        } else {
+            rep.auth_mechanisms.join(" ")
+        };
+        refuse(
+            rep,
+            Problem::error(
+                Code::LoginDisabled,
+                format!(
+                    "the server forbids the LOGIN command (LOGINDISABLED) and offers no AUTHENTICATE mechanism usable with a {} (offered: {offered}); no credentials were sent",
+                    creds.kind.noun()
+                ),
+            ),
+        );
+        close(&mut conn, state).await;
+        return None;
+    }
     if methods.is_empty() {
         let offered = if rep.auth_mechanisms.is_empty() {
             "none".to_string()
@@ -255,10 +303,7 @@ async fn verify(
                 Code::LoginMechanismUnsupported,
                 format!(
                     "no usable login method for a {} (server offers: {offered})",
-                    match creds.kind {
-                        CredentialKind::Password => "password",
-                        CredentialKind::OAuth2Token => "OAuth2 token",
-                    }
+                    creds.kind.noun()
                 ),
             ),
         );
@@ -269,7 +314,11 @@ async fn verify(
     let mut attempts: Vec<(Method, Outcome)> = Vec::new();
     let mut quota = None;
     let mut current = Some((conn, state));
-    for method in plan(&methods, opts.all_mechanisms) {
+    for method in plan(
+        &methods,
+        opts.all_mechanisms,
+        endpoint.security != Security::Plain,
+    ) {
         let (mut conn, mut state) = match current.take() {
             Some(c) => c,
             None => {
@@ -428,21 +477,78 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plan_prefers_challenge_response_with_cleartext_fallback() {
+    fn plan_verifies_the_normal_password_inside_tls_with_an_encrypted_fallback() {
         let methods = vec![
+            Method::Sasl(Mechanism::ScramSha256),
             Method::Sasl(Mechanism::CramMd5),
             Method::Sasl(Mechanism::Plain),
             Method::ImapLogin,
         ];
         assert_eq!(
-            plan(&methods, false),
+            plan(&methods, false, true),
             [
-                Method::Sasl(Mechanism::CramMd5),
+                Method::Sasl(Mechanism::Plain),
+                Method::Sasl(Mechanism::ScramSha256)
+            ]
+        );
+        // Without TLS (only with consent): challenge-response first.
+        assert_eq!(
+            plan(&methods, false, false),
+            [
+                Method::Sasl(Mechanism::ScramSha256),
                 Method::Sasl(Mechanism::Plain)
             ]
         );
-        assert_eq!(plan(&methods[1..], false), [Method::Sasl(Mechanism::Plain)]);
-        assert_eq!(plan(&methods, true).len(), 3);
+        assert_eq!(
+            plan(&methods[1..2], false, true),
+            [Method::Sasl(Mechanism::CramMd5)]
+        );
+        assert_eq!(plan(&methods, true, true).len(), 4);
+        let oauth = [Method::Sasl(Mechanism::OAuthBearer)];
+        assert_eq!(plan(&oauth, false, true), oauth);
+    }
+
+    fn imap_state(caps: &str) -> ProtoState {
+        ProtoState::Imap(super::super::imap::ImapState::for_capabilities(
+            imap::split_capabilities(caps),
+        ))
+    }
+
+    #[test]
+    fn logindisabled_removes_only_the_login_command() {
+        let st = imap_state("IMAP4rev1 LOGINDISABLED AUTH=CRAM-MD5");
+        assert_eq!(
+            offered_methods(&st, CredentialKind::Password),
+            [Method::Sasl(Mechanism::CramMd5)]
+        );
+        assert_eq!(
+            plan(&offered_methods(&st, CredentialKind::Password), false, true),
+            [Method::Sasl(Mechanism::CramMd5)]
+        );
+        let st = imap_state("IMAP4rev1 LOGINDISABLED");
+        assert!(offered_methods(&st, CredentialKind::Password).is_empty());
+        let st = imap_state("IMAP4rev1 AUTH=PLAIN");
+        assert_eq!(
+            offered_methods(&st, CredentialKind::Password),
+            [Method::Sasl(Mechanism::Plain), Method::ImapLogin]
+        );
+    }
+
+    #[test]
+    fn pop3_without_user_offers_only_its_sasl_mechanisms() {
+        let st = ProtoState::Pop3(super::super::pop3::Pop3State {
+            apop_timestamp: None,
+            capa: vec!["TOP".into(), "SASL CRAM-MD5".into()],
+        });
+        assert_eq!(
+            offered_methods(&st, CredentialKind::Password),
+            [Method::Sasl(Mechanism::CramMd5)]
+        );
+        let st = ProtoState::Pop3(super::super::pop3::Pop3State {
+            apop_timestamp: None,
+            capa: vec!["TOP".into(), "SASL GSSAPI".into()],
+        });
+        assert!(offered_methods(&st, CredentialKind::Password).is_empty());
     }
 
     #[test]
