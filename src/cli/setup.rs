@@ -329,6 +329,27 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     } else if args.target.embed_password {
         println!("  Password: written into the files (mode 0600), as you asked.");
     }
+    let f = &rec.settings.folders;
+    let named: Vec<String> = [
+        ("Sent", &f.sent),
+        ("Drafts", &f.drafts),
+        ("Trash", &f.trash),
+        ("Junk", &f.junk),
+        ("Archive", &f.archive),
+    ]
+    .iter()
+    .filter_map(|(role, folder)| {
+        folder
+            .as_ref()
+            .map(|x| format!("{role} = \"{}\"", safe(&x.name)))
+    })
+    .collect();
+    if !named.is_empty() {
+        println!("  Server folders mapped: {}.", named.join(", "));
+    }
+    if f.server_saves_sent {
+        println!("  Your provider files sent mail itself: the programs keep no second copy.");
+    }
     for line in done_files.lines() {
         println!("  {}", line[..1].to_uppercase() + &line[1..]);
     }
@@ -361,9 +382,8 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         .collect();
     if !starts.is_empty() {
         println!("\nStart your mail programs:");
-        let width = starts.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-        for (cmd, desc) in &starts {
-            println!("  {cmd:<width$}   {}", safe(desc));
+        for (cmd, _) in &starts {
+            println!("  {cmd}");
         }
     }
     if plan.is_some() && ask {
