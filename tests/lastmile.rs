@@ -690,3 +690,69 @@ fn gmail_style_hierarchy_is_mapped_in_mbsync_and_neomutt() {
         text(&q.stdout)
     );
 }
+
+#[test]
+fn write_install_with_the_file_store_sends_with_msmtp() {
+    let Some(s) = MailStack::start("write_install_with_the_file_store_sends_with_msmtp") else {
+        return;
+    };
+    let d = Desktop::start(&s, false);
+    let password = s.get("PASSWORD").to_string();
+    let other = s.get("OTHER_USER").to_string();
+    let smtps = format!("smtps://{HOST}:{}", s.get("SUBMISSIONS_PORT"));
+    let imaps = format!("imaps://{HOST}:{}", s.get("IMAPS_PORT"));
+    // The password on stdin (--password-file -), never in argv.
+    let out = d.run_ok(
+        &bin(),
+        &[
+            "write",
+            "msmtp",
+            "--email",
+            ADDRESS,
+            "--server",
+            &imaps,
+            "--server",
+            &smtps,
+            "--password-file",
+            "-",
+            "--store-password",
+            "file",
+            "--install",
+        ],
+        &format!("{password}\n"),
+    );
+    let shown = text(&out.stdout);
+    assert!(shown.contains("created ~/.config/msmtp/config"), "{shown}");
+    let secret = d
+        .home
+        .join(format!(".local/share/mailsetup/secrets/password/{ADDRESS}"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let rc = std::fs::read_to_string(d.home.join(".config/msmtp/config")).unwrap();
+    assert!(
+        rc.contains("password get --store file demo@example.test"),
+        "{rc}"
+    );
+    let before = s.inbox_count(&other);
+    d.run_ok(
+        "msmtp",
+        &["-a", ADDRESS, &other],
+        &message(ADDRESS, &other, "via write --install"),
+    );
+    assert_eq!(
+        s.wait_inbox_count(&other, before + 1, Duration::from_secs(20)),
+        before + 1
+    );
+    // Only the chosen secret file holds the password.
+    for f in d.files().into_iter().filter(|f| *f != secret) {
+        assert_no_secret(
+            &f.display().to_string(),
+            &std::fs::read(&f).unwrap(),
+            ADDRESS,
+            &password,
+        );
+    }
+}
