@@ -643,7 +643,8 @@ fn gmail_style_hierarchy_is_mapped_in_mbsync_and_neomutt() {
         "[Gmail]/Sent Mail",
         &message(ADDRESS, "x@example.test", "sent from the web"),
     );
-    let d = Desktop::start(&s, false);
+    // setup --yes with the keyring, no terminal.
+    let d = Desktop::start(&s, true);
     let pwfile = d.dir().join("pw");
     std::fs::write(&pwfile, format!("{}\n", s.get("PASSWORD"))).unwrap();
     std::process::Command::new("chmod")
@@ -663,7 +664,7 @@ fn gmail_style_hierarchy_is_mapped_in_mbsync_and_neomutt() {
             "--password-file",
             &pwfile.display().to_string(),
             "--store-password",
-            "file",
+            "keyring",
             "--client",
             "mbsync",
             "--client",
