@@ -31,6 +31,9 @@ _mailsetup() {
             mailsetup,help)
                 cmd="mailsetup__subcmd__help"
                 ;;
+            mailsetup,oauth2)
+                cmd="mailsetup__subcmd__oauth2"
+                ;;
             mailsetup,password)
                 cmd="mailsetup__subcmd__password"
                 ;;
@@ -58,6 +61,9 @@ _mailsetup() {
             mailsetup__subcmd__help,help)
                 cmd="mailsetup__subcmd__help__subcmd__help"
                 ;;
+            mailsetup__subcmd__help,oauth2)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2"
+                ;;
             mailsetup__subcmd__help,password)
                 cmd="mailsetup__subcmd__help__subcmd__password"
                 ;;
@@ -70,6 +76,15 @@ _mailsetup() {
             mailsetup__subcmd__help,write)
                 cmd="mailsetup__subcmd__help__subcmd__write"
                 ;;
+            mailsetup__subcmd__help__subcmd__oauth2,login)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2__subcmd__login"
+                ;;
+            mailsetup__subcmd__help__subcmd__oauth2,logout)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2__subcmd__logout"
+                ;;
+            mailsetup__subcmd__help__subcmd__oauth2,token)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2__subcmd__token"
+                ;;
             mailsetup__subcmd__help__subcmd__password,delete)
                 cmd="mailsetup__subcmd__help__subcmd__password__subcmd__delete"
                 ;;
@@ -78,6 +93,30 @@ _mailsetup() {
                 ;;
             mailsetup__subcmd__help__subcmd__password,set)
                 cmd="mailsetup__subcmd__help__subcmd__password__subcmd__set"
+                ;;
+            mailsetup__subcmd__oauth2,help)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help"
+                ;;
+            mailsetup__subcmd__oauth2,login)
+                cmd="mailsetup__subcmd__oauth2__subcmd__login"
+                ;;
+            mailsetup__subcmd__oauth2,logout)
+                cmd="mailsetup__subcmd__oauth2__subcmd__logout"
+                ;;
+            mailsetup__subcmd__oauth2,token)
+                cmd="mailsetup__subcmd__oauth2__subcmd__token"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,help)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__help"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,login)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__login"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,logout)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__logout"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,token)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__token"
                 ;;
             mailsetup__subcmd__password,delete)
                 cmd="mailsetup__subcmd__password__subcmd__delete"
@@ -110,7 +149,7 @@ _mailsetup() {
 
     case "${cmd}" in
         mailsetup)
-            opts="-h -V --help --version probe check write discover setup password fetchmail deliver help"
+            opts="-h -V --help --version probe check write discover setup password fetchmail deliver oauth2 help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,7 +163,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__check)
-            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --write --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --write --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +254,35 @@ _mailsetup() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -240,7 +307,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__discover)
-            opts="-v -h -V --offline --no-guess --sources --trust-host --trust-mx --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --offline --no-guess --sources --trust-host --trust-mx --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +346,35 @@ _mailsetup() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -304,7 +399,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__help)
-            opts="probe check write discover setup password fetchmail deliver help"
+            opts="probe check write discover setup password fetchmail deliver oauth2 help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +471,62 @@ _mailsetup() {
         mailsetup__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2)
+            opts="login token logout"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -473,6 +624,164 @@ _mailsetup() {
             ;;
         mailsetup__subcmd__help__subcmd__write)
             opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2)
+            opts="-h -V --help --version login token logout help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help)
+            opts="login token logout help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__login)
+            opts="-h -V --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --flow --no-browser --username --ca-file --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --oauth2-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "auto device browser" -- "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__logout)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__token)
+            opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +945,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__probe)
-            opts="-v -h -V --server --check-injection --strict --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --server --check-injection --strict --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -671,7 +980,35 @@ _mailsetup() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -682,7 +1019,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__setup)
-            opts="-y -h -V --email --name --server --client --prefer --yes --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-y -h -V --email --name --server --client --prefer --yes --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --oauth2-flow --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -736,6 +1073,26 @@ _mailsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --oauth2-flow)
+                    COMPREPLY=($(compgen -W "auto device browser" -- "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -784,7 +1141,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__write)
-            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -94,7 +94,7 @@ fn mutt_shows(d: &Desktop, program: &str, extra: &str, subject: &str) {
 
 #[test]
 fn wizard_in_a_terminal_leaves_every_installed_client_working_with_the_keyring() {
-    let Some(s) = MailStack::start_with(
+    let Some(s) = MailStack::start_with_env(
         "wizard_in_a_terminal_leaves_every_installed_client_working_with_the_keyring",
         &[("MAILSTACK_FOLDERS", "standard")],
     ) else {
@@ -529,7 +529,7 @@ fn password_command_exit_codes() {
 
 /// `check --json` against a server that names its folders this way.
 fn folders_of(profile: &str) -> (MailStack, serde_json::Value) {
-    let s = MailStack::start_with(
+    let s = MailStack::start_with_env(
         &format!("folders_{profile}"),
         &[("MAILSTACK_FOLDERS", profile)],
     )
@@ -632,7 +632,7 @@ fn folders_under_other_names_are_found_by_special_use_or_by_name() {
 
 #[test]
 fn gmail_style_hierarchy_is_mapped_in_mbsync_and_neomutt() {
-    let Some(s) = MailStack::start_with(
+    let Some(s) = MailStack::start_with_env(
         "gmail_style_hierarchy_is_mapped_in_mbsync_and_neomutt",
         &[("MAILSTACK_FOLDERS", "gmail")],
     ) else {

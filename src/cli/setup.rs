@@ -59,6 +59,13 @@ pub struct SetupArgs {
     #[command(flatten)]
     pub credentials: CredentialArgs,
 
+    /// OAuth2 sign-in when the provider uses it: browser (PKCE) or device code
+    #[arg(long = "oauth2-flow", value_enum, default_value_t = super::oauth2::Flow::Auto)]
+    pub oauth2_flow: super::oauth2::Flow,
+
+    #[command(flatten)]
+    pub oauth2: super::oauth2::ClientArgs,
+
     #[command(flatten)]
     pub target: OutputTargetArgs,
 
@@ -107,11 +114,16 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         }
         None => None,
     };
+    // Providers that sign mail programs in with OAuth2: offer (or, given a client
+    // registration with --yes, run) the sign-in; the stored sign-in is then the credential.
+    super::oauth2::wizard_sign_in(&args, &address, ask, runtime)?;
     let creds = args
         .credentials
         .load(&address.to_string())?
         .context("setup needs your password: --password-command, --password-env or --password-file (or run it in a terminal)")?;
     let secret = creds.secret.clone();
+    // An OAuth2 sign-in is kept by `mailsetup oauth2`; only a password goes to a secret store.
+    let is_password = creds.kind == crate::session::login::CredentialKind::Password;
 
     // 2. Check, with live progress.
     if ask {
@@ -233,7 +245,11 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
 
     // 6. Where the password goes.
     let install = args.target.install || args.target.out.is_none();
-    let store = choose_store(&args, ask, runtime)?;
+    let store = if is_password {
+        choose_store(&args, ask, runtime)?
+    } else {
+        None
+    };
     let exe = super::write::mailsetup_exe()?;
     let password_command = match &store {
         Some(s) => Some(crate::clients::quote::shell_join(

@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 use crate::model::{Address, Transport};
+use crate::report::timing::{Phase, PhaseName, PhaseStatus, RunClock};
 
 use super::net::Net;
 use super::{
@@ -20,6 +21,7 @@ struct Slot {
     target: String,
     started: Instant,
     done: Option<(AttemptResult, String, u64)>,
+    ended: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -32,7 +34,7 @@ struct State {
 
 /// Shared by all source tasks of one run.
 #[derive(Default)]
-pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>);
+pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>, RunClock);
 
 /// A lookup's outcome.
 pub(super) struct Outcome {
@@ -97,6 +99,7 @@ impl Recorder {
             target,
             started: Instant::now(),
             done: None,
+            ended: None,
         });
         st.slots.len() - 1
     }
@@ -111,6 +114,7 @@ impl Recorder {
             hook(source, &st.slots[id].target, Some(outcome.result));
         }
         st.slots[id].done = Some((outcome.result, detail, elapsed));
+        st.slots[id].ended = Some(Instant::now());
         st.candidates
             .extend(outcome.candidates.into_iter().map(|c| (id, c)));
         if let Some(p) = outcome.provider {
@@ -154,12 +158,24 @@ impl Recorder {
                         s.started.elapsed().as_millis() as u64,
                     ),
                 };
+                let phase = Phase {
+                    name: lookup_kind(s.source, &s.target),
+                    start_ms: self.2.ms(s.started),
+                    end_ms: self.2.ms(s.ended.unwrap_or_else(Instant::now)),
+                    status: match result {
+                        AttemptResult::Found => PhaseStatus::Ok,
+                        AttemptResult::NotFound => PhaseStatus::NotFound,
+                        AttemptResult::Error => PhaseStatus::Error,
+                        AttemptResult::Timeout => PhaseStatus::Timeout,
+                    },
+                };
                 Attempt {
                     source: s.source,
                     target: s.target.clone(),
                     result,
                     detail,
                     elapsed_ms,
+                    phases: vec![phase],
                 }
             })
             .collect();
@@ -183,6 +199,18 @@ impl Recorder {
             candidates: merge(found),
             provider,
         }
+    }
+}
+
+/// What kind of lookup an attempt is: an HTTP(S) request, a database lookup, or DNS.
+fn lookup_kind(source: Source, target: &str) -> PhaseName {
+    let t = target.to_ascii_lowercase();
+    if t.starts_with("http://") || t.starts_with("https://") || t.starts_with("get ") {
+        PhaseName::Http
+    } else if matches!(source, Source::BuiltinDb | Source::MxBuiltinDb) && !t.starts_with("mx ") {
+        PhaseName::Database
+    } else {
+        PhaseName::Dns
     }
 }
 
@@ -220,7 +248,11 @@ impl Ctx {
 /// Offline (`cfg.offline`), only the built-in DB is consulted and nothing touches the
 /// network. No mail port is ever connected to: guessed hosts are only resolved.
 pub async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
-    let rec = Arc::new(Recorder(Mutex::default(), cfg.on_attempt.clone()));
+    let rec = Arc::new(Recorder(
+        Mutex::default(),
+        cfg.on_attempt.clone(),
+        cfg.clock,
+    ));
     let domain_ascii = match idn::to_ascii(&address.domain) {
         Ok(d) => d,
         Err(e) => {

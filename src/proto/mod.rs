@@ -5,10 +5,12 @@
 //! security decision (STARTTLS replies, PREAUTH, LOGINDISABLED, what counts as success)
 //! is made here, so it is unit-testable byte for byte and fuzzable.
 
+pub mod client;
 pub mod folders;
 pub mod imap;
 pub mod lines;
 pub mod pop3;
+pub mod refusal;
 pub mod sasl;
 pub mod smtp;
 

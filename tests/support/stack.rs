@@ -45,12 +45,12 @@ impl MailStack {
     /// `MAILSETUP_REQUIRE_STACK=1` those cases panic instead. A stack that is installed but
     /// fails to start always panics with the script's output.
     pub fn start(test_name: &str) -> Option<MailStack> {
-        Self::start_with(test_name, &[])
+        Self::start_with_env(test_name, &[])
     }
 
-    /// Like [`MailStack::start`], with extra environment for `scripts/mailstack`, e.g.
-    /// `MAILSTACK_FOLDERS=german` (see the script).
-    pub fn start_with(test_name: &str, env: &[(&str, &str)]) -> Option<MailStack> {
+    /// Like [`MailStack::start`], with environment for `scripts/mailstack start` (e.g.
+    /// `MAILSTACK_OAUTH2=1` for the OAuth2 mode; see `scripts/mailstack --help`).
+    pub fn start_with_env(test_name: &str, env: &[(&str, &str)]) -> Option<MailStack> {
         if let Some(reason) = unavailable_reason() {
             return skip(test_name, &reason);
         }
@@ -170,25 +170,6 @@ impl MailStack {
             "doveadm save -u {user} -m {mailbox}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-
-    /// Number of messages in `user`'s `mailbox`.
-    pub fn mailbox_count(&self, user: &str, mailbox: &str) -> usize {
-        let out = Command::new(sbin("doveadm"))
-            .arg("-c")
-            .arg(self.get("DOVECOT_CONF"))
-            .args([
-                "-f", "flow", "mailbox", "status", "-u", user, "messages", mailbox,
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run doveadm");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        stdout
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("messages="))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("doveadm mailbox status {mailbox}: {stdout:?}"))
     }
 
     /// Number of messages in `user`'s INBOX (asked from Dovecot with doveadm).
@@ -311,10 +292,10 @@ fn run_script(cmd: &str, dir: &Path) -> Output {
 
 fn run_script_env(cmd: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
     Command::new("bash")
-        .envs(env.iter().copied())
         .arg(stack_script())
         .arg(cmd)
         .arg(dir)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run bash {} {cmd}: {e}", stack_script().display()))
