@@ -30,6 +30,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
+            [CompletionResult]::new('password', 'password', [CompletionResultType]::ParameterValue, 'Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`')
+            [CompletionResult]::new('fetchmail', 'fetchmail', [CompletionResultType]::ParameterValue, 'Run fetchmail with the passwords its mailsetup entries name (it can''t run a password command itself)')
+            [CompletionResult]::new('deliver', 'deliver', [CompletionResultType]::ParameterValue, 'Deliver one message from standard input into a Maildir (fetchmail''s mda)')
             [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -77,7 +80,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--round-trip-timeout', '--round-trip-timeout', [CompletionResultType]::ParameterName, 'How long the test message may take to arrive, in seconds')
             [CompletionResult]::new('--round-trip-to', '--round-trip-to', [CompletionResultType]::ParameterName, 'Send the test message to this address instead (another mailbox, an autoresponder) and only report whether the server accepted it; implies --round-trip')
             [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given')
+            [CompletionResult]::new('--store-password', '--store-password', [CompletionResultType]::ParameterName, 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`')
             [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
             [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
             [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
@@ -101,7 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
             [CompletionResult]::new('--round-trip', '--round-trip', [CompletionResultType]::ParameterName, 'After the logins verified, send a test message to yourself through the recommended outgoing server, watch it arrive on the recommended incoming server, then delete it')
-            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
             [CompletionResult]::new('--embed-password', '--embed-password', [CompletionResultType]::ParameterName, 'Write the password itself into the files (mode 0600) instead of a password command')
@@ -131,7 +135,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from environment variable VAR')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of PATH (- reads standard input)')
             [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given')
+            [CompletionResult]::new('--store-password', '--store-password', [CompletionResultType]::ParameterName, 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`')
             [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
             [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
             [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
@@ -144,7 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
             [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
-            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
             [CompletionResult]::new('--embed-password', '--embed-password', [CompletionResultType]::ParameterName, 'Write the password itself into the files (mode 0600) instead of a password command')
@@ -206,7 +211,8 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--oauth2-client-secret', '--oauth2-client-secret', [CompletionResultType]::ParameterName, 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)')
             [CompletionResult]::new('--oauth2-issuer', '--oauth2-issuer', [CompletionResultType]::ParameterName, 'The authorization server''s issuer URL, for providers the built-in database does not know')
             [CompletionResult]::new('--oauth2-scope', '--oauth2-scope', [CompletionResultType]::ParameterName, 'Scopes to ask for (space-separated; default: the provider''s mail scope)')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given')
+            [CompletionResult]::new('--store-password', '--store-password', [CompletionResultType]::ParameterName, 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`')
             [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
             [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
             [CompletionResult]::new('--protocols', '--protocols', [CompletionResultType]::ParameterName, 'Only these protocols (comma-separated: imap,pop3,smtp)')
@@ -221,7 +227,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
             [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
-            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
+            [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
             [CompletionResult]::new('--embed-password', '--embed-password', [CompletionResultType]::ParameterName, 'Write the password itself into the files (mode 0600) instead of a password command')
@@ -230,6 +236,77 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;password' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a secret (read from a no-echo prompt, or from the first line of standard input)')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove the secret; exit 3 when there was none')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailsetup;password;set' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'What the secret is: password, or oauth2-refresh-token')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;password;get' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'What the secret is: password, or oauth2-refresh-token')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;password;delete' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'What the secret is: password, or oauth2-refresh-token')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;password;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a secret (read from a no-echo prompt, or from the first line of standard input)')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove the secret; exit 3 when there was none')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailsetup;password;help;set' {
+            break
+        }
+        'mailsetup;password;help;get' {
+            break
+        }
+        'mailsetup;password;help;delete' {
+            break
+        }
+        'mailsetup;password;help;help' {
+            break
+        }
+        'mailsetup;fetchmail' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;deliver' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -300,6 +377,9 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
+            [CompletionResult]::new('password', 'password', [CompletionResultType]::ParameterValue, 'Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`')
+            [CompletionResult]::new('fetchmail', 'fetchmail', [CompletionResultType]::ParameterValue, 'Run fetchmail with the passwords its mailsetup entries name (it can''t run a password command itself)')
+            [CompletionResult]::new('deliver', 'deliver', [CompletionResultType]::ParameterValue, 'Deliver one message from standard input into a Maildir (fetchmail''s mda)')
             [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -317,6 +397,27 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             break
         }
         'mailsetup;help;setup' {
+            break
+        }
+        'mailsetup;help;password' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a secret (read from a no-echo prompt, or from the first line of standard input)')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove the secret; exit 3 when there was none')
+            break
+        }
+        'mailsetup;help;password;set' {
+            break
+        }
+        'mailsetup;help;password;get' {
+            break
+        }
+        'mailsetup;help;password;delete' {
+            break
+        }
+        'mailsetup;help;fetchmail' {
+            break
+        }
+        'mailsetup;help;deliver' {
             break
         }
         'mailsetup;help;oauth2' {

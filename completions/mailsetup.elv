@@ -27,6 +27,9 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand write 'Write working account configs for mail clients (`--list` shows them)'
             cand discover 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
             cand setup 'The wizard: from "I have an address and a password" to a working mail client'
+            cand password 'Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`'
+            cand fetchmail 'Run fetchmail with the passwords its mailsetup entries name (it can''t run a password command itself)'
+            cand deliver 'Deliver one message from standard input into a Maildir (fetchmail''s mda)'
             cand oauth2 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -72,7 +75,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --round-trip-timeout 'How long the test message may take to arrive, in seconds'
             cand --round-trip-to 'Send the test message to this address instead (another mailbox, an autoresponder) and only report whether the server accepted it; implies --round-trip'
             cand --write 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)'
-            cand --out 'Directory to write into (`-` prints the files to stdout instead)'
+            cand --out 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given'
+            cand --store-password 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`'
             cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
             cand --maildir 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)'
             cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
@@ -96,7 +100,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --trust-mx 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
             cand --round-trip 'After the logins verified, send a test message to yourself through the recommended outgoing server, watch it arrive on the recommended incoming server, then delete it'
-            cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+            cand --install 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
             cand --embed-password 'Write the password itself into the files (mode 0600) instead of a password command'
@@ -125,7 +129,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --password-env 'Read the password from environment variable VAR'
             cand --password-file 'Read the password from the first line of PATH (- reads standard input)'
             cand --oauth2-token-command 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)'
-            cand --out 'Directory to write into (`-` prints the files to stdout instead)'
+            cand --out 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given'
+            cand --store-password 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`'
             cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
             cand --maildir 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)'
             cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
@@ -138,7 +143,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --trust-mx 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
             cand --oauth2 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
-            cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+            cand --install 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
             cand --embed-password 'Write the password itself into the files (mode 0600) instead of a password command'
@@ -198,7 +203,8 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --oauth2-client-secret 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)'
             cand --oauth2-issuer 'The authorization server''s issuer URL, for providers the built-in database does not know'
             cand --oauth2-scope 'Scopes to ask for (space-separated; default: the provider''s mail scope)'
-            cand --out 'Directory to write into (`-` prints the files to stdout instead)'
+            cand --out 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given'
+            cand --store-password 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`'
             cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
             cand --maildir 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)'
             cand --protocols 'Only these protocols (comma-separated: imap,pop3,smtp)'
@@ -213,7 +219,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --trust-mx 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
             cand --oauth2 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
-            cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+            cand --install 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
             cand --embed-password 'Write the password itself into the files (mode 0600) instead of a password command'
@@ -222,6 +228,66 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;password'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Store a secret (read from a no-echo prompt, or from the first line of standard input)'
+            cand get 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable'
+            cand delete 'Remove the secret; exit 3 when there was none'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailsetup;password;set'= {
+            cand --store 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order'
+            cand --kind 'What the secret is: password, or oauth2-refresh-token'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;password;get'= {
+            cand --store 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order'
+            cand --kind 'What the secret is: password, or oauth2-refresh-token'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;password;delete'= {
+            cand --store 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order'
+            cand --kind 'What the secret is: password, or oauth2-refresh-token'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;password;help'= {
+            cand set 'Store a secret (read from a no-echo prompt, or from the first line of standard input)'
+            cand get 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable'
+            cand delete 'Remove the secret; exit 3 when there was none'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailsetup;password;help;set'= {
+        }
+        &'mailsetup;password;help;get'= {
+        }
+        &'mailsetup;password;help;delete'= {
+        }
+        &'mailsetup;password;help;help'= {
+        }
+        &'mailsetup;fetchmail'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;deliver'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -282,6 +348,9 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand write 'Write working account configs for mail clients (`--list` shows them)'
             cand discover 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
             cand setup 'The wizard: from "I have an address and a password" to a working mail client'
+            cand password 'Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`'
+            cand fetchmail 'Run fetchmail with the passwords its mailsetup entries name (it can''t run a password command itself)'
+            cand deliver 'Deliver one message from standard input into a Maildir (fetchmail''s mda)'
             cand oauth2 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -294,6 +363,21 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
         &'mailsetup;help;discover'= {
         }
         &'mailsetup;help;setup'= {
+        }
+        &'mailsetup;help;password'= {
+            cand set 'Store a secret (read from a no-echo prompt, or from the first line of standard input)'
+            cand get 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable'
+            cand delete 'Remove the secret; exit 3 when there was none'
+        }
+        &'mailsetup;help;password;set'= {
+        }
+        &'mailsetup;help;password;get'= {
+        }
+        &'mailsetup;help;password;delete'= {
+        }
+        &'mailsetup;help;fetchmail'= {
+        }
+        &'mailsetup;help;deliver'= {
         }
         &'mailsetup;help;oauth2'= {
             cand login 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens'

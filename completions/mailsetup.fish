@@ -31,6 +31,9 @@ complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "check" -d 'Veri
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "setup" -d 'The wizard: from "I have an address and a password" to a working mail client'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "password" -d 'Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "fetchmail" -d 'Run fetchmail with the passwords its mailsetup entries name (it can\'t run a password command itself)'
+complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "deliver" -d 'Deliver one message from standard input into a Maildir (fetchmail\'s mda)'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "oauth2" -d 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
 complete -c mailsetup -n "__fish_mailsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand probe" -l server -d 'Probe exactly this endpoint instead (repeatable): imaps://h:993, imap://h:143 (STARTTLS), pop3s://, pop3://, smtps://, smtp:// and the +plain variants (imap+plain://h:143) for servers without TLS' -r
@@ -73,7 +76,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-timeout -d 'How long the test message may take to arrive, in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-to -d 'Send the test message to this address instead (another mailbox, an autoresponder) and only report whether the server accepted it; implies --round-trip' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l store-password -d 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l maildir -d 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
@@ -100,7 +104,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l strict -d 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip -d 'After the logins verified, send a test message to yourself through the recommended outgoing server, watch it arrive on the recommended incoming server, then delete it'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l embed-password -d 'Write the password itself into the files (mode 0600) instead of a password command'
@@ -125,7 +129,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-c
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-env -d 'Read the password from environment variable VAR' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-file -d 'Read the password from the first line of PATH (- reads standard input)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l oauth2-token-command -d 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)' -r
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l out -d 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l store-password -d 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l maildir -d 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
@@ -138,7 +143,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l list -d 'L
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l oauth2 -d 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l install -d 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l embed-password -d 'Write the password itself into the files (mode 0600) instead of a password command'
@@ -195,7 +200,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2-cli
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2-client-secret -d 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2-issuer -d 'The authorization server\'s issuer URL, for providers the built-in database does not know' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2-scope -d 'Scopes to ask for (space-separated; default: the provider\'s mail scope)' -r
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l out -d 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l store-password -d 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l maildir -d 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
@@ -209,7 +215,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l round-trip
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2 -d 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l install -d 'Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block added to (or replaced in) an existing one — nothing else in it changes, the old version is kept as FILE.bak — and the directories the client needs'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l embed-password -d 'Write the password itself into the files (mode 0600) instead of a password command'
@@ -218,6 +224,32 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pop3-keep 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and not __fish_seen_subcommand_from set get delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and not __fish_seen_subcommand_from set get delete help" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and not __fish_seen_subcommand_from set get delete help" -f -a "set" -d 'Store a secret (read from a no-echo prompt, or from the first line of standard input)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and not __fish_seen_subcommand_from set get delete help" -f -a "get" -d 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and not __fish_seen_subcommand_from set get delete help" -f -a "delete" -d 'Remove the secret; exit 3 when there was none'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and not __fish_seen_subcommand_from set get delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from set" -l store -d 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from set" -l kind -d 'What the secret is: password, or oauth2-refresh-token' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from get" -l store -d 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from get" -l kind -d 'What the secret is: password, or oauth2-refresh-token' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from delete" -l store -d 'keyring (Secret Service / macOS Keychain), pass, or file (mode 0600). Default for set: keyring, else pass; for get and delete: every usable store, in that order' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from delete" -l kind -d 'What the secret is: password, or oauth2-refresh-token' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from help" -f -a "set" -d 'Store a secret (read from a no-echo prompt, or from the first line of standard input)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Remove the secret; exit 3 when there was none'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand password; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand fetchmail" -s h -l help -d 'Print help'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand fetchmail" -s V -l version -d 'Print version'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand deliver" -s h -l help -d 'Print help'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand deliver" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and not __fish_seen_subcommand_from login token logout help" -s h -l help -d 'Print help'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and not __fish_seen_subcommand_from login token logout help" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and not __fish_seen_subcommand_from login token logout help" -f -a "login" -d 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens'
@@ -245,13 +277,19 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_s
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from help" -f -a "token" -d 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from help" -f -a "logout" -d 'Revoke the sign-in at the provider (where supported) and delete what is stored'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "setup" -d 'The wizard: from "I have an address and a password" to a working mail client'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "oauth2" -d 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup oauth2 help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "probe" -d 'Probe a server\'s six standard endpoints at once (no login)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "check" -d 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "write" -d 'Write working account configs for mail clients (`--list` shows them)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "discover" -d 'Find an address\'s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "setup" -d 'The wizard: from "I have an address and a password" to a working mail client'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "password" -d 'Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "fetchmail" -d 'Run fetchmail with the passwords its mailsetup entries name (it can\'t run a password command itself)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "deliver" -d 'Deliver one message from standard input into a Maildir (fetchmail\'s mda)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "oauth2" -d 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and not __fish_seen_subcommand_from probe check write discover setup password fetchmail deliver oauth2 help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and __fish_seen_subcommand_from password" -f -a "set" -d 'Store a secret (read from a no-echo prompt, or from the first line of standard input)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and __fish_seen_subcommand_from password" -f -a "get" -d 'Print the secret on standard output (nothing else); exit 3 when absent, 4 when the store is locked or unavailable'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and __fish_seen_subcommand_from password" -f -a "delete" -d 'Remove the secret; exit 3 when there was none'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and __fish_seen_subcommand_from oauth2" -f -a "login" -d 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and __fish_seen_subcommand_from oauth2" -f -a "token" -d 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand help; and __fish_seen_subcommand_from oauth2" -f -a "logout" -d 'Revoke the sign-in at the provider (where supported) and delete what is stored'

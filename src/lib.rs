@@ -12,4 +12,5 @@ pub mod model;
 pub mod oauth2;
 pub mod proto;
 pub mod report;
+pub mod secrets;
 pub mod session;

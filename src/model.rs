@@ -567,6 +567,54 @@ pub struct AccountSettings {
     pub outgoing: ServerSettings,
     #[serde(default)]
     pub pop3: Pop3Policy,
+    /// The server's special folders (IMAP), when known; absent in reports older than this field.
+    #[serde(default, skip_serializing_if = "Folders::is_empty")]
+    pub folders: Folders,
+}
+
+/// How a folder's role was learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FoundBy {
+    /// An RFC 6154 special-use attribute (`\Sent`, …) in the LIST reply.
+    SpecialUse,
+    /// Gmail's older XLIST attributes.
+    Xlist,
+    /// A well-known or localized name (`Sent Items`, `Gesendet`, …): the server said nothing.
+    Name,
+}
+
+/// One folder on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folder {
+    /// The name as the server sends it (IMAP modified UTF-7), e.g. `Entw&APw-rfe`.
+    pub raw: String,
+    /// The name decoded to Unicode, e.g. `Entwürfe`.
+    pub name: String,
+    pub found_by: FoundBy,
+}
+
+/// The server's special folders and how sent mail is filed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folders {
+    pub sent: Option<Folder>,
+    pub drafts: Option<Folder>,
+    pub trash: Option<Folder>,
+    pub junk: Option<Folder>,
+    pub archive: Option<Folder>,
+    /// The hierarchy delimiter (`/`, `.`), when the server named one.
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// The provider files every message sent through its SMTP server in the Sent folder by
+    /// itself (Gmail, Outlook.com): clients must not store a second copy.
+    #[serde(default)]
+    pub server_saves_sent: bool,
+}
+
+impl Folders {
+    pub fn is_empty(&self) -> bool {
+        *self == Folders::default()
+    }
 }
 
 /// A secret (password or token): redacted in Debug/Display, zeroed on drop.

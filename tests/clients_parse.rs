@@ -39,6 +39,7 @@ fn imap_account() -> AccountSettings {
         incoming: server("imaps://imap.example.com:993", "alice@example.com"),
         outgoing: server("smtps://smtp.example.com:465", "alice@example.com"),
         pop3: Pop3Policy::default(),
+        folders: Default::default(),
     }
 }
 
@@ -52,6 +53,7 @@ fn pop3_account() -> AccountSettings {
             keep: true,
             keep_days: Some(30),
         },
+        folders: Default::default(),
     }
 }
 

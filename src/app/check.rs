@@ -208,6 +208,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
     if recommended.is_none() {
         problems.extend(untrusted_only(&endpoints));
     }
+    let folders = super::folders::best(&endpoints);
     CheckReport {
         version: 1,
         command: "check".into(),
@@ -216,6 +217,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         insecure: cfg.tls.insecure(),
         endpoints,
         quota,
+        folders,
         discovery: req.discovery.clone(),
         recommended,
         problems,
@@ -503,14 +505,17 @@ pub fn recommend(
             mechanism,
         }
     };
+    let mut settings = AccountSettings {
+        address: address.to_string(),
+        display_name: prefs.display_name.clone(),
+        incoming: server(incoming),
+        outgoing: server(outgoing),
+        pop3: prefs.pop3,
+        folders: Default::default(),
+    };
+    super::folders::attach(&mut settings, endpoints);
     Some(Recommended {
-        settings: AccountSettings {
-            address: address.to_string(),
-            display_name: prefs.display_name.clone(),
-            incoming: server(incoming),
-            outgoing: server(outgoing),
-            pop3: prefs.pop3,
-        },
+        settings,
         verified: logins_attempted(endpoints),
     })
 }

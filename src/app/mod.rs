@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod files;
+pub mod folders;
 pub mod probe;
 pub mod progress;
 pub mod roundtrip;

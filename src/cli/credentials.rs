@@ -134,6 +134,11 @@ impl CredentialArgs {
     }
 }
 
+/// Runs a password command (`sh -c`) and returns the first line of its output.
+pub fn run_password_command(cmd: &str, what: &str) -> Result<Secret> {
+    run_command(cmd, what)
+}
+
 fn run_command(cmd: &str, flag: &str) -> Result<Secret> {
     let out = Command::new("sh")
         .arg("-c")

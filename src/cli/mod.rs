@@ -5,9 +5,11 @@ pub mod assets;
 pub mod check;
 pub mod credentials;
 pub mod discover;
+pub mod fetchmail;
 pub mod live;
 pub mod oauth2;
 pub mod output;
+pub mod password;
 pub mod setup;
 pub mod write;
 
@@ -101,6 +103,22 @@ lets you choose IMAP or POP3 when both work, offers the mail programs installed 
 write and writes them after you agree. Every answer is also a flag; with --yes it never asks (for scripts).")]
     Setup(setup::SetupArgs),
 
+    /// Keep a password (or OAuth2 token) in the secret store; mail clients read it back with `password get`
+    #[command(
+        long_about = "Keep an account's password (or OAuth2 refresh token) in a secret store: the system \
+keyring (Secret Service on Linux, the macOS Keychain), pass, or a private file (mode 0600). `set` reads it from a \
+no-echo prompt or the first line of standard input (never the command line); `get` prints only the secret, for a \
+mail client's password command. Exit status: 0 done, 3 no such secret, 4 the store is locked or not usable here, \
+2 usage."
+    )]
+    Password(password::PasswordArgs),
+
+    /// Run fetchmail with the passwords its mailsetup entries name (it can't run a password command itself)
+    Fetchmail(fetchmail::FetchmailArgs),
+
+    /// Deliver one message from standard input into a Maildir (fetchmail's mda)
+    #[command(hide = true)]
+    Deliver(fetchmail::DeliverArgs),
     /// OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out
     #[command(
         after_help = "Exit status: 0 ok, 1 the sign-in or a request failed, 2 usage or bad input, \
@@ -289,6 +307,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
+        Command::Password(args) => password::command(args, &runtime),
+        Command::Fetchmail(args) => fetchmail::fetchmail(args),
+        Command::Deliver(args) => fetchmail::deliver(args),
         Command::Oauth2(args) => oauth2::command(args, &runtime),
     }
 }

@@ -13,7 +13,10 @@ use dialoguer::{Confirm, Input, MultiSelect, Select};
 use super::check::{run_check, CheckPlan};
 use super::credentials::CredentialArgs;
 use super::discover::DiscoveryArgs;
-use super::write::{emit, on_path, render_all, write_options, OutputTargetArgs};
+use super::write::{
+    describe_installed, describe_plan, emit, on_path, plan_install, render_all, tilde,
+    write_options, OutputTargetArgs,
+};
 use super::{stdout_style, NetArgs, Prefer};
 use crate::app::check::{recommend, Preferences};
 use crate::app::files::{self, Destination};
@@ -23,6 +26,7 @@ use crate::model::{Address, Endpoint, Protocol, Security, ServerSettings};
 use crate::report::escape::terminal_safe as safe;
 use crate::report::roundtrip::RoundTripStatus;
 use crate::report::{human, CheckReport, LoginStatus, Recommended};
+use crate::secrets::{SecretKey, Store, StoreEnv, StoreKind};
 use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
@@ -126,6 +130,8 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         .context("setup needs your password: --password-command, --password-env or --password-file (or run it in a terminal)")?;
     let secret = creds.secret.clone();
     let round_trip_creds = creds.clone();
+    // An OAuth2 sign-in is kept by `mailsetup oauth2`; only a password goes to a secret store.
+    let is_password = creds.kind == crate::session::login::CredentialKind::Password;
 
     // 2. Check, with live progress.
     if ask {
@@ -220,24 +226,72 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         test_message_step(&report, &rec, round_trip_creds, &args.net, runtime)?;
     }
 
-    // 5. Which clients.
-    let chosen = choose_clients(&args, ask, rec.settings.incoming.endpoint.protocol)?;
+    // 5. Which clients. A client that can't read mail over the chosen protocol gets the other
+    // one when that works too (mpop is POP3-only, mbsync IMAP-only).
+    let incoming = rec.settings.incoming.endpoint.protocol;
+    let other = match incoming {
+        Protocol::Imap => Protocol::Pop3,
+        _ => Protocol::Imap,
+    };
+    let other_rec = if works(&report, other) {
+        let prefs = Preferences {
+            prefer: other,
+            ..prefs.clone()
+        };
+        recommend(
+            &report.address,
+            &report.username,
+            &report.endpoints,
+            report.discovery.as_ref(),
+            &prefs,
+        )
+        .filter(|r| r.verified && r.settings.incoming.endpoint.protocol == other)
+    } else {
+        None
+    };
+    let chosen = choose_clients(&args, ask, incoming, other_rec.is_some().then_some(other))?;
     if chosen.is_empty() {
         println!("\nNo mail client chosen: nothing written. The settings above are all any mail client needs.");
         return Ok(0);
     }
+    let settings_for = |client: &str| {
+        let info = crate::clients::client_info(client);
+        match (&other_rec, info) {
+            (Some(o), Some(i)) if !i.incoming.is_empty() && !i.incoming.contains(&incoming) => {
+                &o.settings
+            }
+            _ => &rec.settings,
+        }
+    };
 
-    // 6. Show the files, ask, write.
-    let embed = args.target.embed_password.then_some(secret);
-    let opts = write_options(
-        args.credentials.password_command.clone(),
-        embed,
-        &args.target,
-    );
+    // 6. Where the password goes.
+    let install = args.target.install || args.target.out.is_none();
+    let store = if is_password {
+        choose_store(&args, ask, runtime)?
+    } else {
+        None
+    };
+    let exe = super::write::mailsetup_exe()?;
+    let password_command = match &store {
+        Some(s) => Some(crate::clients::quote::shell_join(
+            s.reader_command(&exe, SecretKey::password(&address.to_string()))
+                .iter()
+                .map(String::as_str),
+        )),
+        None => args.credentials.password_command.clone(),
+    };
+    let embed = args.target.embed_password.then(|| secret.clone());
+    let mut opts = write_options(password_command.clone(), embed, &args.target);
+    if install || store.is_some() {
+        opts.mailsetup_exe = Some(exe.clone());
+    }
+
+    // 7. Show what will change, ask, write.
     // A client that can't express this account is skipped with its reason, not fatal here.
     let mut files = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for c in &chosen {
-        match render_all(std::slice::from_ref(c), &rec.settings, &opts) {
+        match render_all(std::slice::from_ref(c), settings_for(c), &opts) {
             Ok(f) => files.extend(f),
             Err(e) => println!("Skipping {c}: {}", safe(&format!("{e:#}"))),
         }
@@ -246,19 +300,36 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         println!("Nothing to write.");
         return Ok(1);
     }
-    let dest = if args.target.install {
-        Destination::Install
+    for f in &files {
+        for n in &f.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
+    }
+    let plan = if install {
+        let plan = plan_install(&files)?;
+        println!("\nThis is what will change (nothing else is touched):");
+        print!("{}", describe_plan(&plan));
+        Some(plan)
     } else {
-        Destination::Dir(args.target.out.clone().into())
+        let dest = Destination::Dir(args.target.out_dir().into());
+        println!("\nThese files will be written:");
+        for p in &files::plan(files.clone(), &dest)? {
+            println!(
+                "  {} ({}, mode {:o})",
+                p.target.display(),
+                p.file.client,
+                p.file.mode
+            );
+        }
+        None
     };
-    let planned = files::plan(files.clone(), &dest)?;
-    println!("\nThese files will be written:");
-    for p in &planned {
+    if let Some(s) = &store {
         println!(
-            "  {} ({}, mode {:o})",
-            p.target.display(),
-            p.file.client,
-            p.file.mode
+            "  store  the password in {} (the mail programs read it with `{}`)",
+            s.describe(),
+            safe(password_command.as_deref().unwrap_or_default())
         );
     }
     if ask
@@ -270,11 +341,125 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         println!("Nothing written.");
         return Ok(0);
     }
-    print!("{}", emit(files, &args.target)?);
-    println!(
-        "\nDone. Your mail client can now use {}.",
-        safe(&address.to_string())
-    );
+    if let Some(s) = &store {
+        runtime
+            .block_on(s.set(SecretKey::password(&address.to_string()), &secret))
+            .map_err(|e| anyhow::anyhow!("storing the password: {e}"))?;
+    }
+    let mut done_files = String::new();
+    let mut made_dirs = Vec::new();
+    match &plan {
+        Some(plan) => {
+            let (done, made) = files::install(plan)?;
+            done_files = describe_installed(&done);
+            made_dirs = made;
+        }
+        None => {
+            print!("{}", emit(files.clone(), &args.target)?);
+        }
+    }
+
+    // 8. The end screen: what was done, how to start each program.
+    println!("\nDone. {} is set up.", safe(&address.to_string()));
+    if let Some(s) = &store {
+        println!("  Password: in {}.", s.describe());
+    } else if args.target.embed_password {
+        println!("  Password: written into the files (mode 0600), as you asked.");
+    }
+    let f = &rec.settings.folders;
+    let named: Vec<String> = [
+        ("Sent", &f.sent),
+        ("Drafts", &f.drafts),
+        ("Trash", &f.trash),
+        ("Junk", &f.junk),
+        ("Archive", &f.archive),
+    ]
+    .iter()
+    .filter_map(|(role, folder)| {
+        folder
+            .as_ref()
+            .map(|x| format!("{role} = \"{}\"", safe(&x.name)))
+    })
+    .collect();
+    if !named.is_empty() {
+        println!("  Server folders mapped: {}.", named.join(", "));
+    }
+    if f.server_saves_sent {
+        println!("  Your provider files sent mail itself: the programs keep no second copy.");
+    }
+    for line in done_files.lines() {
+        println!("  {}", line[..1].to_uppercase() + &line[1..]);
+    }
+    let maildirs: Vec<String> = made_dirs
+        .iter()
+        .filter(|d| !["cur", "new", "tmp"].iter().any(|s| d.ends_with(s)))
+        .map(|d| tilde(d))
+        .collect();
+    if !maildirs.is_empty() {
+        println!("  Made {}.", maildirs.join(", "));
+    }
+    if plan.is_none() {
+        for n in &notes {
+            println!("  Note: {}", safe(n));
+        }
+    } else {
+        for n in notes
+            .iter()
+            .filter(|n| n.contains("Thunderbird") || n.contains("import"))
+        {
+            println!("  Note: {}", safe(n));
+        }
+    }
+    let starts: Vec<(String, String)> = files
+        .iter()
+        .filter_map(|f| {
+            let cmd = f.start.clone()?;
+            Some((cmd, f.client.to_string()))
+        })
+        .collect();
+    if !starts.is_empty() {
+        println!("\nStart your mail programs:");
+        for (cmd, _) in &starts {
+            println!("  {cmd}");
+        }
+    }
+    if plan.is_some() && ask {
+        let first = files.iter().find_map(|f| {
+            let cmd = f.start.as_deref()?;
+            [
+                "mbsync ",
+                "offlineimap ",
+                "mpop ",
+                "getmail ",
+                "mailsetup fetchmail",
+            ]
+            .iter()
+            .any(|p| cmd.starts_with(p))
+            .then(|| (f.client, cmd.to_string()))
+        });
+        if let Some((client, cmd)) = first {
+            if Confirm::new()
+                .with_prompt(format!("Fetch your mail now with {client} (`{cmd}`)?"))
+                .default(false)
+                .interact()?
+            {
+                let cmd = cmd.replacen("mailsetup", &crate::clients::quote::shell_word(&exe), 1);
+                let status = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .status()
+                    .with_context(|| format!("running {cmd}"))?;
+                println!(
+                    "{client} {}",
+                    if status.success() {
+                        "finished."
+                    } else {
+                        "reported a problem (see above)."
+                    }
+                );
+            }
+        }
+    }
     Ok(0)
 }
 
@@ -314,6 +499,54 @@ fn test_message_step(
         println!("Logging in works, but the test message did not make the whole trip (see above); the settings are still written if you go on.");
     }
     Ok(())
+}
+
+/// The secret store for the password: `--store-password`, else (with no other password
+/// source) a choice among the stores usable here, keyring first; `--yes` takes the first.
+fn choose_store(
+    args: &SetupArgs,
+    ask: bool,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Option<Store>> {
+    let env = StoreEnv::from_process();
+    if let Some(kind) = args.target.store_password {
+        let store = Store::new(kind, env);
+        runtime
+            .block_on(store.available())
+            .map_err(|e| anyhow::anyhow!("--store-password {kind}: {e}"))?;
+        return Ok(Some(store));
+    }
+    if args.target.embed_password || args.credentials.password_command.is_some() {
+        return Ok(None);
+    }
+    let mut usable = Vec::new();
+    for kind in StoreKind::ALL {
+        let store = Store::new(kind, env.clone());
+        if runtime.block_on(store.available()).is_ok() {
+            usable.push(store);
+        }
+    }
+    if !ask {
+        return match usable.into_iter().find(|s| s.kind() != StoreKind::File) {
+            Some(s) => Ok(Some(s)),
+            None => bail!("no secret store is usable here (no Secret Service, pass not initialised): add --store-password file (a private file), or --embed-password"),
+        };
+    }
+    let items: Vec<String> = usable
+        .iter()
+        .map(|s| match s.kind() {
+            StoreKind::Keyring => format!("{} (recommended)", s.describe()),
+            StoreKind::Pass => s.describe(),
+            StoreKind::File => format!("{} that only you can read", s.describe()),
+        })
+        .collect();
+    println!();
+    let i = Select::new()
+        .with_prompt("Where should your password be kept?")
+        .items(&items)
+        .default(0)
+        .interact()?;
+    Ok(Some(usable.swap_remove(i)))
 }
 
 /// The provider was derived from the domain's MX record, which only says where mail is
@@ -420,17 +653,32 @@ fn choose_protocol(r: &CheckReport) -> Result<Protocol> {
 }
 
 /// Clients to write for: flags, or a choice with the installed ones first and preselected.
-fn choose_clients(args: &SetupArgs, ask: bool, incoming: Protocol) -> Result<Vec<String>> {
+/// Clients of `alternative` only (when it works too) are offered as well.
+fn choose_clients(
+    args: &SetupArgs,
+    ask: bool,
+    incoming: Protocol,
+    alternative: Option<Protocol>,
+) -> Result<Vec<String>> {
     if !args.clients.is_empty() {
         return Ok(args.clients.clone());
     }
     let mut fitting: Vec<(&str, String, bool)> = CLIENTS
         .iter()
-        .filter(|c| c.incoming.contains(&incoming) || c.incoming.is_empty())
+        .filter(|c| {
+            c.incoming.contains(&incoming)
+                || c.incoming.is_empty()
+                || alternative.is_some_and(|a| c.incoming.contains(&a))
+        })
         .map(|c| {
+            let via = if !c.incoming.is_empty() && !c.incoming.contains(&incoming) {
+                format!(" (over {})", c.incoming[0].as_str().to_uppercase())
+            } else {
+                String::new()
+            };
             (
                 c.name,
-                c.description.to_string(),
+                format!("{}{via}", c.description),
                 c.binary.is_some_and(on_path),
             )
         })
@@ -448,13 +696,25 @@ fn choose_clients(args: &SetupArgs, ask: bool, incoming: Protocol) -> Result<Vec
         .map(|(n, d, i)| format!("{n:<12} {d}{}", if *i { "  [installed]" } else { "" }))
         .collect();
     let defaults: Vec<bool> = fitting.iter().map(|c| c.2).collect();
+    // The echo after the answer names the chosen programs only (dialoguer would repeat every
+    // chosen line in full on one long line).
     let picked = MultiSelect::new()
         .with_prompt("Write settings for which mail programs? (space toggles, enter accepts)")
         .items(&items)
         .defaults(&defaults)
+        .report(false)
         .interact()?;
-    Ok(picked
+    let names: Vec<String> = picked
         .into_iter()
         .map(|i| fitting[i].0.to_string())
-        .collect())
+        .collect();
+    println!(
+        "Write settings for which mail programs?: {}",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    );
+    Ok(names)
 }

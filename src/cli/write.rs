@@ -138,14 +138,30 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
             .context("--embed-password needs the password: --password-command, --password-env, --password-file, or a terminal")?;
         embed = Some(creds.secret);
     }
+    let mut password_command = args.credentials.password_command.clone();
+    if let Some(kind) = args.target.store_password {
+        let secret = match embed.take() {
+            Some(s) => s,
+            None => args
+                .credentials
+                .load(&settings.address)?
+                .context("--store-password needs the password: --password-command, --password-env, --password-file, or a terminal")?
+                .secret,
+        };
+        let (store, reader) = store_password(kind, &settings.address, &secret, runtime)?;
+        eprintln!(
+            "mailsetup: stored the password in {}; the configs read it with `{reader}`",
+            store.describe()
+        );
+        password_command = Some(reader);
+    }
     if !args.target.embed_password {
         embed = None;
     }
-    let opts = write_options(
-        args.credentials.password_command.clone(),
-        embed,
-        &args.target,
-    );
+    let mut opts = write_options(password_command, embed, &args.target);
+    if args.target.install || args.target.store_password.is_some() {
+        opts.mailsetup_exe = Some(mailsetup_exe()?);
+    }
     let files = render_all(&args.clients, &settings, &opts)?;
     print!("{}", emit(files, &args.target)?);
     Ok(0)
@@ -154,13 +170,21 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
 /// Where and how config files are written (shared by `write`, `check --write` and `setup`).
 #[derive(Debug, Clone, Args)]
 pub struct OutputTargetArgs {
-    /// Directory to write into (`-` prints the files to stdout instead)
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out: String,
+    /// Directory to write the files into, to copy them yourself (`-` prints them to stdout);
+    /// `write` defaults to `.`, `setup` installs unless this is given
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<String>,
 
-    /// Write each file to the client's conventional location (e.g. ~/.mbsyncrc) instead of --out
-    #[arg(long)]
+    /// Install each file where its client looks (e.g. ~/.mbsyncrc): a new file, or a marked block
+    /// added to (or replaced in) an existing one — nothing else in it changes, the old version is
+    /// kept as FILE.bak — and the directories the client needs
+    #[arg(long, conflicts_with = "out")]
     pub install: bool,
+
+    /// Keep the password in this store (keyring, pass, or file: a private file) and let the
+    /// configs read it back with `mailsetup password get`
+    #[arg(long = "store-password", value_name = "STORE", value_parser = parse_store, conflicts_with = "embed_password")]
+    pub store_password: Option<crate::secrets::StoreKind>,
 
     /// Show what would be written, write nothing
     #[arg(long = "dry-run")]
@@ -195,7 +219,16 @@ pub struct OutputTargetArgs {
     pub maildir: Option<String>,
 }
 
+fn parse_store(s: &str) -> Result<crate::secrets::StoreKind, String> {
+    s.parse()
+}
+
 impl OutputTargetArgs {
+    /// `--out`, `.` when not given.
+    pub fn out_dir(&self) -> &str {
+        self.out.as_deref().unwrap_or(".")
+    }
+
     pub fn pop3_policy(&self) -> Pop3Policy {
         Pop3Policy {
             keep: !self.pop3_delete,
@@ -262,6 +295,7 @@ pub fn settings_from_servers(
         incoming,
         outgoing,
         pop3,
+        folders: Default::default(),
     })
 }
 
@@ -359,7 +393,12 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
             }
         }
     }
-    if target.out == "-" && !target.install {
+    if target.install && !target.dry_run {
+        let plan = plan_install(&files)?;
+        report.push_str(&describe_plan(&plan));
+        let (done, _) = files::install(&plan)?;
+        report.push_str(&describe_installed(&done));
+    } else if target.out_dir() == "-" {
         for f in &files {
             report.push_str(&format!(
                 "# ==> {} ({}) <==\n{}\n",
@@ -372,7 +411,7 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
         let dest = if target.install {
             Destination::Install
         } else {
-            Destination::Dir(PathBuf::from(&target.out))
+            Destination::Dir(PathBuf::from(target.out_dir()))
         };
         let planned = files::plan(files, &dest)?;
         if target.dry_run {
@@ -403,8 +442,127 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
     Ok(report)
 }
 
+/// The install plan for these files (files without a conventional place go below
+/// `~/.local/share/mailsetup/`).
+pub fn plan_install(files: &[OutputFile]) -> Result<files::InstallPlan> {
+    let env = files::InstallEnv::from_process()?;
+    let files: Vec<OutputFile> = files
+        .iter()
+        .filter(|f| {
+            // A spare file (Himalaya's v1 schema) stays out of the way when its client's main
+            // file is installed.
+            f.install_path.is_some()
+                || !files
+                    .iter()
+                    .any(|g| g.client == f.client && g.install_path.is_some())
+        })
+        .cloned()
+        .map(|mut f| {
+            if f.install_path.is_none() {
+                f.install_path = Some(format!("~/.local/share/mailsetup/{}", f.path.display()));
+                f.install = crate::clients::Install::File;
+            }
+            f
+        })
+        .collect();
+    Ok(files::plan_install(&files, &env)?)
+}
+
+/// `~/x` for paths below $HOME.
+pub fn tilde(p: &std::path::Path) -> String {
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        if let Ok(rest) = p.strip_prefix(&home) {
+            return format!("~/{}", rest.display());
+        }
+    }
+    p.display().to_string()
+}
+
+/// What installing will do, with a diff for every existing file that changes.
+pub fn describe_plan(plan: &files::InstallPlan) -> String {
+    let mut out = String::new();
+    for c in &plan.changes {
+        let p = tilde(&c.path);
+        match (&c.old, c.changes_anything()) {
+            (None, _) => out.push_str(&format!("  create {p} ({}, mode {:o})\n", c.client, c.mode)),
+            (Some(_), true) => {
+                out.push_str(&format!(
+                    "  change {p} ({}; only its own block; the old file is kept as {p}.bak):\n",
+                    c.client
+                ));
+                out.push_str(&indent(&safe(&c.diff())));
+            }
+            (Some(_), false) => out.push_str(&format!(
+                "  keep   {p} ({}, already up to date)\n",
+                c.client
+            )),
+        }
+    }
+    for (d, maildir) in &plan.dirs {
+        if !d.is_dir() {
+            out.push_str(&format!(
+                "  make   {}/{}\n",
+                tilde(d),
+                if *maildir {
+                    " (a Maildir: cur, new, tmp)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// What installing did.
+pub fn describe_installed(done: &[files::Installed]) -> String {
+    let mut out = String::new();
+    for i in done {
+        let p = tilde(&i.path);
+        match &i.backup {
+            Some(b) => out.push_str(&format!(
+                "changed {p} (previous version kept as {})\n",
+                tilde(b)
+            )),
+            None => out.push_str(&format!("created {p}\n")),
+        }
+    }
+    out
+}
+
 fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// The absolute path of this mailsetup binary (what configs run to read a stored password).
+pub fn mailsetup_exe() -> Result<String> {
+    let exe = std::env::current_exe().context("finding the mailsetup binary")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    exe.to_str()
+        .map(str::to_string)
+        .context("the path of the mailsetup binary is not UTF-8")
+}
+
+/// Stores the password in `kind` and returns the store and the command configs read it with.
+pub fn store_password(
+    kind: crate::secrets::StoreKind,
+    address: &str,
+    secret: &Secret,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(crate::secrets::Store, String)> {
+    use crate::secrets::{SecretKey, Store, StoreEnv};
+    let store = Store::new(kind, StoreEnv::from_process());
+    let key = SecretKey::password(address);
+    runtime
+        .block_on(store.available())
+        .map_err(|e| anyhow::anyhow!("--store-password {kind}: {e}"))?;
+    runtime
+        .block_on(store.set(key, secret))
+        .map_err(|e| anyhow::anyhow!("--store-password {kind}: {e}"))?;
+    let exe = mailsetup_exe()?;
+    let argv = store.reader_command(&exe, key);
+    let reader = clients::quote::shell_join(argv.iter().map(String::as_str));
+    Ok((store, reader))
 }
 
 /// The options every writer gets.
@@ -418,6 +576,7 @@ pub fn write_options(
         embed_password: embed,
         maildir: target.maildir.clone(),
         account_name: None,
+        mailsetup_exe: None,
         oauth2_token_command: None,
     }
 }

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use crate::model::{
-    AccountSettings, AuthMethod, Mechanism, Pop3Policy, Protocol, Security, ServerSettings,
+    AccountSettings, AuthMethod, Folder, Folders, Mechanism, Pop3Policy, Protocol, Security,
+    ServerSettings,
 };
 
 use super::{quote, ClientInfo, OutputFile, WriteError, WriteOptions};
@@ -30,6 +31,8 @@ pub(crate) struct Ctx<'a> {
     pub incoming: &'a ServerSettings,
     pub outgoing: &'a ServerSettings,
     pub pop3: Pop3Policy,
+    /// The server's special folders (IMAP accounts only; names no format can carry dropped).
+    pub folders: Folders,
     pub opts: &'a WriteOptions,
     password_command: String,
     default_password_command: bool,
@@ -217,6 +220,7 @@ impl<'a> Ctx<'a> {
             incoming,
             outgoing,
             pop3: settings.pop3,
+            folders: usable_folders(settings),
             opts,
             password_command,
             default_password_command,
@@ -269,12 +273,16 @@ impl<'a> Ctx<'a> {
         &self.password_command
     }
 
-    /// The local mail directory (no trailing slash).
+    /// The local mail directory (no trailing slash): `--maildir`, else `~/Mail/ACCOUNT` for
+    /// mbsync and `~/Mail/ACCOUNT-CLIENT` for the others.
     pub fn maildir(&self) -> String {
         match self.opts.maildir.as_deref() {
             Some(dir) if dir.len() > 1 => dir.trim_end_matches('/').to_string(),
             Some(dir) => dir.to_string(),
-            None => format!("~/Mail/{}", self.account),
+            // mbsync's tree is ~/Mail/ACCOUNT; every other client gets a Maildir of its own
+            // beside it, so two programs never fetch into (or sync from) the same one.
+            None if self.client() == "mbsync" => format!("~/Mail/{}", self.account),
+            None => format!("~/Mail/{}-{}", self.account, self.client()),
         }
     }
 
@@ -475,6 +483,24 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// Installed as a marked block in the client's shared file.
+    pub fn block(
+        &self,
+        search: &[(&'static str, bool)],
+        create: &'static str,
+        alone: String,
+        beside: String,
+    ) -> super::Install {
+        super::Install::Block(super::Block {
+            account: self.account.clone(),
+            search: search.to_vec(),
+            create,
+            inherit: None,
+            alone,
+            beside,
+        })
+    }
+
     /// Builds an output file; `secret` makes it mode 0600.
     pub fn file(
         &self,
@@ -491,7 +517,39 @@ impl<'a> Ctx<'a> {
             contents,
             mode: if secret { 0o600 } else { 0o644 },
             notes,
+            install: super::Install::File,
+            dirs: Vec::new(),
+            start: None,
         }
+    }
+}
+
+/// The folders worth writing: IMAP only, names without control characters, not empty.
+fn usable_folders(settings: &AccountSettings) -> Folders {
+    if settings.incoming.endpoint.protocol != Protocol::Imap {
+        return Folders {
+            server_saves_sent: settings.folders.server_saves_sent,
+            ..Folders::default()
+        };
+    }
+    let ok = |f: &Option<Folder>| {
+        f.clone().filter(|f| {
+            !f.raw.is_empty()
+                && !f.name.is_empty()
+                && quote::single_line("folder", &f.raw).is_ok()
+                && quote::single_line("folder", &f.name).is_ok()
+                && !f.name.eq_ignore_ascii_case("INBOX")
+        })
+    };
+    let f = &settings.folders;
+    Folders {
+        sent: ok(&f.sent),
+        drafts: ok(&f.drafts),
+        trash: ok(&f.trash),
+        junk: ok(&f.junk),
+        archive: ok(&f.archive),
+        delimiter: f.delimiter.clone(),
+        server_saves_sent: f.server_saves_sent,
     }
 }
 

@@ -24,7 +24,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let outgoing = url(ctx.outgoing, out_user, secret);
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
     out.push_str(&format!("[{}]\n", ctx.account));
     kv(&mut out, "source", "incoming username", &source)?;
     if secret.is_none() {
@@ -45,6 +44,17 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         )?;
     }
     kv(&mut out, "default", "default folder", "INBOX")?;
+    let f = &ctx.folders;
+    for (key, folder) in [
+        ("copy-to", f.sent.as_ref().filter(|_| !f.server_saves_sent)),
+        ("postpone", f.drafts.as_ref()),
+        ("archive", f.archive.as_ref()),
+    ] {
+        // A name go-ini can't carry is left out (aerc then uses its default), not fatal.
+        if let Some(folder) = folder {
+            let _ = kv(&mut out, key, "folder name", &folder.name);
+        }
+    }
     let from = quote::rfc5322_mailbox(ctx.display_name, ctx.address);
     kv(&mut out, "from", "display name", &from)?;
 
@@ -53,13 +63,23 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         "aerc reads accounts.conf only when no one else can read it: keep it mode 0600.".into(),
     );
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let body = out;
+    let out = format!("# {}\n{body}", super::header(ctx));
+    let mut file = ctx.file(
         "aerc/accounts.conf",
         Some("~/.config/aerc/accounts.conf"),
         out,
         true,
         notes,
-    )])
+    );
+    file.install = ctx.block(
+        &[("~/.config/aerc/accounts.conf", true)],
+        "~/.config/aerc/accounts.conf",
+        body.clone(),
+        body,
+    );
+    file.start = Some("aerc".into());
+    Ok(vec![file])
 }
 
 /// `key = `value``; `field` names the user's value in a refusal.

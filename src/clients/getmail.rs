@@ -96,10 +96,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     }
 
     let mut notes = ctx.password_notes(true, true);
-    notes.push(format!(
-        "getmail delivers into an existing Maildir: create it first (mkdir -p {d}/cur {d}/new {d}/tmp).",
-        d = maildir
-    ));
     if tls {
         notes.push(format!(
             "Certificates are checked against {CA_BUNDLE} (Debian/Ubuntu); on other systems point \
@@ -111,13 +107,24 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     }
     notes.extend(ctx.pop3_notes(true));
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let name = format!("getmailrc-{}", ctx.account);
+    let mut file = ctx.file(
         "getmail/getmailrc",
-        Some("~/.getmail/getmailrc"),
+        Some(&format!("~/.getmail/{name}")),
         out,
         ctx.embeds_password(),
         notes,
-    )])
+    );
+    file.install = super::Install::FileInDir {
+        dirs: vec!["~/.config/getmail", "~/.getmail"],
+        name: name.clone(),
+    };
+    file.dirs = vec![super::NeededDir {
+        path: maildir,
+        maildir: true,
+    }];
+    file.start = Some(format!("getmail --rcfile {name}"));
+    Ok(vec![file])
 }
 
 #[cfg(test)]

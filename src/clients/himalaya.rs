@@ -76,19 +76,54 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         }
     }
 
+    let f = &ctx.folders;
+    let aliases = [
+        ("sent", &f.sent),
+        ("drafts", &f.drafts),
+        ("trash", &f.trash),
+    ];
+    if aliases.iter().any(|(_, f)| f.is_some()) || f.server_saves_sent {
+        v2.push('\n');
+    }
+    for (alias, folder) in aliases {
+        if let Some(folder) = folder {
+            kv(
+                &mut v2,
+                &format!("folder.aliases.{alias}"),
+                &quote::toml_string(&folder.name),
+            );
+        }
+    }
+    if f.server_saves_sent {
+        kv(&mut v2, "message.send.save-copy", "false");
+    }
+
     let mut notes = ctx.password_notes(true, true);
     notes.push(
         "himalaya/config.toml is for Himalaya 2.x; for Himalaya 1.x use himalaya/config.v1.toml instead."
             .into(),
     );
     notes.extend(ctx.plain_notes());
-    let mut files = vec![ctx.file(
+    let alone = v2
+        .split_once('\n')
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    let beside = alone.replacen("default = true\n", "", 1);
+    let mut main = ctx.file(
         "himalaya/config.toml",
         Some("~/.config/himalaya/config.toml"),
         v2,
         ctx.embeds_password(),
         notes,
-    )];
+    );
+    main.install = ctx.block(
+        &[("~/.config/himalaya/config.toml", true)],
+        "~/.config/himalaya/config.toml",
+        alone,
+        beside,
+    );
+    main.start = Some(format!("himalaya envelope list --account {}", ctx.account));
+    let mut files = vec![main];
 
     // v1: only when the account fits its schema (SMTP without login does not).
     if let Some(out_user) = out_user {

@@ -14,7 +14,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let maildir = ctx.maildir();
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
     out.push_str(&format!("IMAPAccount {name}\n"));
     out.push_str(&format!("Host {}\n", ctx.incoming.endpoint.host));
     out.push_str(&format!("Port {}\n", ctx.incoming.endpoint.port));
@@ -61,27 +60,85 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         quote::mbsync_string(&format!("{maildir}/INBOX"))
     ));
 
-    out.push_str(&format!("\nChannel {name}\n"));
-    out.push_str(&format!("Far :{name}-remote:\n"));
-    out.push_str(&format!("Near :{name}-local:\n"));
-    out.push_str("Patterns *\n");
-    out.push_str("Create Near\n");
-    out.push_str("Expunge None\n");
-    out.push_str("SyncState *\n");
-    out.push_str("CopyArrivalDate yes\n");
+    const CHANNEL_OPTIONS: &str = "Create Near\nExpunge None\nSyncState *\nCopyArrivalDate yes\n";
+    let f = &ctx.folders;
+    let mapped: Vec<(&str, &str)> = [
+        ("Sent", &f.sent),
+        ("Drafts", &f.drafts),
+        ("Trash", &f.trash),
+        ("Junk", &f.junk),
+        ("Archive", &f.archive),
+    ]
+    .into_iter()
+    .filter_map(|(near, far)| far.as_ref().map(|far| (near, far.raw.as_str())))
+    .collect();
+    if mapped.is_empty() {
+        out.push_str(&format!("\nChannel {name}\n"));
+        out.push_str(&format!("Far :{name}-remote:\n"));
+        out.push_str(&format!("Near :{name}-local:\n"));
+        out.push_str("Patterns *\n");
+        out.push_str(CHANNEL_OPTIONS);
+    } else {
+        // The server's special folders under the same local names on every server
+        // (Sent, Drafts, …), whatever the server calls them; everything else as it is.
+        // isync 1.4 passes IMAP names through unconverted: the far side uses the raw
+        // (modified UTF-7) names.
+        let mut channels = Vec::new();
+        let mut exclude = vec!["INBOX".to_string()];
+        for (near, far) in std::iter::once(("INBOX", "INBOX")).chain(mapped.iter().copied()) {
+            let channel = format!("{name}-{}", near.to_ascii_lowercase());
+            out.push_str(&format!("\nChannel {channel}\n"));
+            out.push_str(&format!(
+                "Far {}\n",
+                quote::mbsync_string(&format!(":{name}-remote:{far}"))
+            ));
+            out.push_str(&format!("Near :{name}-local:{near}\n"));
+            out.push_str(CHANNEL_OPTIONS);
+            channels.push(channel);
+            for n in [near, far] {
+                if !exclude.iter().any(|e| e == n) {
+                    exclude.push(n.to_string());
+                }
+            }
+        }
+        let rest = format!("{name}-other");
+        out.push_str(&format!("\nChannel {rest}\n"));
+        out.push_str(&format!("Far :{name}-remote:\n"));
+        out.push_str(&format!("Near :{name}-local:\n"));
+        let excluded: Vec<String> = exclude
+            .iter()
+            .map(|e| quote::mbsync_string(&format!("!{e}")))
+            .collect();
+        out.push_str(&format!("Patterns * {}\n", excluded.join(" ")));
+        out.push_str(CHANNEL_OPTIONS);
+        channels.push(rest);
+        out.push_str(&format!("\nGroup {name}\n"));
+        for c in channels {
+            out.push_str(&format!("Channel {c}\n"));
+        }
+    }
 
     let mut notes = ctx.password_notes(true, true);
     notes.push(format!(
-        "Create the mail directory first (mkdir -p {maildir}), then run `mbsync {name}`."
+        "Run `mbsync {name}`; mail goes to {maildir} (the directory must exist: mailsetup makes it when it installs the file)."
     ));
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let body = out;
+    let out = format!("# {}\n{body}", super::header(ctx));
+    let mut file = ctx.file(
         "mbsync/mbsyncrc",
         Some("~/.mbsyncrc"),
         out,
         ctx.embeds_password(),
         notes,
-    )])
+    );
+    file.install = ctx.block(&[("~/.mbsyncrc", true)], "~/.mbsyncrc", body.clone(), body);
+    file.dirs = vec![super::NeededDir {
+        path: maildir,
+        maildir: false,
+    }];
+    file.start = Some(format!("mbsync {name}"));
+    Ok(vec![file])
 }
 
 #[cfg(test)]

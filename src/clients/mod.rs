@@ -11,7 +11,7 @@ mod aerc;
 mod apple;
 mod claws;
 mod evolution;
-mod fetchmail;
+pub mod fetchmail;
 mod getmail;
 mod himalaya;
 mod k9;
@@ -31,6 +31,14 @@ use crate::model::{AccountSettings, Mechanism, Protocol, Secret};
 
 pub(crate) use account::{header, stable_digest, stable_uuid, Ctx, Password};
 
+/// The markers around an account's block in a shared file.
+pub fn block_markers(account: &str) -> (String, String) {
+    (
+        format!("# >>> mailsetup {account} >>>"),
+        format!("# <<< mailsetup {account} <<<"),
+    )
+}
+
 /// How the written configs get the password, and where local mail goes.
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -45,6 +53,9 @@ pub struct WriteOptions {
     pub maildir: Option<String>,
     /// Account name used inside the configs (default: derived from the address).
     pub account_name: Option<String>,
+    /// Absolute path of the mailsetup binary, when configs may call it (fetchmail's
+    /// `mda … deliver` and `mailsetup fetchmail`); `None` keeps configs free of it.
+    pub mailsetup_exe: Option<String>,
     /// For OAuth2 accounts: the command printing a fresh access token (default
     /// `mailsetup oauth2 token <address>`; the CLI passes its own absolute path).
     pub oauth2_token_command: Option<String>,
@@ -65,6 +76,57 @@ pub struct OutputFile {
     pub mode: u32,
     /// Things to tell the user (storage warnings, how to import, password setup).
     pub notes: Vec<String>,
+    /// How the file goes to `install_path` (`--install`, and `setup` by default).
+    pub install: Install,
+    /// Directories the client needs before its first run (`~/` paths), made on install.
+    pub dirs: Vec<NeededDir>,
+    /// The command that starts the client for this account, once installed.
+    pub start: Option<String>,
+}
+
+/// How a file is installed where its client looks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Install {
+    /// `install_path` is this account's own file (created, or replaced with a backup).
+    #[default]
+    File,
+    /// A marked block (`# >>> mailsetup ACCOUNT >>>` … `# <<< mailsetup ACCOUNT <<<`) in a
+    /// file shared with other accounts: the first of `search` that exists, else
+    /// `install_path`. `alone` is the block when no other configuration precedes it (it may
+    /// then set defaults), `beside` when some does.
+    Block(Block),
+    /// `install_path` is this account's own file, pulled in by a marked block in the client's
+    /// main file (Mutt's `source`).
+    Sourced(Block),
+    /// An own file named `name` in the first of `dirs` that exists (else the first one).
+    FileInDir {
+        dirs: Vec<&'static str>,
+        name: String,
+    },
+}
+
+/// A marked block in a shared file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The account id the markers carry.
+    pub account: String,
+    /// The client's search order; `(path, writable)`: a file that is not writable for this
+    /// client (another client's file it falls back to reading) is kept by creating
+    /// `create` with `inherit` (its path filled in) at the top.
+    pub search: Vec<(&'static str, bool)>,
+    /// Where a new shared file is created.
+    pub create: &'static str,
+    pub inherit: Option<String>,
+    pub alone: String,
+    pub beside: String,
+}
+
+/// A directory a client needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeededDir {
+    pub path: String,
+    /// A Maildir: `cur`, `new` and `tmp` are made inside.
+    pub maildir: bool,
 }
 
 /// A supported client.
@@ -365,6 +427,7 @@ pub(crate) mod test_support {
             incoming: server("imaps://imap.example.com:993", "alice@example.com"),
             outgoing: server("smtps://smtp.example.com:465", "alice@example.com"),
             pop3: Pop3Policy::default(),
+            folders: Default::default(),
         }
     }
 
@@ -378,6 +441,7 @@ pub(crate) mod test_support {
                 keep: true,
                 keep_days: Some(14),
             },
+            folders: Default::default(),
         }
     }
 }

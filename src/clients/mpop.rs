@@ -13,8 +13,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let maildir = ctx.maildir();
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
-    out.push_str("defaults\n\n");
     out.push_str(&format!("account {name}\n"));
     out.push_str(&format!("host {}\n", server.endpoint.host));
     out.push_str(&format!("port {}\n", server.endpoint.port));
@@ -51,22 +49,32 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         "delivery maildir {}\n",
         quote::msmtp_string(&maildir)
     ));
-    out.push_str(&format!("\naccount default : {name}\n"));
+    let body = out;
+    let alone = format!("{body}\naccount default : {name}\n");
+    let out = format!("# {}\ndefaults\n\n{alone}", super::header(ctx));
 
     let mut notes = ctx.password_notes(true, true);
-    notes.push(format!(
-        "mpop delivers into an existing Maildir: create it first (mkdir -p {d}/cur {d}/new {d}/tmp).",
-        d = maildir
-    ));
     notes.extend(ctx.pop3_notes(false));
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let mut file = ctx.file(
         "mpop/mpoprc",
-        Some("~/.mpoprc"),
+        Some("~/.config/mpop/config"),
         out,
         ctx.embeds_password(),
         notes,
-    )])
+    );
+    file.install = ctx.block(
+        &[("~/.mpoprc", true), ("~/.config/mpop/config", true)],
+        "~/.config/mpop/config",
+        alone,
+        body,
+    );
+    file.dirs = vec![super::NeededDir {
+        path: maildir,
+        maildir: true,
+    }];
+    file.start = Some(format!("mpop {name}"));
+    Ok(vec![file])
 }
 
 #[cfg(test)]

@@ -18,8 +18,6 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let name = &ctx.account;
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
-    out.push_str("defaults\n\n");
     out.push_str(&format!("account {name}\n"));
     out.push_str(&format!("host {}\n", server.endpoint.host));
     out.push_str(&format!("port {}\n", server.endpoint.port));
@@ -52,20 +50,30 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         }
     }
     out.push_str(&format!("from {}\n", quote::msmtp_string(ctx.address)));
-    out.push_str(&format!("\naccount default : {name}\n"));
+    let body = out;
+    let alone = format!("{body}\naccount default : {name}\n");
+    let out = format!("# {}\ndefaults\n\n{alone}", super::header(ctx));
 
     let mut notes = ctx.password_notes(true, true);
     notes.push(format!(
         "Send with `msmtp -a {name} recipient@example.org < message`, or set msmtp as the sendmail program."
     ));
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let mut file = ctx.file(
         "msmtp/msmtprc",
-        Some("~/.msmtprc"),
+        Some("~/.config/msmtp/config"),
         out,
         ctx.embeds_password(),
         notes,
-    )])
+    );
+    file.install = ctx.block(
+        &[("~/.msmtprc", true), ("~/.config/msmtp/config", true)],
+        "~/.config/msmtp/config",
+        alone,
+        body,
+    );
+    file.start = Some(format!("msmtp -a {name} someone@example.org < message.txt"));
+    Ok(vec![file])
 }
 
 #[cfg(test)]

@@ -97,6 +97,25 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         }
         set(&mut out, "folder", &quote::mutt_string(&incoming_url));
         set(&mut out, spool_file, "\"+INBOX\"");
+        let f = &ctx.folders;
+        for (var, folder) in [
+            ("record", &f.sent),
+            ("postponed", &f.drafts),
+            ("trash", &f.trash),
+        ] {
+            if let Some(folder) = folder {
+                // Mutt and NeoMutt encode the name in modified UTF-7 themselves.
+                set(
+                    &mut out,
+                    var,
+                    &quote::mutt_string(&format!("+{}", folder.name)),
+                );
+            }
+        }
+        if f.server_saves_sent {
+            // The provider files sent mail itself: a second copy would be a duplicate.
+            set(&mut out, "copy", "no");
+        }
         if let Some(mech) = in_enc {
             set(&mut out, "imap_authenticators", &format!("\"{mech}\""));
         }
@@ -133,13 +152,83 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         );
     }
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
-        file,
-        Some(install),
-        out,
-        ctx.embeds_password(),
-        notes,
-    )])
+    let (account_file, search, create, inherit): (String, &[(&'static str, bool)], _, _) =
+        match flavour {
+            Flavour::NeoMutt => (
+                format!("~/.config/neomutt/accounts/{}.neomuttrc", ctx.account),
+                &[
+                    ("~/.config/neomutt/neomuttrc", true),
+                    ("~/.config/neomutt/muttrc", true),
+                    ("~/.config/mutt/neomuttrc", true),
+                    ("~/.config/mutt/muttrc", false),
+                    ("~/.neomutt/neomuttrc", true),
+                    ("~/.neomutt/muttrc", true),
+                    ("~/.mutt/neomuttrc", true),
+                    ("~/.mutt/muttrc", false),
+                    ("~/.neomuttrc", true),
+                    ("~/.muttrc", false),
+                ],
+                "~/.config/neomutt/neomuttrc",
+                // NeoMutt reads only the first file it finds: a new neomuttrc keeps the Mutt
+                // file it read until now.
+                Some("source {path}".to_string()),
+            ),
+            // ~/.muttrc, not the XDG path: NeoMutt reads ~/.config/mutt/muttrc before
+            // ~/.neomuttrc, so creating it could hide a user's NeoMutt setup.
+            Flavour::Mutt => (
+                format!("~/.config/mutt/accounts/{}.muttrc", ctx.account),
+                &[
+                    ("~/.muttrc", true),
+                    ("~/.mutt/muttrc", true),
+                    ("~/.config/mutt/muttrc", true),
+                ],
+                "~/.muttrc",
+                None,
+            ),
+        };
+    let source = format!("source {}\n", quote::mutt_string(&account_file));
+    // Beside another account's settings: this account's settings apply when one of its
+    // folders is opened (`mutt -f URL`, `c`), and its inbox is in the mailbox list.
+    let url = server_url(ctx.incoming, Some(in_user));
+    let inbox = if ctx.is_pop3() {
+        url.clone()
+    } else {
+        format!("{url}INBOX")
+    };
+    // No `^` anchor: Mutt reads a leading `^` in a folder-hook pattern as "the current mailbox".
+    let pattern = regex_escape(&url).replace("%40", "(%40|@)");
+    let beside = format!(
+        "mailboxes {}\nfolder-hook '{pattern}' '{}'\n",
+        quote::mutt_string(&inbox),
+        source.trim_end()
+    );
+    let mut f = ctx.file(file, Some(&account_file), out, ctx.embeds_password(), notes);
+    f.install = super::Install::Sourced(super::Block {
+        account: ctx.account.clone(),
+        search: search.to_vec(),
+        create,
+        inherit,
+        alone: source,
+        beside,
+    });
+    let _ = install;
+    f.start = Some(match flavour {
+        Flavour::NeoMutt => "neomutt".to_string(),
+        Flavour::Mutt => "mutt".to_string(),
+    });
+    Ok(vec![f])
+}
+
+/// A POSIX extended regex matching `s` literally.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.^$|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn set(out: &mut String, name: &str, value: &str) {

@@ -30,9 +30,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     let esc = quote::configparser_interpolated;
 
     let mut out = String::new();
-    out.push_str(&format!("# {}\n", super::header(ctx)));
-    out.push_str(&format!("[general]\naccounts = {name}\n"));
-    out.push_str(&format!("\n[Account {name}]\n"));
+    out.push_str(&format!("[Account {name}]\n"));
     out.push_str(&format!("localrepository = {name}-local\n"));
     out.push_str(&format!("remoterepository = {name}-remote\n"));
     out.push_str(&format!("\n[Repository {name}-local]\ntype = Maildir\n"));
@@ -82,13 +80,31 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         "Run `offlineimap -a {name}`; mail goes to {maildir}."
     ));
     notes.extend(ctx.plain_notes());
-    Ok(vec![ctx.file(
+    let body = out;
+    let alone = format!("[general]\naccounts = {name}\n\n{body}");
+    let out = format!("# {}\n{alone}", super::header(ctx));
+    let mut file = ctx.file(
         "offlineimap/offlineimaprc",
-        Some("~/.offlineimaprc"),
+        Some("~/.config/offlineimap/config"),
         out,
         ctx.embeds_password(),
         notes,
-    )])
+    );
+    file.install = ctx.block(
+        &[
+            ("~/.config/offlineimap/config", true),
+            ("~/.offlineimaprc", true),
+        ],
+        "~/.config/offlineimap/config",
+        alone,
+        body,
+    );
+    file.dirs = vec![super::NeededDir {
+        path: maildir,
+        maildir: false,
+    }];
+    file.start = Some(format!("offlineimap -a {name}"));
+    Ok(vec![file])
 }
 
 #[cfg(test)]

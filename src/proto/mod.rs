@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod guard;
+pub mod folders;
 pub mod imap;
 pub mod lines;
 pub mod pop3;

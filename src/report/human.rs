@@ -264,9 +264,50 @@ pub fn storage(out: &mut String, q: &Quota) {
         _ => line.push_str("unknown"),
     }
     if let Some(m) = q.messages {
-        let _ = write!(line, ", {m} messages in the inbox");
+        let noun = if m == 1 { "message" } else { "messages" };
+        let _ = write!(line, ", {m} {noun} in the inbox");
     }
     let _ = writeln!(out, "{line} [{} via {}]", q.source, safe(&q.url));
+}
+
+/// `Folders: Sent "Sent Messages" (special-use), Drafts "Entwürfe" (raw Entw&APw-rfe, …), …`
+pub fn folders(out: &mut String, f: &crate::model::Folders) {
+    use crate::model::FoundBy;
+    let mut parts = Vec::new();
+    for (role, folder) in [
+        ("Sent", &f.sent),
+        ("Drafts", &f.drafts),
+        ("Trash", &f.trash),
+        ("Junk", &f.junk),
+        ("Archive", &f.archive),
+    ] {
+        let Some(folder) = folder else { continue };
+        let how = match folder.found_by {
+            FoundBy::SpecialUse => "special-use",
+            FoundBy::Xlist => "XLIST",
+            FoundBy::Name => "by name",
+        };
+        let raw = if folder.raw != folder.name {
+            format!("raw {}, ", safe(&folder.raw))
+        } else {
+            String::new()
+        };
+        parts.push(format!("{role} \"{}\" ({raw}{how})", safe(&folder.name)));
+    }
+    if parts.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nFolders: the server has no Sent, Drafts, Trash, Junk or Archive folder yet"
+        );
+    } else {
+        let _ = writeln!(out, "\nFolders: {}", parts.join(", "));
+    }
+    if f.server_saves_sent {
+        let _ = writeln!(
+            out,
+            "  The provider files sent mail in Sent itself: mail programs are set not to save a second copy."
+        );
+    }
 }
 
 /// The settings block to copy into a mail client, in the words mail clients use.
@@ -365,6 +406,9 @@ pub fn render_check(r: &CheckReport, st: Style) -> String {
     problems(&mut out, &r.endpoints, &r.problems, st);
     if let Some(q) = &r.quota {
         storage(&mut out, q);
+    }
+    if let Some(f) = &r.folders {
+        folders(&mut out, f);
     }
     if let Some(rec) = &r.recommended {
         recommended_block(&mut out, rec, st);

@@ -109,6 +109,9 @@ pub struct EndpointReport {
     pub source: Option<String>,
     /// Login verification (`check`); null for `probe`.
     pub login: Option<LoginReport>,
+    /// IMAP after a login: the special folders found (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folders: Option<crate::model::Folders>,
     /// The user named this endpoint (`--server`): it must work for the run to succeed.
     /// Discovered candidates and `probe HOST`'s standard ports are not named.
     #[serde(default)]
@@ -179,6 +182,10 @@ pub struct CheckReport {
     pub insecure: bool,
     pub endpoints: Vec<EndpointReport>,
     pub quota: Option<Quota>,
+    /// The IMAP server's special folders (Sent, Drafts, Trash, Junk, Archive), when a login
+    /// worked on an IMAP endpoint.
+    #[serde(default)]
+    pub folders: Option<crate::model::Folders>,
     /// What discovery tried and found (null with `--server`).
     pub discovery: Option<crate::discover::Discovery>,
     /// The settings a mail client should use, from the best working endpoints.
@@ -218,6 +225,7 @@ impl EndpointReport {
             auth_mechanisms: Vec::new(),
             source: None,
             login: None,
+            folders: None,
             named: false,
             trusted: false,
             trust_reason: None,

@@ -314,6 +314,7 @@ mod tests {
             problems: vec![],
             elapsed_ms: 1,
             round_trip: Some(r),
+            folders: None,
         };
         let meta = crate::report::html::Meta {
             tool: "mailsetup 0.0.0".into(),

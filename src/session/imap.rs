@@ -483,6 +483,24 @@ async fn untagged(
     }
 }
 
+/// After a login: the special folders, from the best LIST form the server offers (bounded by
+/// [`folders::MAX_FOLDERS`] entries and the command deadline). `None` when LIST failed.
+pub(super) async fn folders(
+    conn: &mut Conn,
+    st: &mut ImapState,
+    cfg: &SessionConfig,
+) -> Option<crate::model::Folders> {
+    use crate::proto::folders::{self, ListForm};
+    let form = ListForm::for_capabilities(&st.capabilities);
+    let texts = untagged(conn, st, form.command(), form.keyword(), cfg).await?;
+    let entries: Vec<_> = texts
+        .iter()
+        .take(folders::MAX_FOLDERS)
+        .filter_map(|t| folders::parse_list(t))
+        .collect();
+    Some(folders::choose(&entries, form))
+}
+
 pub(super) async fn logout(conn: &mut Conn, st: &mut ImapState) {
     let tag = st.tags.next_tag();
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);

@@ -365,7 +365,9 @@ async fn verify(
             cfg.begin_phase(rep, PhaseName::Quota);
             quota = match &mut state {
                 ProtoState::Imap(st) => {
-                    super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await
+                    let q = super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await;
+                    rep.folders = super::imap::folders(&mut conn, st, cfg).await;
+                    q
                 }
                 ProtoState::Pop3(_) => super::pop3::quota(&mut conn, cfg, &endpoint.url()).await,
                 ProtoState::Smtp(_) => None,

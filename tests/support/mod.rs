@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod certs;
+pub mod desktop;
 pub mod dns;
 pub mod fake;
 pub mod http;

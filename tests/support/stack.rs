@@ -147,6 +147,31 @@ impl MailStack {
         args
     }
 
+    /// Saves `message` into `user`'s `mailbox` (doveadm save), e.g. a message in Sent.
+    pub fn save(&self, user: &str, mailbox: &str, message: &str) {
+        let mut child = Command::new(sbin("doveadm"))
+            .arg("-c")
+            .arg(self.get("DOVECOT_CONF"))
+            .args(["save", "-u", user, "-m", mailbox])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run doveadm save");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(message.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "doveadm save -u {user} -m {mailbox}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Number of messages in `user`'s INBOX (asked from Dovecot with doveadm).
     pub fn inbox_count(&self, user: &str) -> usize {
         let out = Command::new(sbin("doveadm"))
