@@ -263,13 +263,17 @@ pub fn run(cli: Cli) -> Result<i32> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    match cli.command {
+    let result = match cli.command {
         Command::Probe(args) => runtime.block_on(probe(args)),
         Command::Check(args) => check::command(args, &runtime),
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
-    }
+    };
+    // Work abandoned at the deadline (a parse on the blocking pool) may still be running:
+    // dropping the runtime would wait for it, so let it go (the process exits next).
+    runtime.shutdown_background();
+    result
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {

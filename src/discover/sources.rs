@@ -14,7 +14,6 @@ use super::config_v11;
 use super::net::NetError;
 use super::run::{Ctx, Outcome};
 use super::srv::{self, SrvAnswer};
-use super::xml::decode_body;
 use super::{ispdb, AttemptResult, Source};
 
 /// Redirects followed when fetching a config-v1.1 file.
@@ -82,13 +81,13 @@ pub async fn config_source(ctx: Arc<Ctx>, source: Source) {
 /// Fetches one config-v1.1 URL as one attempt; true when it found settings.
 async fn fetch_config(ctx: &Ctx, source: Source, url: Url) -> bool {
     let id = ctx.rec.begin(source, url.as_str());
-    let outcome = config_outcome(ctx, source, url).await;
+    let outcome = config_outcome(ctx, id, source, url).await;
     let found = outcome.is_found();
     ctx.rec.end(id, outcome);
     found
 }
 
-async fn config_outcome(ctx: &Ctx, source: Source, mut url: Url) -> Outcome {
+async fn config_outcome(ctx: &Ctx, id: usize, source: Source, mut url: Url) -> Outcome {
     let mut hops = Vec::new();
     for _ in 0..=CONFIG_REDIRECTS {
         let resp = match ctx.net.request(Method::GET, &url, None).await {
@@ -119,7 +118,11 @@ async fn config_outcome(ctx: &Ctx, source: Source, mut url: Url) -> Outcome {
                 }
             }
         }
-        let outcome = match config_v11::parse(&decode_body(&resp.body)) {
+        let parsed = match ctx.parse(id, resp.body, config_v11::parse).await {
+            Ok(p) => p,
+            Err(unfinished) => return with_hops(unfinished, &hops),
+        };
+        let outcome = match parsed {
             Ok(cfg) => {
                 let name = cfg.name();
                 let candidates = cfg.candidates(&ctx.address, source, source.is_provider_db());
@@ -140,7 +143,8 @@ async fn config_outcome(ctx: &Ctx, source: Source, mut url: Url) -> Outcome {
             Err(e) => Outcome::empty(
                 AttemptResult::Error,
                 format!("not a usable config-v1.1 file: {e}"),
-            ),
+            )
+            .refused_if(matches!(&e, config_v11::ConfigError::Xml(x) if x.is_bound())),
         };
         return with_hops(outcome, &hops);
     }
@@ -270,7 +274,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
         let ctx = ctx.clone();
         tasks.spawn(async move {
             let outcome = match Url::parse(&url) {
-                Ok(u) => ad_chain(&ctx, u, Vec::new()).await,
+                Ok(u) => ad_chain(&ctx, id, u, Vec::new()).await,
                 Err(e) => Outcome::empty(AttemptResult::Error, e.to_string()),
             };
             ctx.rec.end(id, outcome);
@@ -280,7 +284,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
     let id = ctx.rec.begin(Source::Autodiscover, format!("GET {probe}"));
     let c = ctx.clone();
     tasks.spawn(async move {
-        let outcome = ad_redirect_probe(&c, &probe).await;
+        let outcome = ad_redirect_probe(&c, id, &probe).await;
         c.rec.end(id, outcome);
     });
     let name = autodiscover::srv_name(&d);
@@ -293,7 +297,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
                 SrvAnswer::Targets(t) if !t.is_empty() => {
                     let url = autodiscover::srv_url(&t[0].target, t[0].port);
                     match Url::parse(&url) {
-                        Ok(u) => ad_chain(&c, u, vec![format!("SRV → {url}")]).await,
+                        Ok(u) => ad_chain(&c, id, u, vec![format!("SRV → {url}")]).await,
                         Err(e) => Outcome::empty(AttemptResult::Error, format!("{url}: {e}")),
                     }
                 }
@@ -306,7 +310,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
 }
 
 /// Unauthenticated GET on http, only to learn a redirect to https (then POSTed to).
-async fn ad_redirect_probe(ctx: &Ctx, probe: &str) -> Outcome {
+async fn ad_redirect_probe(ctx: &Ctx, id: usize, probe: &str) -> Outcome {
     let Ok(url) = Url::parse(probe) else {
         return Outcome::empty(AttemptResult::Error, "bad URL");
     };
@@ -315,7 +319,7 @@ async fn ad_redirect_probe(ctx: &Ctx, probe: &str) -> Outcome {
         Ok(resp) => match resp.redirect_target(&url) {
             Some(t) if t.scheme() == "https" => {
                 let hop = format!("redirected to {t}");
-                ad_chain(ctx, t, vec![hop]).await
+                ad_chain(ctx, id, t, vec![hop]).await
             }
             Some(t) => Outcome::empty(
                 AttemptResult::Error,
@@ -332,7 +336,7 @@ async fn ad_redirect_probe(ctx: &Ctx, probe: &str) -> Outcome {
 /// POSTs for the address, following HTTP redirects to https and Autodiscover redirects
 /// (address or URL), at most [`MAX_REDIRECTS`] in all. Trust is judged against the
 /// original address's domain, however the chain went.
-async fn ad_chain(ctx: &Ctx, first: Url, mut hops: Vec<String>) -> Outcome {
+async fn ad_chain(ctx: &Ctx, id: usize, first: Url, mut hops: Vec<String>) -> Outcome {
     let mut email = ctx.address.as_string();
     let mut queue = VecDeque::from([first]);
     let mut redirects = 0;
@@ -371,7 +375,11 @@ async fn ad_chain(ctx: &Ctx, first: Url, mut hops: Vec<String>) -> Outcome {
                 }
             }
         } else {
-            match autodiscover::parse(&decode_body(&resp.body)) {
+            let parsed = match ctx.parse(id, resp.body, autodiscover::parse).await {
+                Ok(p) => p,
+                Err(unfinished) => return with_hops(unfinished, &hops),
+            };
+            match parsed {
                 Ok(AdResponse::Settings { servers, .. }) => {
                     let c = autodiscover::candidates(&servers, &ctx.address, &email);
                     let mut detail = format!("{} server(s) from {url}", c.len());
@@ -412,7 +420,9 @@ async fn ad_chain(ctx: &Ctx, first: Url, mut hops: Vec<String>) -> Outcome {
                     continue;
                 }
                 Err(e) => {
-                    last = Outcome::empty(AttemptResult::Error, e.to_string());
+                    let bound =
+                        matches!(&e, autodiscover::AutodiscoverError::Xml(x) if x.is_bound());
+                    last = Outcome::empty(AttemptResult::Error, e.to_string()).refused_if(bound);
                     continue;
                 }
             }
