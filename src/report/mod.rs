@@ -1,5 +1,6 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
+pub mod discovery;
 pub mod escape;
 pub mod human;
 pub mod problem;

@@ -57,6 +57,12 @@ pub enum Code {
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
     Oauth2Required,
+    /// Discovery found more servers than it probes (16 per lookup, 64 per run).
+    DiscoveryCandidatesDropped,
+    /// A discovery answer exceeded a bound (size, XML nesting/elements/attributes/text).
+    DiscoveryDocumentRefused,
+    /// Parsing a discovery answer had not finished at the deadline: abandoned.
+    DiscoveryParseTimeout,
 }
 
 impl Code {
@@ -111,6 +117,9 @@ impl Code {
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
             Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
+            DiscoveryCandidatesDropped => "A source listed more servers than any real provider has; only the best-ranked were probed (16 per lookup, 64 in all). A config file or DNS zone listing that many is broken or hostile: if the provider's servers are not among those probed, give them with --server.",
+            DiscoveryDocumentRefused => "A discovery answer was far larger or more complex than any real one (size, nesting, elements, attributes) and was ignored: the server is broken or hostile. If nothing else found your servers, give them with --server.",
+            DiscoveryParseTimeout => "Reading a discovery answer took until the deadline and was abandoned: the server sent something absurd. If nothing else found your servers, give them with --server (or raise --timeout).",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
         }
     }
