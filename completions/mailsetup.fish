@@ -57,8 +57,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l oauth2-tok
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l prefer -d 'Incoming protocol to recommend when both work' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l name -d 'Your name as it should appear in sent mail (used in the recommended settings)' -r
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host -d 'Send credentials also to this discovered host outside the address\'s domain (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host -d 'Vouch for a discovered host the trust policy does not trust (outside the address\'s domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and be recommended and written (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
@@ -75,6 +75,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l all-mechan
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plaintext-login -d 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l strict -d 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
@@ -92,8 +93,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l server -d 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l name -d 'Your name as it should appear in sent mail' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l prefer -d 'Incoming protocol to use when both work (with --email)' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l trust-host -d 'With --email alone: send credentials also to this discovered host outside the domain' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l trust-host -d 'Vouch for a discovered host the trust policy does not trust (outside the address\'s domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and be recommended and written (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l username -d 'User name for login (default: the full email address)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l password-env -d 'Read the password from environment variable VAR' -r
@@ -110,6 +111,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l pin-sha256
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l list -d 'List the supported mail clients (installed ones marked) and exit'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
@@ -120,6 +122,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -l insecure -
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand write" -s V -l version -d 'Print version'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l trust-host -d 'Vouch for a discovered host the trust policy does not trust (outside the address\'s domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and be recommended and written (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l protocols -d 'Only these protocols (comma-separated: imap,pop3,smtp)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l timeout -d 'Overall deadline in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l connect-to -d 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl\'s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change' -r
@@ -130,6 +133,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l format 
 json\t''"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l offline -d 'Use only the built-in provider database: no network access at all'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l insecure -d 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -l json -d 'Shorthand for --format json'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s v -l verbose -d 'Protocol trace on stderr (secrets redacted)'
@@ -141,8 +145,8 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l server -d 
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l client -d 'Mail clients to write configs for (repeatable; default: ask, offering the installed ones)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l prefer -d 'IMAP or POP3 when both work (default: ask; IMAP with --yes)' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l trust-host -d 'Send credentials also to this discovered host outside the address\'s domain' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l trust-host -d 'Vouch for a discovered host the trust policy does not trust (outside the address\'s domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and be recommended and written (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l username -d 'User name for login (default: the full email address)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l password-command -d 'Run CMD with `sh -c` and use the first line of its output as the password' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l password-env -d 'Read the password from environment variable VAR' -r
@@ -159,6 +163,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pin-sha256
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s y -l yes -d 'Answer every question with its flag or default; never prompt (for scripts)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'

@@ -10,10 +10,9 @@ use std::net::{TcpListener, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mailsetup::discover::{
-    discover, Attempt, AttemptResult, Candidate, DiscoverConfig, Discovery, Source,
-};
-use mailsetup::model::Address;
+use mailsetup::app::trust::TrustPolicy;
+use mailsetup::discover::{Attempt, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
+use mailsetup::model::{Address, TrustReason};
 use mailsetup::session::net::ConnectTo;
 use mailsetup::session::tls::TlsContext;
 use support::certs::TestCa;
@@ -54,6 +53,14 @@ fn config(t: &Trust, dns: Option<&TestDns>, rules: &[String], secs: u64) -> Disc
 
 fn rule(host: &str, port: u16, to: u16) -> String {
     format!("{host}:{port}:127.0.0.1:{to}")
+}
+
+/// Discovery as the commands run it: the facts, then the trust policy's decision recorded on
+/// every candidate (no `--trust-host`, no `--trust-mx`).
+async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
+    let mut d = mailsetup::discover::discover(address, cfg).await;
+    TrustPolicy::new(address, &[], false).apply(&mut d);
+    d
 }
 
 fn addr(s: &str) -> Address {

@@ -221,6 +221,35 @@ fn mx_host_to_builtin_db_then_real_login() {
         e.to_stack("smtp.office365.com", 587, "SUBMISSION_PORT"),
     ]);
     extra.extend(strings(&["--username", "demo@example.test"]));
+    // An MX record is no proof of who hosts the domain: without the user's confirmation the
+    // provider's servers are probed but get no password and are not recommended.
+    let unconfirmed = e.check("demo@mxdb.test", &extra);
+    assert_eq!(unconfirmed.code, 1, "{}", unconfirmed.stdout);
+    let u = unconfirmed.json();
+    for ep in unconfirmed.endpoints() {
+        assert_eq!(ep["trusted"], false, "{ep}");
+        assert_eq!(ep["trust_reason"], "mx-unconfirmed", "{ep}");
+        assert_eq!(ep["login"]["status"], "not-attempted", "{ep}");
+        assert!(
+            codes(&ep).contains(&"untrusted-candidate".to_string()),
+            "{ep}"
+        );
+    }
+    assert!(u["recommended"].is_null(), "{}", u["recommended"]);
+    assert!(
+        codes(&u).contains(&"no-trusted-server".to_string()),
+        "{}",
+        u["problems"]
+    );
+    for c in u["discovery"]["candidates"].as_array().unwrap() {
+        assert_eq!(c["mx_host"], "mxdb-test.mail.protection.outlook.com", "{c}");
+        assert_eq!(c["trusted"], false, "{c}");
+    }
+    let log = std::fs::read_to_string(e.stack_log()).unwrap();
+    assert!(!log.contains("Login: user="), "a login happened:\n{log}");
+
+    // Confirmed (--trust-mx, as the wizard's question does): verified end to end.
+    extra.push("--trust-mx".into());
     let run = e.check("demo@mxdb.test", &extra);
     let v = assert_verified(
         &run,
@@ -432,4 +461,106 @@ fn guessed_host_with_only_implicit_tls_is_a_working_account() {
         .filter(|ep| codes(ep).contains(&"connect-refused".to_string()))
         .count();
     assert_eq!(refused, 4, "{}", s.stdout);
+}
+
+/// Plaintext stays explicit: `--allow-plaintext-login` never applies to a discovered endpoint
+/// (here an autoconfig file, fetched over HTTPS, listing IMAP without TLS inside the domain).
+#[test]
+fn allow_plaintext_login_never_applies_to_discovered_endpoints() {
+    let Some(e) = E2e::start(
+        "allow_plaintext_login_never_applies_to_discovered_endpoints",
+        |_| vec![],
+    ) else {
+        return;
+    };
+    let xml = config_xml(
+        "plainin.test",
+        ("imap", "in.plainin.test", 143, "plain"),
+        ("out.plainin.test", 465, "SSL"),
+    );
+    let web = HttpServer::https(
+        e.ca.leaf(&["autoconfig.plainin.test"]).server_config(),
+        vec![route(
+            "autoconfig.plainin.test",
+            CONFIG_PATH,
+            Reply::xml(&xml),
+        )],
+    );
+    let run = e.check(
+        "demo@plainin.test",
+        &args([
+            map("autoconfig.plainin.test", 443, web.port()),
+            e.to_stack("in.plainin.test", 143, "IMAP_PORT"),
+            e.to_stack("out.plainin.test", 465, "SUBMISSIONS_PORT"),
+            [
+                "--allow-plaintext-login".into(),
+                "--username=demo@example.test".into(),
+            ],
+        ]),
+    );
+    let eps = run.endpoints();
+    let plain = eps
+        .iter()
+        .find(|ep| ep["url"] == "imap+plain://in.plainin.test:143")
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_eq!(plain["named"], false);
+    assert_eq!(plain["login"]["status"], "not-attempted", "{plain}");
+    assert!(
+        codes(plain).contains(&"plaintext-login-refused".to_string()),
+        "{plain}"
+    );
+    let log = std::fs::read_to_string(e.stack_log()).unwrap();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("imap-login") && l.contains("Login: user=")),
+        "an IMAP login happened:\n{log}"
+    );
+}
+
+/// Plaintext stays explicit: even for a named `+plain` endpoint with the user's consent, the
+/// password goes there only when no TLS endpoint of the same protocol works.
+#[test]
+fn plain_endpoint_gets_no_password_when_tls_works_for_its_protocol() {
+    let Some(e) = E2e::start(
+        "plain_endpoint_gets_no_password_when_tls_works_for_its_protocol",
+        |_| vec![],
+    ) else {
+        return;
+    };
+    let servers = [
+        format!("imaps://mail.example.test:{}", e.port("IMAPS_PORT")),
+        format!("imap+plain://mail.example.test:{}", e.port("IMAP_PORT")),
+        format!("smtps://mail.example.test:{}", e.port("SUBMISSIONS_PORT")),
+    ];
+    let mut extra: Vec<String> = vec!["--allow-plaintext-login".into()];
+    for s in &servers {
+        extra.extend(["--server".into(), s.clone()]);
+        let port = s.rsplit(':').next().unwrap();
+        extra.extend([
+            "--connect-to".into(),
+            format!("mail.example.test:{port}:127.0.0.1:{port}"),
+        ]);
+    }
+    let run = e.check("demo@example.test", &extra);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let eps = run.endpoints();
+    let by = |url: &str| eps.iter().find(|ep| ep["url"] == url).unwrap().clone();
+    assert_eq!(by(&servers[0])["login"]["status"], "ok");
+    let plain = by(&servers[1]);
+    assert_eq!(plain["login"]["status"], "not-attempted", "{plain}");
+    assert!(
+        plain["login"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("works over TLS"),
+        "{plain}"
+    );
+    // Dovecot logged exactly one IMAP login, and it was inside TLS.
+    let log = std::fs::read_to_string(e.stack_log()).unwrap();
+    let logins: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("imap-login") && l.contains("Login: user="))
+        .collect();
+    assert_eq!(logins.len(), 1, "{log}");
+    assert!(logins[0].contains("TLS"), "{log}");
 }

@@ -226,6 +226,43 @@ fn imap_capabilities_from_before_tls_are_discarded() {
     assert_eq!(ep["tls"]["certificate"]["trusted"], true);
 }
 
+/// Server data is parsed from its bytes, never from text cut for display: a 4 KiB
+/// CAPABILITY line (Cyrus, a Dovecot with many plugins) with STARTTLS last before TLS and
+/// AUTH=PLAIN last after it → STARTTLS done, login ok.
+#[test]
+fn imap_long_capability_lines_keep_their_last_atoms() {
+    let t = tls();
+    let filler: String = (0..330).map(|i| format!("X-EXTENSION-{i:04} ")).collect();
+    assert!(filler.len() > 4000);
+    let before = format!("IMAP4rev1 {filler}STARTTLS");
+    let after = format!("IMAP4rev1 {filler}AUTH=PLAIN");
+    let s = FakeServer::start(then(
+        vec![
+            send("* OK ready\r\n"),
+            expect_tagged("CAPABILITY"),
+            send(format!("* CAPABILITY {before}\r\n{{tag}} OK done\r\n")),
+        ],
+        vec![
+            expect_tagged("STARTTLS"),
+            send("{tag} OK begin\r\n"),
+            starttls(&t),
+            expect_tagged("CAPABILITY"),
+            send(format!("* CAPABILITY {after}\r\n{{tag}} OK done\r\n")),
+            expect_tagged("AUTHENTICATE PLAIN"),
+            send("{tag} OK logged in\r\n"),
+            Step::ReadUntilEof,
+        ],
+    ));
+    let r = run("check", "imap://fake.example.test:143", &s, &t, &[]);
+    let (codes, exit) = verdict(&r, &s);
+    assert_eq!(exit, 0, "{codes:?}\n{}", r.stdout);
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["login"]["status"], "ok", "{}", ep["login"]);
+    assert_eq!(ep["login"]["mechanism"], "PLAIN");
+    assert_eq!(ep["auth_mechanisms"], serde_json::json!(["PLAIN"]));
+    assert_eq!(ep["capabilities"].as_array().unwrap().len(), 332);
+}
+
 // ---- POP3 -------------------------------------------------------------------------------
 
 fn pop3_pre(capa: &str) -> Vec<Step> {
@@ -574,4 +611,51 @@ fn server_text_is_escaped_for_the_terminal() {
         );
     }
     assert!(r.stdout.contains("starttls-rejected"), "{}", r.stdout);
+}
+
+/// The same hostile text through `--json` (a CI log viewed in a terminal): no raw ESC, BEL,
+/// U+202E or U+2066 anywhere in the bytes, and a JSON parser reads back the original text.
+#[test]
+fn server_text_in_json_is_escaped_and_reads_back_unchanged() {
+    let evil = "\x1b]0;pwned\x07\x1b[2J\u{202e}evil\u{2066}iso\u{2028}line\u{9b}c1";
+    let s = FakeServer::start(vec![
+        send(format!("* OK {evil} ready\r\n")),
+        expect_tagged("CAPABILITY"),
+        send("* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n"),
+        expect_tagged("STARTTLS"),
+        send(format!("{{tag}} NO {evil}\r\n")),
+        Step::ReadUntilEof,
+    ]);
+    let connect_to = format!("{HOST}:143:127.0.0.1:{}", s.port);
+    let r = mailsetup(
+        &[
+            "probe",
+            "--server",
+            "imap://fake.example.test:143",
+            "--connect-to",
+            &connect_to,
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    for bad in ['\x1b', '\x07', '\u{202e}', '\u{2066}', '\u{2028}', '\u{9b}'] {
+        assert!(
+            !r.stdout.contains(bad),
+            "raw {bad:?} in the JSON bytes: {:?}",
+            r.stdout
+        );
+    }
+    let ep = &r.endpoints()[0];
+    assert_eq!(ep["greeting"], format!("OK {evil} ready"), "{}", r.stdout);
+    let refusal = ep["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "starttls-rejected")
+        .expect("starttls-rejected");
+    assert!(
+        refusal["message"].as_str().unwrap().contains(evil),
+        "{refusal}"
+    );
 }

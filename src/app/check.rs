@@ -4,12 +4,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::progress::{Event, Progress};
+use crate::discover::Candidate;
 use crate::model::{
     AccountSettings, Address, AuthMethod, Endpoint, Mechanism, Pop3Policy, Protocol, Security,
-    ServerSettings,
+    ServerSettings, TrustReason,
 };
 use crate::report::{
-    sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Recommended, Status,
+    sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Quota, Recommended,
+    Status,
 };
 use crate::session::login::{check_endpoint, Credentials, LoginOptions};
 use crate::session::SessionConfig;
@@ -21,7 +23,7 @@ pub struct CheckRequest {
     pub address: Address,
     pub username: String,
     pub endpoints: Vec<Target>,
-    /// What discovery found, when it ran.
+    /// What discovery found, when it ran (its candidates carry the trust decisions).
     pub discovery: Option<crate::discover::Discovery>,
     pub credentials: Option<Credentials>,
     pub options: LoginOptions,
@@ -37,8 +39,10 @@ pub struct CheckRequest {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub endpoint: Endpoint,
-    /// Whether credentials may go there (`Err` = why not: untrusted discovery source).
-    pub trusted: Result<(), Problem>,
+    /// The trust policy's decision ([`super::trust`]).
+    pub trust: TrustReason,
+    /// Why credentials must not go there (the `untrusted-candidate` problem), when untrusted.
+    pub untrusted: Option<Problem>,
     /// The user name this endpoint expects (from discovery), unless the user gave one.
     pub username: Option<String>,
     /// The discovery source it came from.
@@ -50,51 +54,103 @@ pub struct Target {
 }
 
 impl Target {
-    /// An endpoint the user named (or the address's own domain): it may receive credentials.
+    /// An endpoint the user named: trusted, and the only kind `--allow-plaintext-login`
+    /// applies to.
     pub fn given(endpoint: Endpoint) -> Self {
         Target {
             endpoint,
-            trusted: Ok(()),
+            trust: TrustReason::Named,
+            untrusted: None,
             username: None,
             source: None,
             notes: Vec::new(),
             named: true,
         }
     }
+
+    /// A discovered candidate, with the policy's decision (already recorded on it).
+    pub fn discovered(c: &Candidate) -> Self {
+        let trust = c.trust_reason.unwrap_or(TrustReason::OutsideDomain);
+        Target {
+            endpoint: c.endpoint.clone(),
+            trust,
+            untrusted: (!trust.trusted()).then(|| {
+                super::trust::untrusted_problem(&c.endpoint.host, Some(c.source.as_str()), Some(c))
+            }),
+            username: Some(c.username.clone()),
+            source: Some(c.source.as_str().to_string()),
+            notes: oauth2_only_note(c),
+            named: false,
+        }
+    }
+}
+
+/// The provider's published configuration allows only OAuth2 here: say so, since a password
+/// login will most likely be refused.
+fn oauth2_only_note(c: &Candidate) -> Vec<Problem> {
+    if !c.auth.is_empty() && c.auth.iter().all(|a| *a == AuthMethod::OAuth2) {
+        vec![Problem::info(
+            Code::Oauth2Required,
+            format!(
+                "{}'s published configuration allows only OAuth2 on this server",
+                c.endpoint.host
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Check targets from a discovery whose candidates carry the policy's decisions.
+pub fn targets_from(d: &crate::discover::Discovery) -> Vec<Target> {
+    d.candidates.iter().map(Target::discovered).collect()
 }
 
 pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) -> CheckReport {
     let start = Instant::now();
     let creds = Arc::new(req.credentials.clone());
-    let opts = Arc::new(req.options.clone());
-    let results = super::run_all(req.endpoints.clone(), cfg.deadline, |t| {
-        let (cfg, creds, opts, progress) =
-            (cfg.clone(), creds.clone(), opts.clone(), progress.clone());
-        async move {
-            progress.emit(Event::EndpointStarted {
-                url: t.endpoint.url(),
-            });
-            // A discovered user-name form applies unless the user gave --username.
-            let creds: Option<Credentials> = creds.as_ref().clone().map(|mut c| {
-                if let (Some(u), false) = (&t.username, opts.username_given) {
-                    c.username = u.clone();
-                }
-                c
-            });
-            let (mut rep, quota) =
-                check_endpoint(&t.endpoint, &cfg, creds.as_ref(), &opts, t.trusted).await;
-            rep.source = t.source;
-            rep.named = t.named;
-            rep.problems.extend(t.notes);
-            rep.finish();
-            progress.finished(&rep);
-            (rep, quota)
+    // Plaintext stays explicit: `--allow-plaintext-login` applies only to endpoints the user
+    // named, and such an endpoint is checked after the TLS endpoints, so it gets the password
+    // only when no TLS endpoint of its protocol worked.
+    let (plain, first): (Vec<Target>, Vec<Target>) = req.endpoints.iter().cloned().partition(|t| {
+        t.endpoint.security == Security::Plain && t.named && req.options.allow_plaintext
+    });
+    let tls_opts = LoginOptions {
+        allow_plaintext: false,
+        ..req.options.clone()
+    };
+    let mut results = check_all(first.clone(), cfg, &creds, &tls_opts, progress).await;
+    if !plain.is_empty() {
+        let tls_works = |p: Protocol| {
+            results.iter().any(
+                |(t, r): &(Target, Option<(EndpointReport, Option<Quota>)>)| {
+                    t.endpoint.protocol == p
+                        && r.as_ref().is_some_and(|(rep, _)| {
+                            rep.status.works()
+                                && rep
+                                    .login
+                                    .as_ref()
+                                    .is_none_or(|l| l.status == LoginStatus::Ok)
+                        })
+                },
+            )
+        };
+        let (allowed, refused): (Vec<Target>, Vec<Target>) = plain
+            .into_iter()
+            .partition(|t| !tls_works(t.endpoint.protocol));
+        let mut later = check_all(allowed, cfg, &creds, &req.options, progress).await;
+        let mut kept = check_all(refused, cfg, &creds, &tls_opts, progress).await;
+        for (t, r) in &mut kept {
+            if let Some((rep, _)) = r {
+                tls_works_instead(rep, t.endpoint.protocol);
+            }
         }
-    })
-    .await;
+        later.extend(kept);
+        results.extend(later);
+    }
     let mut endpoints = Vec::new();
     let mut quotas = Vec::new();
-    for (r, t) in results.into_iter().zip(req.endpoints.iter()) {
+    for (t, r) in results {
         let ep = &t.endpoint;
         match r {
             Some((rep, quota)) => {
@@ -105,7 +161,8 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
             }
             None => {
                 let mut rep = super::probe::deadline_report(ep);
-                rep.named = t.named;
+                record_target(&mut rep, &t);
+                rep.finish();
                 endpoints.push(rep);
             }
         }
@@ -141,7 +198,16 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         display_name: req.display_name.clone(),
         pop3: req.pop3,
     };
-    let recommended = recommend(&req.address.to_string(), &req.username, &endpoints, &prefs);
+    let recommended = recommend(
+        &req.address.to_string(),
+        &req.username,
+        &endpoints,
+        req.discovery.as_ref(),
+        &prefs,
+    );
+    if recommended.is_none() {
+        problems.extend(untrusted_only(&endpoints));
+    }
     CheckReport {
         version: 1,
         command: "check".into(),
@@ -155,6 +221,109 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         problems,
         elapsed_ms: start.elapsed().as_millis() as u64,
     }
+}
+
+type Checked = (Target, Option<(EndpointReport, Option<Quota>)>);
+
+/// A plain endpoint the user allowed plaintext for, kept from the password because the same
+/// protocol works over TLS: say so (rather than "add --allow-plaintext-login").
+fn tls_works_instead(rep: &mut EndpointReport, protocol: Protocol) {
+    let why = format!(
+        "the password was not sent: {} works over TLS, so it does not cross the network \
+         unencrypted here (--allow-plaintext-login applies only when no TLS endpoint works)",
+        protocol.as_str().to_uppercase()
+    );
+    for p in &mut rep.problems {
+        if p.code == Code::PlaintextLoginRefused {
+            p.message = why.clone();
+        }
+    }
+    if let Some(l) = &mut rep.login {
+        if l.status == LoginStatus::NotAttempted {
+            l.message = why;
+        }
+    }
+}
+
+/// Checks every target at once; results in the targets' order (`None`: cut off by the
+/// overall deadline).
+async fn check_all(
+    targets: Vec<Target>,
+    cfg: &SessionConfig,
+    creds: &Arc<Option<Credentials>>,
+    opts: &LoginOptions,
+    progress: &Progress,
+) -> Vec<Checked> {
+    let opts = Arc::new(opts.clone());
+    let results = super::run_all(targets.clone(), cfg.deadline, |t| {
+        let (cfg, creds, opts, progress) =
+            (cfg.clone(), creds.clone(), opts.clone(), progress.clone());
+        async move {
+            progress.emit(Event::EndpointStarted {
+                url: t.endpoint.url(),
+            });
+            // A discovered user-name form applies unless the user gave --username.
+            let creds: Option<Credentials> = creds.as_ref().clone().map(|mut c| {
+                if let (Some(u), false) = (&t.username, opts.username_given) {
+                    c.username = u.clone();
+                }
+                c
+            });
+            let refusal = match &t.untrusted {
+                Some(p) => Err(p.clone()),
+                None => Ok(()),
+            };
+            let (mut rep, quota) =
+                check_endpoint(&t.endpoint, &cfg, creds.as_ref(), &opts, refusal).await;
+            record_target(&mut rep, &t);
+            rep.finish();
+            progress.finished(&rep);
+            (rep, quota)
+        }
+    })
+    .await;
+    targets.into_iter().zip(results).collect()
+}
+
+/// What the plan knew about an endpoint goes onto its report: origin, trust decision (and,
+/// when untrusted, the problem that says why — with or without credentials in the run), notes.
+fn record_target(rep: &mut EndpointReport, t: &Target) {
+    rep.source = t.source.clone();
+    rep.named = t.named;
+    rep.trusted = t.trust.trusted();
+    rep.trust_reason = Some(t.trust);
+    if let Some(p) = &t.untrusted {
+        if !rep.has(Code::UntrustedCandidate) {
+            rep.problems.push(p.clone());
+        }
+    }
+    rep.problems.extend(t.notes.iter().cloned());
+}
+
+/// When nothing trusted works but an untrusted endpoint does: say why it is not recommended
+/// and how to vouch for it.
+fn untrusted_only(endpoints: &[EndpointReport]) -> Option<Problem> {
+    let mut hosts: Vec<&str> = endpoints
+        .iter()
+        .filter(|e| !e.trusted && e.status.works())
+        .map(|e| e.host.as_str())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    if hosts.is_empty() {
+        return None;
+    }
+    let flags: Vec<String> = hosts.iter().map(|h| format!("--trust-host {h}")).collect();
+    Some(Problem::error(
+        Code::NoTrustedServer,
+        format!(
+            "no trusted server works for both incoming and outgoing mail; only {} answered, \
+             which nothing vouches for (see untrusted-candidate), so nothing is recommended. If \
+             it is your provider's server, run again with {}",
+            hosts.join(", "),
+            flags.join(" ")
+        ),
+    ))
 }
 
 /// The authentication to configure on an endpoint, with its mechanism: the class that
@@ -199,10 +368,11 @@ fn recommended_auth(e: &EndpointReport) -> (AuthMethod, Option<Mechanism>) {
     }
 }
 
-/// Whether an endpoint can carry the account: it works, has TLS, and — when logins were
-/// attempted in this run — its login was verified.
+/// Whether an endpoint can carry the account: the trust policy trusts it, it works, has TLS,
+/// and — when logins were attempted in this run — its login was verified.
 pub fn usable(e: &EndpointReport, need_login: bool) -> bool {
-    e.status.works()
+    e.trusted
+        && e.status.works()
         && e.security != Security::Plain
         && (!need_login
             || e.login
@@ -220,15 +390,43 @@ fn logins_attempted(endpoints: &[EndpointReport]) -> bool {
     })
 }
 
-/// The best usable endpoint of one direction: the preferred protocol, then implicit TLS over
-/// STARTTLS (RFC 8314), then host and port for a stable choice.
-fn best(endpoints: &[EndpointReport], incoming: bool, prefer: Protocol) -> Option<&EndpointReport> {
+/// The best usable endpoint of one direction: the preferred protocol, then the source's tier
+/// ([`Candidate::tier`]: provider database and HTTPS autoconfig, then in-domain DNS sources,
+/// then plain HTTP, then guesses), then implicit TLS over STARTTLS (RFC 8314), then discovery's
+/// own order; host names never decide between sources (named endpoints: host and port).
+fn best<'a>(
+    endpoints: &'a [EndpointReport],
+    discovery: Option<&crate::discover::Discovery>,
+    incoming: bool,
+    prefer: Protocol,
+) -> Option<&'a EndpointReport> {
     let need_login = logins_attempted(endpoints);
+    let rank = |e: &EndpointReport| -> (u8, usize) {
+        discovery
+            .and_then(|d| {
+                d.candidates
+                    .iter()
+                    .enumerate()
+                    .find(|(_, c)| c.endpoint == e.endpoint())
+                    .map(|(i, c)| (c.tier(), i))
+            })
+            .unwrap_or((0, 0))
+    };
     endpoints
         .iter()
         .filter(|e| (e.protocol != Protocol::Smtp) == incoming)
         .filter(|e| usable(e, need_login))
-        .min_by_key(|e| (e.protocol != prefer, e.security, e.host.clone(), e.port))
+        .min_by_key(|e| {
+            let (tier, order) = rank(e);
+            (
+                e.protocol != prefer,
+                tier,
+                e.security,
+                order,
+                e.host.clone(),
+                e.port,
+            )
+        })
 }
 
 /// The exit status of a check (README "Exit status"): 0 when the account works — a usable
@@ -254,7 +452,14 @@ pub fn exit_code(report: &CheckReport, strict: bool, prefer: Protocol) -> i32 {
             .endpoints
             .iter()
             .any(|e| !e.named && (e.protocol != Protocol::Smtp) == incoming);
-        checked && best(&report.endpoints, incoming, prefer).is_none()
+        checked
+            && best(
+                &report.endpoints,
+                report.discovery.as_ref(),
+                incoming,
+                prefer,
+            )
+            .is_none()
     });
     let failed = account_error || named_error || direction_missing || (strict && any_error);
     i32::from(failed)
@@ -272,10 +477,11 @@ pub fn recommend(
     address: &str,
     default_username: &str,
     endpoints: &[EndpointReport],
+    discovery: Option<&crate::discover::Discovery>,
     prefs: &Preferences,
 ) -> Option<Recommended> {
-    let incoming = best(endpoints, true, prefs.prefer)?;
-    let outgoing = best(endpoints, false, prefs.prefer)?;
+    let incoming = best(endpoints, discovery, true, prefs.prefer)?;
+    let outgoing = best(endpoints, discovery, false, prefs.prefer)?;
     let server = |e: &EndpointReport| {
         let (auth, mechanism) = recommended_auth(e);
         ServerSettings {

@@ -29,7 +29,7 @@ pub async fn probe_all(
         async move {
             progress.emit(Event::EndpointStarted { url: ep.url() });
             let mut rep = probe_endpoint(&ep, &cfg).await;
-            rep.named = named;
+            named_by_user(&mut rep, named);
             progress.finished(&rep);
             rep
         }
@@ -41,7 +41,7 @@ pub async fn probe_all(
         .map(|(rep, ep)| {
             rep.unwrap_or_else(|| {
                 let mut rep = deadline_report(ep);
-                rep.named = named;
+                named_by_user(&mut rep, named);
                 rep
             })
         })
@@ -52,6 +52,14 @@ pub async fn probe_all(
     }
     sort_endpoints(&mut out);
     out
+}
+
+/// `probe` touches only what the user named (a host, or `--server` URLs): trusted as named.
+/// `named` says whether each endpoint itself was named (`--server`), not only its host.
+fn named_by_user(rep: &mut EndpointReport, named: bool) {
+    rep.named = named;
+    rep.trusted = true;
+    rep.trust_reason = Some(crate::model::TrustReason::Named);
 }
 
 /// On a host that accepts a connection on some port, a candidate port the user did not name (discovered,

@@ -12,7 +12,6 @@ use super::write::OutputTargetArgs;
 use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
 use crate::app::progress::{Event, Progress};
-use crate::discover::Candidate;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
 use crate::report::{human, CheckReport, Code, Problem};
 use crate::session::login::{Credentials, LoginOptions};
@@ -51,10 +50,6 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Send credentials also to this discovered host outside the address's domain (repeatable)
-    #[arg(long = "trust-host", value_name = "HOST")]
-    pub trust_host: Vec<String>,
-
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
 
@@ -90,10 +85,11 @@ pub struct CheckPlan<'a> {
     pub live: bool,
     /// How discovery runs when no `--server` is given.
     pub discovery: &'a DiscoveryArgs,
-    /// `--trust-host`: discovered hosts outside the domain the user vouches for.
-    pub trust_hosts: &'a [String],
     /// `--strict`: every endpoint counts.
     pub strict: bool,
+    /// Asks the user to confirm a provider derived from the MX record (the wizard); without
+    /// it, such a provider stays untrusted unless `--trust-mx` was given.
+    pub confirm_mx: Option<&'a (dyn Fn(&crate::discover::Discovery) -> bool + Sync)>,
 }
 
 /// Runs a check and returns its report.
@@ -108,11 +104,27 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             .discovery
             .config(plan.net, cfg.tls.clone(), deadline, false);
         dcfg.on_attempt = Some(source_progress(&progress));
-        let found = crate::discover::discover(&plan.address, &dcfg).await;
-        (
-            targets_from(&found.candidates, plan.trust_hosts),
-            Some(found),
-        )
+        let mut found = crate::discover::discover(&plan.address, &dcfg).await;
+        let mut policy = plan.discovery.policy(&plan.address);
+        policy.apply(&mut found);
+        let unconfirmed = found
+            .candidates
+            .iter()
+            .any(|c| c.trust_reason == Some(crate::model::TrustReason::MxUnconfirmed));
+        if let (true, Some(confirm)) = (unconfirmed, plan.confirm_mx) {
+            if let Some(l) = &live {
+                l.clear();
+            }
+            if confirm(&found) {
+                policy = crate::app::trust::TrustPolicy::new(
+                    &plan.address,
+                    &plan.discovery.trust_host,
+                    true,
+                );
+                policy.apply(&mut found);
+            }
+        }
+        (crate::app::check::targets_from(&found), Some(found))
     } else {
         (
             plan.servers.iter().cloned().map(Target::given).collect(),
@@ -186,57 +198,6 @@ fn source_progress(progress: &Progress) -> crate::discover::AttemptHook {
     })
 }
 
-/// The provider's published configuration allows only OAuth2 here: say so, since a password
-/// login will most likely be refused.
-fn oauth2_only_note(c: &Candidate) -> Vec<Problem> {
-    if !c.auth.is_empty()
-        && c.auth
-            .iter()
-            .all(|a| *a == crate::model::AuthMethod::OAuth2)
-    {
-        vec![Problem::info(
-            Code::Oauth2Required,
-            format!(
-                "{}'s published configuration allows only OAuth2 on this server",
-                c.endpoint.host
-            ),
-        )]
-    } else {
-        Vec::new()
-    }
-}
-
-/// Check targets from discovery: credentials only for trusted candidates (inside the
-/// address's domain, or from the provider databases) or hosts the user vouched for.
-fn targets_from(candidates: &[Candidate], trust_hosts: &[String]) -> Vec<Target> {
-    candidates
-        .iter()
-        .map(|c| {
-            let vouched = trust_hosts.iter().any(|h| h.eq_ignore_ascii_case(&c.endpoint.host));
-            Target {
-                endpoint: c.endpoint.clone(),
-                trusted: if c.trusted || vouched {
-                    Ok(())
-                } else {
-                    Err(Problem::warning(
-                        Code::UntrustedCandidate,
-                        format!(
-                            "{} came from {} and lies outside the address's domain: probed, but no password was sent (add --trust-host {} if it is right)",
-                            c.endpoint.host,
-                            c.source.as_str(),
-                            c.endpoint.host
-                        ),
-                    ))
-                },
-                username: Some(c.username.clone()),
-                source: Some(c.source.as_str().to_string()),
-                notes: oauth2_only_note(c),
-                named: false,
-            }
-        })
-        .collect()
-}
-
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
     for c in &args.write {
@@ -268,13 +229,13 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         pop3: args.target.pop3_policy(),
         live: args.output.format() == Format::Human,
         discovery: &args.discovery,
-        trust_hosts: &args.trust_host,
         strict: args.strict,
+        confirm_mx: None,
     };
     let prefer = plan.prefer;
     let report = runtime.block_on(run_check(plan))?;
     let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => super::json_text(&report)?,
         Format::Human => human::render_check(&report, stdout_style()),
     };
     write_stdout(&text)?;

@@ -1,7 +1,7 @@
 //! Where a password or token comes from: a command, an environment variable, a file, stdin,
 //! or a no-echo prompt. Never argv.
 
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context as _, Result};
@@ -69,9 +69,9 @@ impl CredentialArgs {
                 CredentialKind::OAuth2Token,
             )
         } else if let Some(var) = &self.password_env {
-            let value = std::env::var(var).with_context(|| {
+            let value = Zeroizing::new(std::env::var(var).with_context(|| {
                 format!("--password-env {var}: the variable is not set (or not UTF-8)")
-            })?;
+            })?);
             (
                 first_line(value.as_bytes(), "--password-env")?,
                 CredentialKind::Password,
@@ -129,11 +129,12 @@ fn run_command(cmd: &str, flag: &str) -> Result<Secret> {
     first_line(&stdout, flag)
 }
 
+/// The first line of `data` as the secret. Borrowed until the one copy that goes into the
+/// [`Secret`] (no intermediate buffer keeps the password after use).
 fn first_line(data: &[u8], flag: &str) -> Result<Secret> {
-    let mut line = Zeroizing::new(String::new());
-    std::io::BufReader::new(data)
-        .read_line(&mut line)
-        .with_context(|| format!("{flag}: the password is not UTF-8 text"))?;
+    let end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+    let line = std::str::from_utf8(&data[..end])
+        .map_err(|_| anyhow::anyhow!("{flag}: the password is not UTF-8 text"))?;
     let trimmed = line.trim_end_matches(['\n', '\r']);
     if trimmed.is_empty() {
         bail!("{flag}: gave an empty password");

@@ -25,6 +25,17 @@ pub struct DiscoveryArgs {
     /// mx-ispdb, mx-builtin-db, srv, autodiscover, guess
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub sources: Vec<Source>,
+
+    /// Vouch for a discovered host the trust policy does not trust (outside the address's
+    /// domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and
+    /// be recommended and written (repeatable)
+    #[arg(long = "trust-host", value_name = "HOST")]
+    pub trust_host: Vec<String>,
+
+    /// Confirm the provider found through the domain's MX record (a custom domain hosted by a
+    /// provider): its servers may then receive the password and be recommended and written
+    #[arg(long = "trust-mx")]
+    pub trust_mx: bool,
 }
 
 impl DiscoveryArgs {
@@ -42,6 +53,11 @@ impl DiscoveryArgs {
         cfg.guess = !self.no_guess;
         cfg.sources = (!self.sources.is_empty()).then(|| self.sources.clone());
         cfg
+    }
+
+    /// The trust policy for `address` with these vouchers.
+    pub fn policy(&self, address: &Address) -> crate::app::trust::TrustPolicy {
+        crate::app::trust::TrustPolicy::new(address, &self.trust_host, self.trust_mx)
     }
 }
 
@@ -89,7 +105,8 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
         session.deadline,
         args.offline,
     );
-    let discovery = discover::discover(&address, &cfg).await;
+    let mut discovery = discover::discover(&address, &cfg).await;
+    args.discovery.policy(&address).apply(&mut discovery);
     let found = !discovery.candidates.is_empty();
     let report = DiscoverReport {
         version: 1,
@@ -99,7 +116,7 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
     let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => super::json_text(&report)?,
         Format::Human => render(
             &address,
             &report.discovery,
@@ -116,7 +133,11 @@ pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64, style: Style) -
     let mut out = String::new();
     out.push_str(&format!(
         "Servers for {}{}\n\nTried:\n",
-        safe(&idn::to_unicode(&address.to_string())),
+        safe(&format!(
+            "{}@{}",
+            address.local,
+            idn::display(&address.domain)
+        )),
         d.provider
             .as_deref()
             .map(|p| format!(" (provider: {})", safe(p)))
@@ -170,9 +191,29 @@ pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64, style: Style) -
 
 fn candidate_line(c: &Candidate) -> String {
     let auth: Vec<&str> = c.auth.iter().map(|a| a.as_str()).collect();
+    let reason = c.trust_reason.map(|r| r.as_str()).unwrap_or("undecided");
+    let trust = if c.trusted {
+        format!("trusted: {reason}")
+    } else {
+        match (c.trust_reason, c.mx_host.as_deref()) {
+            (Some(crate::model::TrustReason::MxUnconfirmed), Some(mx)) => format!(
+                "NOT TRUSTED: {reason} (provider derived from MX {}; confirm with --trust-mx)",
+                safe(mx)
+            ),
+            _ => format!(
+                "NOT TRUSTED: {reason} (no password, never recommended; vouch with --trust-host {})",
+                safe(&c.endpoint.host)
+            ),
+        }
+    };
     format!(
-        "  {:<40} user {}  {}from {}{}\n",
-        safe(&idn::to_unicode(&c.endpoint.to_string())),
+        "  {:<40} user {}  {}from {} ({})  {}\n",
+        safe(&format!(
+            "{}://{}:{}",
+            c.endpoint.scheme(),
+            idn::display(&c.endpoint.host),
+            c.endpoint.port
+        )),
         safe(&c.username),
         if auth.is_empty() {
             String::new()
@@ -180,10 +221,7 @@ fn candidate_line(c: &Candidate) -> String {
             format!("auth {}  ", auth.join(","))
         },
         c.source.as_str(),
-        if c.trusted {
-            ""
-        } else {
-            "  (outside the address's domain: no password will be sent)"
-        }
+        c.transport_word(),
+        trust
     )
 }

@@ -310,7 +310,7 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
         l.clear();
     }
     let text = match args.output.format() {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Json => json_text(&report)?,
         Format::Human => human::render_probe(&report, stdout_style()),
     };
     write_stdout(&text)?;
@@ -328,6 +328,12 @@ pub fn stdout_style() -> human::Style {
     human::Style {
         color: !no_color() && std::io::stdout().is_terminal(),
     }
+}
+
+/// The JSON contract on stdout: pretty, and safe to view on a terminal (every character that
+/// could move the cursor or reorder text is a `\uXXXX` escape; the value is unchanged).
+pub fn json_text<T: serde::Serialize>(report: &T) -> Result<String> {
+    Ok(crate::report::escape::json_safe(&serde_json::to_string_pretty(report)?) + "\n")
 }
 
 fn write_stdout(text: &str) -> Result<()> {

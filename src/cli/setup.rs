@@ -49,10 +49,6 @@ pub struct SetupArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Send credentials also to this discovered host outside the address's domain
-    #[arg(long = "trust-host", value_name = "HOST")]
-    pub trust_host: Vec<String>,
-
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
 
@@ -134,8 +130,12 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         pop3: args.target.pop3_policy(),
         live: true,
         discovery: &args.discovery,
-        trust_hosts: &args.trust_host,
         strict: false,
+        confirm_mx: if ask {
+            Some(&confirm_mx_provider)
+        } else {
+            None
+        },
     };
     let report = runtime.block_on(run_check(plan))?;
 
@@ -174,8 +174,14 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         display_name: name,
         pop3,
     };
-    let rec =
-        recommend(&report.address, &report.username, &report.endpoints, &prefs).unwrap_or(first);
+    let rec = recommend(
+        &report.address,
+        &report.username,
+        &report.endpoints,
+        report.discovery.as_ref(),
+        &prefs,
+    )
+    .unwrap_or(first);
     println!();
     println!("{}", plain(&rec.settings.incoming, "Incoming mail"));
     println!("{}", plain(&rec.settings.outgoing, "Outgoing mail"));
@@ -239,6 +245,42 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         safe(&address.to_string())
     );
     Ok(0)
+}
+
+/// The provider was derived from the domain's MX record, which only says where mail is
+/// delivered (and is an unauthenticated DNS answer): show the provider, the MX host and the
+/// servers, and let the user vouch for it with one key.
+fn confirm_mx_provider(d: &crate::discover::Discovery) -> bool {
+    use crate::model::TrustReason;
+    let unconfirmed: Vec<&crate::discover::Candidate> = d
+        .candidates
+        .iter()
+        .filter(|c| c.trust_reason == Some(TrustReason::MxUnconfirmed))
+        .collect();
+    let mx = unconfirmed
+        .iter()
+        .find_map(|c| c.mx_host.as_deref())
+        .unwrap_or("?");
+    let provider = d.provider.as_deref().unwrap_or("a mail provider");
+    eprintln!(
+        "\nYour domain's mail is delivered to {} — that looks like {}.",
+        safe(mx),
+        safe(provider)
+    );
+    eprintln!("If your mail is hosted there, these are its servers:");
+    let mut hosts: Vec<String> = unconfirmed.iter().map(|c| c.endpoint.to_string()).collect();
+    hosts.dedup();
+    for h in &hosts {
+        eprintln!("  {}", safe(h));
+    }
+    Confirm::new()
+        .with_prompt(format!(
+            "Is {} your mail provider? (your password goes to these servers only if you say yes)",
+            safe(provider)
+        ))
+        .default(false)
+        .interact()
+        .unwrap_or(false)
 }
 
 /// Whether login worked on some endpoint of this protocol.

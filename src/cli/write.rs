@@ -48,10 +48,6 @@ pub struct WriteArgs {
     #[arg(long, value_enum, default_value_t = Prefer::Imap)]
     pub prefer: Prefer,
 
-    /// With --email alone: send credentials also to this discovered host outside the domain
-    #[arg(long = "trust-host", value_name = "HOST")]
-    pub trust_host: Vec<String>,
-
     #[command(flatten)]
     pub discovery: super::discover::DiscoveryArgs,
 
@@ -80,7 +76,11 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         args.target.pop3_delete || args.target.pop3_keep || args.target.pop3_keep_days.is_some();
     let mut embed: Option<Secret> = None;
     let settings = if let Some(from) = &args.from {
-        settings_from_report(from, explicit_pop3.then_some(pop3))?
+        settings_from_report(
+            from,
+            explicit_pop3.then_some(pop3),
+            &args.discovery.trust_host,
+        )?
     } else {
         let Some(email) = &args.email else {
             bail!("where do the settings come from? give --from REPORT.json (a saved `mailsetup check --json`), --email EMAIL with --server URLs, or --email EMAIL alone to run a check first");
@@ -114,8 +114,8 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
                 pop3,
                 live: true,
                 discovery: &args.discovery,
-                trust_hosts: &args.trust_host,
                 strict: false,
+                confirm_mx: None,
             };
             let report = runtime.block_on(super::check::run_check(plan))?;
             match report.recommended {
@@ -258,10 +258,13 @@ pub fn settings_from_servers(
     })
 }
 
-/// Account settings from a saved `check --json` report.
+/// Account settings from a saved `check --json` report. A server the trust policy does not
+/// trust (the report's own record; for a report of an older version, a host outside the
+/// address's domain) is refused unless `--trust-host` names it: nothing is written.
 pub fn settings_from_report(
     path: &std::path::Path,
     pop3: Option<Pop3Policy>,
+    trust_hosts: &[String],
 ) -> Result<AccountSettings> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("--from {}", path.display()))?;
@@ -276,6 +279,34 @@ pub fn settings_from_report(
     };
     if !rec.verified {
         eprintln!("mailsetup: note: these settings were probed but the login was not verified (the check had no password)");
+    }
+    let address: Address = rec
+        .settings
+        .address
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--from {}: {e}", path.display()))?;
+    let policy = crate::app::trust::TrustPolicy::new(&address, trust_hosts, false);
+    for server in [&rec.settings.incoming, &rec.settings.outgoing] {
+        let recorded = report
+            .endpoints
+            .iter()
+            .find(|e| e.endpoint() == server.endpoint)
+            .and_then(|e| e.trust_reason);
+        let reason = policy.recorded(&server.endpoint.host, recorded);
+        if !reason.trusted() {
+            bail!(
+                "--from {}: {} is not trusted ({reason}): {}; nothing was written. If it is your \
+                 provider's server, add --trust-host {}",
+                path.display(),
+                server.endpoint,
+                match reason {
+                    crate::model::TrustReason::Unrecorded => "this report predates trust records and the host lies outside the address's domain",
+                    crate::model::TrustReason::MxUnconfirmed => "it was derived from the domain's MX record and never confirmed",
+                    _ => "it lies outside the address's domain and no trusted source vouched for it",
+                },
+                server.endpoint.host
+            );
+        }
     }
     let mut settings = rec.settings;
     if let Some(p) = pop3 {
@@ -316,7 +347,7 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
                 "# ==> {} ({}) <==\n{}\n",
                 f.path.display(),
                 f.client,
-                f.contents
+                crate::report::escape::terminal_safe_lines(&f.contents)
             ));
         }
     } else {
@@ -333,7 +364,9 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
                     p.target.display(),
                     p.file.mode,
                     p.file.client,
-                    indent(&p.file.contents)
+                    indent(&crate::report::escape::terminal_safe_lines(
+                        &p.file.contents
+                    ))
                 ));
             }
         } else {

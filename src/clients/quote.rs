@@ -23,7 +23,9 @@ pub fn is_line_breaking(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// Refuses control characters (always) in a single-line value.
+/// Refuses control characters (always) in a single-line value, and the invisible format
+/// characters (bidi overrides, zero-width characters) that make a file read differently on
+/// screen than it parses.
 pub fn single_line(field: &str, value: &str) -> Result<(), WriteError> {
     if let Some(c) = value.chars().find(|&c| is_line_breaking(c)) {
         return Err(unsafe_value(
@@ -31,6 +33,16 @@ pub fn single_line(field: &str, value: &str) -> Result<(), WriteError> {
             format!(
                 "contains the control character U+{:04X}; control characters (line breaks, tabs, \
                  escapes) cannot be written safely into any client configuration, remove it",
+                c as u32
+            ),
+        ));
+    }
+    if let Some(c) = value.chars().find(|&c| crate::model::is_unsafe_char(c)) {
+        return Err(unsafe_value(
+            field,
+            format!(
+                "contains the invisible format character U+{:04X} (a bidi override or zero-width \
+                 character), which would make the file read differently than it works; remove it",
                 c as u32
             ),
         ));

@@ -1,7 +1,7 @@
 //! Microsoft Autodiscover, "POX" flavour (REFERENCE.md §4): the request body, the URLs to try,
 //! and the response parser (settings, `redirectAddr`, `redirectUrl`, errors).
 
-use crate::model::{validate_host, Address, AuthMethod, Endpoint, Protocol, Security};
+use crate::model::{validate_host, Address, AuthMethod, Endpoint, Protocol, Security, Transport};
 
 use super::xml::{self, XmlError};
 use super::{Candidate, Source};
@@ -196,10 +196,15 @@ fn guess_tls_kind(protocol: Protocol, port: Option<u16>) -> Security {
 }
 
 /// Candidates from a settings response. `login` is the address the response answered for
-/// (after a `redirectAddr`, the new one), used where no `<LoginName>` is given. Trust is judged
-/// against the user's own `address`: a host inside its domain (Autodiscover is never a
-/// trusted source by itself).
-pub fn candidates(servers: &[ServerSetting], address: &Address, login: &str) -> Vec<Candidate> {
+/// (after a `redirectAddr`, the new one), used where no `<LoginName>` is given. `in_domain`
+/// is judged against the user's own `address` (Autodiscover never vouches for a host outside
+/// it: the trust policy decides).
+pub fn candidates(
+    servers: &[ServerSetting],
+    address: &Address,
+    login: &str,
+    transport: Transport,
+) -> Vec<Candidate> {
     let domain_ascii = super::idn::to_ascii(&address.domain).unwrap_or_default();
     servers
         .iter()
@@ -207,16 +212,17 @@ pub fn candidates(servers: &[ServerSetting], address: &Address, login: &str) -> 
             let host = super::idn::to_ascii(&s.host).ok()?;
             validate_host(&host).ok()?;
             let username = s.login_name.clone().unwrap_or_else(|| login.to_string());
-            if username.chars().any(char::is_control) {
+            if username.chars().any(crate::model::is_unsafe_char) {
                 return None;
             }
-            Some(Candidate {
-                endpoint: Endpoint::new(s.protocol, &host, s.port, s.security),
+            Some(Candidate::new(
+                Endpoint::new(s.protocol, &host, s.port, s.security),
                 username,
-                auth: s.auth.clone(),
-                source: Source::Autodiscover,
-                trusted: super::host_in_domain(&host, &domain_ascii),
-            })
+                s.auth.clone(),
+                Source::Autodiscover,
+                transport,
+                &domain_ascii,
+            ))
         })
         .collect()
 }
@@ -266,7 +272,7 @@ mod tests {
         };
         assert_eq!(display_name.as_deref(), Some("Jane Doe"));
         let a: Address = "jane.doe@example.com".parse().unwrap();
-        let c = candidates(&servers, &a, "jane.doe@example.com");
+        let c = candidates(&servers, &a, "jane.doe@example.com", Transport::Https);
         let got: Vec<(String, &str, Vec<AuthMethod>, bool)> = c
             .iter()
             .map(|c| {
@@ -274,7 +280,7 @@ mod tests {
                     c.endpoint.url(),
                     c.username.as_str(),
                     c.auth.clone(),
-                    c.trusted,
+                    c.in_domain,
                 )
             })
             .collect();
@@ -370,7 +376,7 @@ mod tests {
             panic!()
         };
         let a: Address = "u@x.example".parse().unwrap();
-        assert!(candidates(&servers, &a, "u@x.example").is_empty());
+        assert!(candidates(&servers, &a, "u@x.example", Transport::Https).is_empty());
     }
 
     #[test]

@@ -142,13 +142,14 @@ mod tests {
     }
 
     fn cand(url: &str) -> Candidate {
-        Candidate {
-            endpoint: url.parse().unwrap(),
-            username: "u@d.org".into(),
-            auth: vec![],
-            source: Source::Autoconfig,
-            trusted: true,
-        }
+        Candidate::new(
+            url.parse().unwrap(),
+            "u@d.org".into(),
+            vec![],
+            Source::Autoconfig,
+            crate::model::Transport::Https,
+            "d.org",
+        )
     }
 
     #[test]

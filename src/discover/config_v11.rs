@@ -4,7 +4,7 @@
 //! Unsupported server types (exchange, ews, owa, graph, ...) and servers whose settings are
 //! invalid are skipped with a note, never fatal: a file is usable when one server survives.
 
-use crate::model::{validate_host, Address, AuthMethod, Endpoint, Protocol, Security};
+use crate::model::{validate_host, Address, AuthMethod, Endpoint, Protocol, Security, Transport};
 
 use super::xml::{self, Element, XmlError};
 use super::{Candidate, Source};
@@ -197,15 +197,15 @@ impl ProviderConfig {
             .or_else(|| (!self.id.is_empty()).then(|| self.id.clone()))
     }
 
-    /// Candidates for `address`, incoming then outgoing in file order. `trusted_source`:
-    /// the file came from the built-in DB or ISPDB; otherwise a candidate is trusted only
-    /// when its host lies inside the address's domain. Servers whose expanded host name is
-    /// not a valid host, or whose username contains control characters, are left out.
+    /// Candidates for `address`, incoming then outgoing in file order, with the facts the
+    /// trust policy decides from (`source`, `transport`: how the file reached us). Servers
+    /// whose expanded host name is not a valid host, or whose username contains control
+    /// characters, are left out.
     pub fn candidates(
         &self,
         address: &Address,
         source: Source,
-        trusted_source: bool,
+        transport: Transport,
     ) -> Vec<Candidate> {
         let domain_ascii = super::idn::to_ascii(&address.domain).unwrap_or_default();
         self.incoming
@@ -215,18 +215,19 @@ impl ProviderConfig {
                 let host = super::idn::to_ascii(&expand(&s.hostname, address)).ok()?;
                 validate_host(&host).ok()?;
                 let username = expand(&s.username, address);
-                // A username that could break a protocol line is never proposed.
-                if username.chars().any(char::is_control) {
+                // A username that could break a protocol line, or read differently on screen
+                // (Unicode format characters), is never proposed.
+                if username.chars().any(crate::model::is_unsafe_char) {
                     return None;
                 }
-                let trusted = trusted_source || super::host_in_domain(&host, &domain_ascii);
-                Some(Candidate {
-                    endpoint: Endpoint::new(s.protocol, &host, s.port, s.security),
+                Some(Candidate::new(
+                    Endpoint::new(s.protocol, &host, s.port, s.security),
                     username,
-                    auth: s.auth.clone(),
+                    s.auth.clone(),
                     source,
-                    trusted,
-                })
+                    transport,
+                    &domain_ascii,
+                ))
             })
             .collect()
     }
@@ -300,7 +301,7 @@ mod tests {
     fn expands_templates_and_judges_trust() {
         let cfg = parse(SAMPLE).unwrap();
         let a = addr("Jane.Doe@example.com");
-        let c = cfg.candidates(&a, Source::Autoconfig, false);
+        let c = cfg.candidates(&a, Source::Autoconfig, Transport::Http);
         let urls: Vec<String> = c.iter().map(|c| c.endpoint.url()).collect();
         assert_eq!(
             urls,
@@ -313,14 +314,18 @@ mod tests {
         assert_eq!(c[0].username, "Jane.Doe@example.com");
         assert_eq!(c[1].username, "Jane.Doe");
         assert_eq!(c[2].username, "Jane.Doe.example.com");
+        // Facts only; the trust policy (app::trust) decides from them.
         assert_eq!(
-            c.iter().map(|c| c.trusted).collect::<Vec<_>>(),
+            c.iter().map(|c| c.in_domain).collect::<Vec<_>>(),
             [true, true, false]
         );
-        assert!(cfg
-            .candidates(&a, Source::BuiltinDb, true)
+        assert!(c
             .iter()
-            .all(|c| c.trusted));
+            .all(|c| c.transport == Transport::Http && !c.trusted));
+        assert!(cfg
+            .candidates(&a, Source::BuiltinDb, Transport::Builtin)
+            .iter()
+            .all(|c| c.transport == Transport::Builtin && c.trust_reason.is_none()));
     }
 
     #[test]
@@ -380,7 +385,7 @@ mod tests {
             <outgoingServer type="smtp"><hostname>ok.example</hostname><socketType>SSL</socketType>
             </outgoingServer></emailProvider></clientConfig>"#;
         let cfg = parse(doc).unwrap();
-        let c = cfg.candidates(&addr("u@example"), Source::Autoconfig, false);
+        let c = cfg.candidates(&addr("u@example"), Source::Autoconfig, Transport::Https);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].endpoint.host, "ok.example");
         // Every prefix of a valid file parses or fails cleanly.
@@ -397,9 +402,9 @@ mod tests {
         let a = addr("jörg@bücher.example");
         let c = parse(doc)
             .unwrap()
-            .candidates(&a, Source::Autoconfig, false);
+            .candidates(&a, Source::Autoconfig, Transport::Https);
         assert_eq!(c[0].endpoint.host, "imap.xn--bcher-kva.example");
         assert_eq!(c[0].username, "jörg@bücher.example");
-        assert!(c[0].trusted);
+        assert!(c[0].in_domain);
     }
 }

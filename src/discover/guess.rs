@@ -1,7 +1,7 @@
 //! Guessing (REFERENCE.md §2.5): Thunderbird's host list and order of preference. Discovery
 //! only checks which hosts resolve; the caller probes the endpoints (no mail port here).
 
-use crate::model::{Address, Endpoint, Protocol, Security};
+use crate::model::{Address, Endpoint, Protocol, Security, Transport};
 
 use super::{Candidate, Source};
 
@@ -60,19 +60,15 @@ pub fn candidates(resolved: &[String], domain_ascii: &str, address: &Address) ->
                 {
                     continue;
                 }
-                out.push(Candidate {
-                    endpoint: Endpoint::new(
-                        protocol,
-                        &host,
-                        protocol.default_port(security),
-                        security,
-                    ),
-                    username: address.as_string(),
-                    auth: Vec::new(),
-                    source: Source::Guess,
-                    // Every guessed host is inside the address's domain by construction.
-                    trusted: true,
-                });
+                // Every guessed host is inside the address's domain by construction.
+                out.push(Candidate::new(
+                    Endpoint::new(protocol, &host, protocol.default_port(security), security),
+                    address.as_string(),
+                    Vec::new(),
+                    Source::Guess,
+                    Transport::Dns,
+                    domain_ascii,
+                ));
             }
         }
     }

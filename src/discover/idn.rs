@@ -30,6 +30,30 @@ pub fn to_unicode(name: &str) -> String {
     }
 }
 
+/// A name for display: its Unicode form, followed by the punycode when the Unicode form mixes
+/// scripts (`pаypal.example` with a Cyrillic `а` shows as `pаypal.example (xn--pypal-4ve.example)`),
+/// so a look-alike can't pass for the real name.
+pub fn display(name: &str) -> String {
+    use unicode_script::{Script, UnicodeScript};
+    let unicode = to_unicode(name);
+    if unicode.is_ascii() {
+        return unicode;
+    }
+    let mut scripts: Vec<Script> = unicode
+        .chars()
+        .map(|c| c.script())
+        .filter(|s| !matches!(s, Script::Common | Script::Inherited | Script::Unknown))
+        .collect();
+    scripts.sort_by_key(|s| s.full_name());
+    scripts.dedup();
+    if scripts.len() > 1 {
+        let ascii = to_ascii(name).unwrap_or_else(|_| name.to_string());
+        format!("{unicode} ({ascii})")
+    } else {
+        unicode
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +71,15 @@ mod tests {
         assert_eq!(to_unicode("plain.example"), "plain.example");
         assert!(to_ascii("").is_err());
         assert!(to_ascii("a b.example").is_err());
+    }
+
+    #[test]
+    fn mixed_scripts_show_their_punycode() {
+        // One script: the Unicode form alone.
+        assert_eq!(display("imap.xn--bcher-kva.example"), "imap.bücher.example");
+        assert_eq!(display("plain.example"), "plain.example");
+        // Latin with a Cyrillic "а" (U+0430): the punycode next to it.
+        let spoof = to_ascii("p\u{430}ypal.example").unwrap();
+        assert_eq!(display(&spoof), format!("p\u{430}ypal.example ({spoof})"));
     }
 }

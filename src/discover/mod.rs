@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AuthMethod, Endpoint};
+use crate::model::{AuthMethod, Endpoint, Transport, TrustReason};
 use crate::session::net::ConnectTo;
 use crate::session::tls::TlsContext;
 
@@ -127,9 +127,69 @@ pub struct Candidate {
     /// (SRV, guesses, Autodiscover SPA), so the server's capabilities decide.
     pub auth: Vec<AuthMethod>,
     pub source: Source,
-    /// Credentials may go here: the host lies inside the address's domain, or the entry
-    /// comes from the built-in DB / ISPDB (RFC 8314 §5.1, RFC 7817).
+    /// How the source's answer reached us (a fact for the trust policy).
+    pub transport: Transport,
+    /// The host lies inside the address's domain (a fact for the trust policy).
+    pub in_domain: bool,
+    /// For entries derived from the MX record: the MX host they came from.
+    #[serde(default)]
+    pub mx_host: Option<String>,
+    /// The trust policy's decision (`app::trust`): credentials may go here, and it may be
+    /// recommended and written. Discovery itself leaves it false, the reason unset.
     pub trusted: bool,
+    #[serde(default)]
+    pub trust_reason: Option<TrustReason>,
+}
+
+impl Candidate {
+    /// A candidate with its facts; the trust decision comes later (`app::trust`).
+    pub fn new(
+        endpoint: Endpoint,
+        username: String,
+        auth: Vec<AuthMethod>,
+        source: Source,
+        transport: Transport,
+        address_domain_ascii: &str,
+    ) -> Self {
+        let in_domain = host_in_domain(&endpoint.host, address_domain_ascii);
+        Candidate {
+            endpoint,
+            username,
+            auth,
+            source,
+            transport,
+            in_domain,
+            mx_host: None,
+            trusted: false,
+            trust_reason: None,
+        }
+    }
+
+    /// How the answer came, in words: `https`, `http`, `dns`, `built in`.
+    pub fn transport_word(&self) -> &'static str {
+        match self.transport {
+            Transport::Builtin => "built in",
+            Transport::Https => "https",
+            Transport::Http => "plain http",
+            Transport::Dns => "dns",
+        }
+    }
+
+    /// Ranking between sources, explicit (lower is better): the provider database and the
+    /// domain's own autoconfig over verified HTTPS; then the DNS-derived sources inside the
+    /// domain (SRV, the MX host's provider) and Autodiscover; then anything learned over plain
+    /// HTTP or naming a host outside the domain by DNS; guesses last. Host names never decide
+    /// between sources.
+    pub fn tier(&self) -> u8 {
+        match (self.source, self.transport) {
+            (Source::BuiltinDb | Source::Ispdb, _) => 0,
+            (Source::Autoconfig | Source::AutoconfigWellknown, Transport::Https) => 0,
+            (Source::Guess, _) => 3,
+            (_, Transport::Http) => 2,
+            (Source::Srv, Transport::Dns) if !self.in_domain => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// How one lookup ended.
@@ -237,32 +297,22 @@ impl DiscoverConfig {
     }
 }
 
-/// `host` equals `domain` or lies below it (both ASCII; case-insensitive).
-pub fn host_in_domain(host: &str, domain: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    !domain.is_empty()
-        && (host == domain
-            || (host.len() > domain.len()
-                && host.ends_with(&domain)
-                && host.as_bytes()[host.len() - domain.len() - 1] == b'.'))
-}
+pub use crate::model::host_in_domain;
 
-/// Ranks and deduplicates candidates given in discovery order: by source rank, then IMAP
-/// before POP3 before SMTP, then implicit TLS before STARTTLS before plain; ties keep their
-/// order. An endpoint found twice keeps its best-ranked entry, trusted when any source
-/// vouched for it. Guesses are dropped when any other source found something (Thunderbird
-/// guesses only when all else fails).
+/// Ranks and deduplicates candidates given in discovery order: by [`Candidate::tier`], then
+/// source, then IMAP before POP3 before SMTP, then implicit TLS before STARTTLS before plain;
+/// ties keep their order. An endpoint found twice keeps its best-ranked entry. Guesses are
+/// dropped when any other source found something (Thunderbird guesses only when all else
+/// fails).
 pub fn merge(mut found: Vec<Candidate>) -> Vec<Candidate> {
     if found.iter().any(|c| c.source != Source::Guess) {
         found.retain(|c| c.source != Source::Guess);
     }
-    found.sort_by_key(|c| (c.source, c.endpoint.protocol, c.endpoint.security));
+    found.sort_by_key(|c| (c.tier(), c.source, c.endpoint.protocol, c.endpoint.security));
     let mut out: Vec<Candidate> = Vec::with_capacity(found.len());
     for c in found {
-        match out.iter_mut().find(|o| o.endpoint == c.endpoint) {
-            Some(o) => o.trusted |= c.trusted,
-            None => out.push(c),
+        if !out.iter().any(|o| o.endpoint == c.endpoint) {
+            out.push(c);
         }
     }
     out
@@ -273,14 +323,15 @@ mod tests {
     use super::*;
     use crate::model::{Protocol, Security};
 
-    fn cand(url: &str, source: Source, trusted: bool) -> Candidate {
-        Candidate {
-            endpoint: url.parse().unwrap(),
-            username: "u@d.org".into(),
-            auth: vec![],
+    fn cand(url: &str, source: Source, transport: Transport) -> Candidate {
+        Candidate::new(
+            url.parse().unwrap(),
+            "u@d.org".into(),
+            vec![],
             source,
-            trusted,
-        }
+            transport,
+            "d.org",
+        )
     }
 
     #[test]
@@ -314,41 +365,55 @@ mod tests {
     }
 
     #[test]
-    fn merge_ranks_and_dedupes() {
+    fn merge_ranks_by_tier_then_source_and_dedupes() {
+        use Transport::*;
         let merged = merge(vec![
-            cand("smtps://smtp.d.org:465", Source::Srv, true),
-            cand("pop3s://pop.d.org:995", Source::Srv, true),
-            cand("imap://imap.d.org:143", Source::Srv, false),
-            cand("imaps://imap.d.org:993", Source::Srv, true),
-            cand("imap://imap.d.org:143", Source::BuiltinDb, true),
-            cand("imaps://imap.d.org:993", Source::Guess, true),
+            cand("smtps://smtp.d.org:465", Source::Srv, Dns),
+            cand("pop3s://pop.d.org:995", Source::Srv, Dns),
+            cand("imap://imap.d.org:143", Source::Srv, Dns),
+            cand("imaps://imap.d.org:993", Source::Srv, Dns),
+            cand("imap://imap.d.org:143", Source::BuiltinDb, Builtin),
+            cand("imaps://imap.d.org:993", Source::Guess, Dns),
         ]);
-        let got: Vec<(String, Source, bool)> = merged
+        let got: Vec<(String, Source)> = merged
             .iter()
-            .map(|c| (c.endpoint.url(), c.source, c.trusted))
+            .map(|c| (c.endpoint.url(), c.source))
             .collect();
         assert_eq!(
             got,
             [
-                ("imap://imap.d.org:143".into(), Source::BuiltinDb, true),
-                ("imaps://imap.d.org:993".into(), Source::Srv, true),
-                ("pop3s://pop.d.org:995".into(), Source::Srv, true),
-                ("smtps://smtp.d.org:465".into(), Source::Srv, true),
+                ("imap://imap.d.org:143".into(), Source::BuiltinDb),
+                ("imaps://imap.d.org:993".into(), Source::Srv),
+                ("pop3s://pop.d.org:995".into(), Source::Srv),
+                ("smtps://smtp.d.org:465".into(), Source::Srv),
             ]
         );
-        let only_guesses = merge(vec![cand("imaps://imap.d.org:993", Source::Guess, true)]);
+        let only_guesses = merge(vec![cand("imaps://imap.d.org:993", Source::Guess, Dns)]);
         assert_eq!(only_guesses.len(), 1);
-        // A later source vouching for an endpoint makes it trusted.
+        // HTTPS autoconfig ranks above in-domain SRV, which ranks above plain HTTP and SRV
+        // targets outside the domain; the host name never decides.
         let m = merge(vec![
-            cand("imaps://mail.other.net:993", Source::Srv, false),
-            cand("imaps://mail.other.net:993", Source::MxBuiltinDb, true),
+            cand("imaps://zzz.d.org:993", Source::Autoconfig, Http),
+            cand("imaps://aaa.outside.net:993", Source::Srv, Dns),
+            cand("imaps://mmm.d.org:993", Source::Srv, Dns),
+            cand("imap://yyy.d.org:143", Source::AutoconfigWellknown, Https),
         ]);
+        let order: Vec<(String, u8)> = m
+            .iter()
+            .map(|c| (c.endpoint.host.clone(), c.tier()))
+            .collect();
         assert_eq!(
-            (m.len(), m[0].source, m[0].trusted),
-            (1, Source::MxBuiltinDb, true)
+            order,
+            [
+                ("yyy.d.org".to_string(), 0),
+                ("mmm.d.org".to_string(), 1),
+                ("zzz.d.org".to_string(), 2),
+                ("aaa.outside.net".to_string(), 2),
+            ]
         );
         assert_eq!(m[0].endpoint.protocol, Protocol::Imap);
-        assert_eq!(m[0].endpoint.security, Security::Tls);
+        assert_eq!(m[1].endpoint.security, Security::Tls);
+        assert!(m.iter().all(|c| !c.trusted && c.trust_reason.is_none()));
     }
 
     #[test]

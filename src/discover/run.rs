@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 
-use crate::model::Address;
+use crate::model::{Address, Transport};
 
 use super::bounds::{self, AttemptProblem, Unfinished, MAX_PER_LOOKUP, MAX_PER_RUN};
 use super::net::Net;
@@ -384,7 +384,7 @@ fn builtin_db(rec: &Recorder, address: &Address, domain_ascii: &str) {
                 let detail = format!("{} ({file})", name.as_deref().unwrap_or("provider"));
                 Outcome::found(
                     detail,
-                    cfg.candidates(address, Source::BuiltinDb, true),
+                    cfg.candidates(address, Source::BuiltinDb, Transport::Builtin),
                     name,
                 )
             }
@@ -421,12 +421,15 @@ mod tests {
 
     fn servers(prefix: &str, n: usize) -> Vec<Candidate> {
         (0..n)
-            .map(|i| Candidate {
-                endpoint: format!("imaps://{prefix}{i}.d.org:993").parse().unwrap(),
-                username: "u@d.org".into(),
-                auth: vec![],
-                source: Source::Srv,
-                trusted: true,
+            .map(|i| {
+                Candidate::new(
+                    format!("imaps://{prefix}{i}.d.org:993").parse().unwrap(),
+                    "u@d.org".into(),
+                    vec![],
+                    Source::Srv,
+                    Transport::Dns,
+                    "d.org",
+                )
             })
             .collect()
     }

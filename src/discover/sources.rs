@@ -7,7 +7,7 @@ use std::sync::Arc;
 use reqwest::{Method, Url};
 use tokio::task::JoinSet;
 
-use crate::model::Address;
+use crate::model::{Address, Transport};
 
 use super::autodiscover::{self, Response as AdResponse, MAX_REDIRECTS};
 use super::config_v11;
@@ -72,16 +72,20 @@ pub fn mx_domains(mx_host: &str, own_domain: &str) -> Vec<String> {
 pub async fn config_source(ctx: Arc<Ctx>, source: Source) {
     let email = ctx.address.as_string();
     for url in config_urls(source, &ctx.domain_ascii, &email) {
-        if ctx.expired() || fetch_config(&ctx, source, url).await {
+        if ctx.expired() || fetch_config(&ctx, source, url, None).await {
             break;
         }
     }
 }
 
 /// Fetches one config-v1.1 URL as one attempt; true when it found settings.
-async fn fetch_config(ctx: &Ctx, source: Source, url: Url) -> bool {
+/// `mx_host`: the MX host the looked-up domain was derived from (MX sources).
+async fn fetch_config(ctx: &Ctx, source: Source, url: Url, mx_host: Option<&str>) -> bool {
     let id = ctx.rec.begin(source, url.as_str());
-    let outcome = config_outcome(ctx, id, source, url).await;
+    let mut outcome = config_outcome(ctx, id, source, url).await;
+    for c in &mut outcome.candidates {
+        c.mx_host = mx_host.map(str::to_string);
+    }
     let found = outcome.is_found();
     ctx.rec.end(id, outcome);
     found
@@ -89,7 +93,13 @@ async fn fetch_config(ctx: &Ctx, source: Source, url: Url) -> bool {
 
 async fn config_outcome(ctx: &Ctx, id: usize, source: Source, mut url: Url) -> Outcome {
     let mut hops = Vec::new();
+    // HTTPS only when every request of the chain was: a plain-HTTP hop could have chosen the
+    // rest.
+    let mut transport = Transport::Https;
     for _ in 0..=CONFIG_REDIRECTS {
+        if url.scheme() != "https" {
+            transport = Transport::Http;
+        }
         let resp = match ctx.net.request(Method::GET, &url, None).await {
             Ok(r) => r,
             Err(e) => return with_hops(Outcome::from_error(&e), &hops),
@@ -125,7 +135,7 @@ async fn config_outcome(ctx: &Ctx, id: usize, source: Source, mut url: Url) -> O
         let outcome = match parsed {
             Ok(cfg) => {
                 let name = cfg.name();
-                let candidates = cfg.candidates(&ctx.address, source, source.is_provider_db());
+                let candidates = cfg.candidates(&ctx.address, source, transport);
                 let mut detail = format!(
                     "{}: {} server(s)",
                     name.as_deref().unwrap_or("provider"),
@@ -201,7 +211,11 @@ pub async fn mx(ctx: Arc<Ctx>) {
                 Some((file, cfg)) => {
                     let name = cfg.name();
                     let detail = format!("{} ({file})", name.as_deref().unwrap_or("provider"));
-                    let c = cfg.candidates(&ctx.address, Source::MxBuiltinDb, true);
+                    let mut c =
+                        cfg.candidates(&ctx.address, Source::MxBuiltinDb, Transport::Builtin);
+                    for cand in &mut c {
+                        cand.mx_host = Some(host.clone());
+                    }
                     ctx.rec.end(id, Outcome::found(detail, c, name));
                     break;
                 }
@@ -220,7 +234,7 @@ pub async fn mx(ctx: Arc<Ctx>) {
             let Some(url) = config_urls(Source::MxIspdb, name, "").pop() else {
                 continue;
             };
-            if ctx.expired() || fetch_config(&ctx, Source::MxIspdb, url).await {
+            if ctx.expired() || fetch_config(&ctx, Source::MxIspdb, url, Some(&host)).await {
                 break;
             }
         }
@@ -274,7 +288,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
         let ctx = ctx.clone();
         tasks.spawn(async move {
             let outcome = match Url::parse(&url) {
-                Ok(u) => ad_chain(&ctx, id, u, Vec::new()).await,
+                Ok(u) => ad_chain(&ctx, id, u, Vec::new(), Transport::Https).await,
                 Err(e) => Outcome::empty(AttemptResult::Error, e.to_string()),
             };
             ctx.rec.end(id, outcome);
@@ -297,7 +311,10 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
                 SrvAnswer::Targets(t) if !t.is_empty() => {
                     let url = autodiscover::srv_url(&t[0].target, t[0].port);
                     match Url::parse(&url) {
-                        Ok(u) => ad_chain(&c, id, u, vec![format!("SRV → {url}")]).await,
+                        Ok(u) => {
+                            let hops = vec![format!("SRV → {url}")];
+                            ad_chain(&c, id, u, hops, Transport::Dns).await
+                        }
                         Err(e) => Outcome::empty(AttemptResult::Error, format!("{url}: {e}")),
                     }
                 }
@@ -319,7 +336,7 @@ async fn ad_redirect_probe(ctx: &Ctx, id: usize, probe: &str) -> Outcome {
         Ok(resp) => match resp.redirect_target(&url) {
             Some(t) if t.scheme() == "https" => {
                 let hop = format!("redirected to {t}");
-                ad_chain(ctx, id, t, vec![hop]).await
+                ad_chain(ctx, id, t, vec![hop], Transport::Http).await
             }
             Some(t) => Outcome::empty(
                 AttemptResult::Error,
@@ -334,9 +351,17 @@ async fn ad_redirect_probe(ctx: &Ctx, id: usize, probe: &str) -> Outcome {
 }
 
 /// POSTs for the address, following HTTP redirects to https and Autodiscover redirects
-/// (address or URL), at most [`MAX_REDIRECTS`] in all. Trust is judged against the
-/// original address's domain, however the chain went.
-async fn ad_chain(ctx: &Ctx, id: usize, first: Url, mut hops: Vec<String>) -> Outcome {
+/// (address or URL), at most [`MAX_REDIRECTS`] in all. `transport`: how the first URL was
+/// learned (HTTPS for the domain's own URLs, plain HTTP for the redirect probe, DNS for
+/// `_autodiscover._tcp`); `in_domain` is judged against the original address's domain,
+/// however the chain went. `id`: the attempt, marked while its answer is parsed.
+async fn ad_chain(
+    ctx: &Ctx,
+    id: usize,
+    first: Url,
+    mut hops: Vec<String>,
+    transport: Transport,
+) -> Outcome {
     let mut email = ctx.address.as_string();
     let mut queue = VecDeque::from([first]);
     let mut redirects = 0;
@@ -381,7 +406,7 @@ async fn ad_chain(ctx: &Ctx, id: usize, first: Url, mut hops: Vec<String>) -> Ou
             };
             match parsed {
                 Ok(AdResponse::Settings { servers, .. }) => {
-                    let c = autodiscover::candidates(&servers, &ctx.address, &email);
+                    let c = autodiscover::candidates(&servers, &ctx.address, &email, transport);
                     let mut detail = format!("{} server(s) from {url}", c.len());
                     if let Some(note) = resp.tls_note {
                         detail.push_str(&format!("; {note}"));

@@ -1,7 +1,7 @@
 //! RFC 6186 / RFC 8314 SRV records for mail: the six service names, RFC 2782 ordering, and
 //! the `.` target meaning "not offered here".
 
-use crate::model::{validate_host, Address, Endpoint, Protocol, Security};
+use crate::model::{validate_host, Address, Endpoint, Protocol, Security, Transport};
 
 use super::{Candidate, Source};
 
@@ -108,20 +108,24 @@ pub fn order(mut records: Vec<SrvRecord>) -> SrvAnswer {
     SrvAnswer::Targets(records)
 }
 
-/// Candidates for one service's ordered targets. A target outside the address's domain is
-/// untrusted (RFC 8314 §5.1, RFC 7817: without DNSSEC, an SRV answer is no proof of identity).
+/// Candidates for one service's ordered targets. A DNS answer (RFC 8314 §5.1, RFC 7817:
+/// without DNSSEC no proof of identity) vouches only for hosts inside the address's domain;
+/// the trust policy (`app::trust`) decides from these facts.
 pub fn candidates(service: &Service, targets: &[SrvRecord], address: &Address) -> Vec<Candidate> {
     let domain_ascii = super::idn::to_ascii(&address.domain).unwrap_or_default();
     targets
         .iter()
         .filter(|r| validate_host(&r.target).is_ok())
-        .map(|r| Candidate {
-            endpoint: Endpoint::new(service.protocol, &r.target, r.port, service.security),
-            // RFC 6186 §3: try the full address first.
-            username: address.as_string(),
-            auth: Vec::new(),
-            source: Source::Srv,
-            trusted: super::host_in_domain(&r.target, &domain_ascii),
+        .map(|r| {
+            Candidate::new(
+                Endpoint::new(service.protocol, &r.target, r.port, service.security),
+                // RFC 6186 §3: try the full address first.
+                address.as_string(),
+                Vec::new(),
+                Source::Srv,
+                Transport::Dns,
+                &domain_ascii,
+            )
         })
         .collect()
 }
@@ -184,7 +188,7 @@ mod tests {
     }
 
     #[test]
-    fn targets_outside_the_domain_are_untrusted() {
+    fn targets_inside_the_domain_are_marked_as_such() {
         let a: Address = "u@example.com".parse().unwrap();
         let t = [
             SrvRecord::new(0, 0, 993, "imap.example.com"),
@@ -194,7 +198,7 @@ mod tests {
             SrvRecord::new(1, 0, 993, "bad host"),
         ];
         let c = candidates(&SERVICES[0], &t, &a);
-        let got: Vec<(String, bool)> = c.iter().map(|c| (c.endpoint.url(), c.trusted)).collect();
+        let got: Vec<(String, bool)> = c.iter().map(|c| (c.endpoint.url(), c.in_domain)).collect();
         assert_eq!(
             got,
             [
@@ -204,8 +208,8 @@ mod tests {
                 ("imaps://notexample.com:993".into(), false),
             ]
         );
-        assert!(c
-            .iter()
-            .all(|c| c.username == "u@example.com" && c.source == Source::Srv));
+        assert!(c.iter().all(|c| c.username == "u@example.com"
+            && c.source == Source::Srv
+            && c.transport == Transport::Dns));
     }
 }

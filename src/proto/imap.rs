@@ -1,6 +1,6 @@
 //! IMAP4rev1/rev2 client side, as much as probing and login need (RFC 3501, RFC 9051).
 
-use super::{text, LineReader, ProtoError, StartTlsRefusal, MAX_LITERAL, MAX_REPLY};
+use super::{lossy, text, LineReader, ProtoError, StartTlsRefusal, MAX_LITERAL, MAX_REPLY};
 
 /// Status of a tagged or untagged condition response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,16 +57,15 @@ impl Response {
     }
 }
 
-/// Upper-cased capability atoms, deduplicated, in server order.
+/// Upper-cased capability atoms, deduplicated, in server order. Every atom of the line counts
+/// (the line itself is bounded by the framing's 16 KiB): a server may put STARTTLS or AUTH=
+/// last on a long line.
 pub fn split_capabilities(s: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for atom in s.split_ascii_whitespace().take(256) {
-        let atom = atom.to_ascii_uppercase();
-        if !out.contains(&atom) {
-            out.push(atom);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    s.split_ascii_whitespace()
+        .map(str::to_ascii_uppercase)
+        .filter(|atom| seen.insert(atom.clone()))
+        .collect()
 }
 
 /// `AUTH=` mechanisms from a capability list, upper-case.
@@ -178,9 +177,10 @@ fn split_code(rest: &str) -> (Option<String>, String) {
     (None, rest.to_string())
 }
 
-/// Parses one logical response line.
+/// Parses one logical response line (from its bytes: a display cut would lose the last
+/// capability atoms of a long CAPABILITY line).
 pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
-    let s = text(line);
+    let s = lossy(line);
     if let Some(rest) = s
         .strip_prefix("+ ")
         .or(if s == "+" { Some("") } else { None })
@@ -202,15 +202,15 @@ pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
                 text: tail.to_string(),
             });
         }
+        if word.is_empty() {
+            return Err(ProtoError::Malformed(text(line)));
+        }
         let status = parse_status(word);
         let (code, text) = if status.is_some() {
             split_code(after)
         } else {
             (None, after.to_string())
         };
-        if word.is_empty() {
-            return Err(ProtoError::Malformed(s));
-        }
         return Ok(Response::Untagged {
             keyword: word.to_ascii_uppercase(),
             number: None,
@@ -224,7 +224,7 @@ pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
             .bytes()
             .all(|b| b.is_ascii_graphic() && b != b'*' && b != b'+')
     {
-        return Err(ProtoError::Malformed(s));
+        return Err(ProtoError::Malformed(text(line)));
     }
     let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
     match parse_status(word) {
@@ -237,7 +237,7 @@ pub fn parse_response(line: &[u8]) -> Result<Response, ProtoError> {
                 text,
             })
         }
-        _ => Err(ProtoError::Malformed(s)),
+        _ => Err(ProtoError::Malformed(text(line))),
     }
 }
 
@@ -430,6 +430,11 @@ pub fn quoted(s: &str) -> Option<String> {
     }
 }
 
+/// [`quoted`] for a secret: the quoted copy is zeroed when dropped.
+pub fn quoted_secret(s: &str) -> Option<zeroize::Zeroizing<String>> {
+    quoted(s).map(zeroize::Zeroizing::new)
+}
+
 /// Whether the server takes non-synchronising literals (`{n+}`, RFC 7888).
 pub fn literal_plus(caps: &[String]) -> bool {
     caps.iter().any(|c| c == "LITERAL+")
@@ -607,6 +612,38 @@ mod tests {
         assert_eq!(quoted("a\"b\\c").unwrap(), "\"a\\\"b\\\\c\"");
         assert_eq!(quoted("pässword"), None);
         assert_eq!(quoted("a\r\n"), None);
+    }
+
+    #[test]
+    fn a_long_capability_line_keeps_its_last_atoms() {
+        // Cyrus or a Dovecot with many plugins: far beyond any display length.
+        let filler: String = (0..400).map(|i| format!("X-EXTENSION-{i} ")).collect();
+        let line = format!("* CAPABILITY IMAP4rev1 {filler}STARTTLS LOGINDISABLED AUTH=PLAIN\r\n");
+        assert!(line.len() > 4096);
+        let rs = parse_all_big(line.as_bytes()).unwrap();
+        let caps = rs[0].capabilities().unwrap();
+        assert_eq!(caps.len(), 404);
+        assert_eq!(
+            &caps[caps.len() - 3..],
+            ["STARTTLS", "LOGINDISABLED", "AUTH=PLAIN"]
+        );
+        assert!(starttls_offered(&caps).is_ok());
+        assert_eq!(auth_mechanisms(&caps), ["PLAIN"]);
+        // The same as a greeting code and a tagged OK code.
+        let greeting = format!("* OK [CAPABILITY IMAP4rev1 {filler}STARTTLS] hi\r\n");
+        let rs = parse_all_big(greeting.as_bytes()).unwrap();
+        assert!(starttls_offered(&rs[0].capabilities().unwrap()).is_ok());
+    }
+
+    fn parse_all_big(bytes: &[u8]) -> Result<Vec<Response>, ProtoError> {
+        let mut r = LineReader::new(crate::proto::MAX_LINE);
+        r.push(bytes);
+        let mut p = ResponseParser::new();
+        let mut out = vec![];
+        while let Some(resp) = p.next(&mut r)? {
+            out.push(resp);
+        }
+        Ok(out)
     }
 
     #[test]

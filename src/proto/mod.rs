@@ -139,7 +139,14 @@ pub enum ProtoError {
     Malformed(String),
 }
 
-/// Lossy, bounded text of a server line, for messages and reports.
+/// A server line as text for PARSING: lossy UTF-8, never shortened (its length is bounded by
+/// the protocol limits of the framing, [`MAX_LINE`] and [`MAX_REPLY`]). Server data is parsed
+/// from this, never from [`text`], which is made for display.
+pub fn lossy(line: &[u8]) -> String {
+    String::from_utf8_lossy(line).into_owned()
+}
+
+/// Lossy, bounded text of a server line, for DISPLAY only (messages and reports).
 pub fn text(line: &[u8]) -> String {
     const MAX: usize = 512;
     let s = String::from_utf8_lossy(line);

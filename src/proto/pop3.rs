@@ -1,6 +1,6 @@
 //! POP3 client side (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034).
 
-use super::{text, LineReader, ProtoError, StartTlsRefusal, MAX_REPLY, MAX_REPLY_LINES};
+use super::{lossy, text, LineReader, ProtoError, StartTlsRefusal, MAX_REPLY, MAX_REPLY_LINES};
 
 /// A single-line status reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub enum Reply {
 
 /// Parses one status line. Anything but `+OK`, `-ERR` or `+ ` is a protocol error.
 pub fn parse_reply(line: &[u8]) -> Result<Reply, ProtoError> {
-    let s = text(line);
+    let s = lossy(line);
     let upper = s.to_ascii_uppercase();
     if upper == "+OK" || upper.starts_with("+OK ") {
         Ok(Reply::Ok(s.get(4..).unwrap_or("").to_string()))
@@ -24,7 +24,7 @@ pub fn parse_reply(line: &[u8]) -> Result<Reply, ProtoError> {
     } else if s == "+" {
         Ok(Reply::Continuation(String::new()))
     } else {
-        Err(ProtoError::Malformed(s))
+        Err(ProtoError::Malformed(text(line)))
     }
 }
 
@@ -64,7 +64,7 @@ impl MultiLine {
                 });
             }
             let line = line.strip_prefix(b".").unwrap_or(&line);
-            self.lines.push(text(line));
+            self.lines.push(lossy(line));
         }
         Ok(None)
     }
@@ -201,6 +201,24 @@ mod tests {
         assert_eq!(capabilities(&body), ["TOP", "USER", "SASL", "STLS", ".ODD"]);
         assert_eq!(auth_mechanisms(&body), ["PLAIN", "LOGIN", "CRAM-MD5"]);
         assert!(starttls_offered(&capabilities(&body)).is_ok());
+    }
+
+    #[test]
+    fn a_long_sasl_line_keeps_its_last_mechanism() {
+        let filler: String = (0..300).map(|i| format!("X-MECH-{i} ")).collect();
+        let body = format!("SASL {filler}CRAM-MD5\r\n.\r\n");
+        let mut r = LineReader::new(crate::proto::MAX_LINE);
+        r.push(body.as_bytes());
+        let lines = MultiLine::new().next(&mut r).unwrap().unwrap();
+        assert_eq!(
+            auth_mechanisms(&lines).last().map(String::as_str),
+            Some("CRAM-MD5")
+        );
+        let long_ok = format!("+OK {}", "x".repeat(3000));
+        assert_eq!(
+            parse_reply(long_ok.as_bytes()).unwrap(),
+            Reply::Ok("x".repeat(3000))
+        );
     }
 
     #[test]

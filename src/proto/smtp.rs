@@ -1,6 +1,6 @@
 //! SMTP submission client side (RFC 5321, STARTTLS RFC 3207, AUTH RFC 4954).
 
-use super::{text, LineReader, ProtoError, StartTlsRefusal, MAX_REPLY, MAX_REPLY_LINES};
+use super::{lossy, text, LineReader, ProtoError, StartTlsRefusal, MAX_REPLY, MAX_REPLY_LINES};
 
 /// A complete (possibly multi-line) reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,8 +79,8 @@ fn split_line(line: &[u8]) -> Result<(u16, bool, String), ProtoError> {
         .map_err(|_| bad())?;
     match line.get(3) {
         None => Ok((code, true, String::new())),
-        Some(b' ') => Ok((code, true, text(&line[4..]))),
-        Some(b'-') => Ok((code, false, text(&line[4..]))),
+        Some(b' ') => Ok((code, true, lossy(&line[4..]))),
+        Some(b'-') => Ok((code, false, lossy(&line[4..]))),
         Some(_) => Err(bad()),
     }
 }
@@ -190,6 +190,20 @@ mod tests {
         assert_eq!(kw, ["PIPELINING", "SIZE", "STARTTLS", "AUTH", "8BITMIME"]);
         assert_eq!(auth_mechanisms(&rs[0]), ["PLAIN", "LOGIN", "CRAM-MD5"]);
         assert!(starttls_offered(&kw).is_ok());
+    }
+
+    #[test]
+    fn a_long_auth_line_keeps_its_last_mechanism() {
+        let filler: String = (0..300).map(|i| format!("X-MECH-{i} ")).collect();
+        let bytes = format!("250-mail\r\n250-AUTH {filler}PLAIN\r\n250 STARTTLS\r\n");
+        let mut r = LineReader::new(crate::proto::MAX_LINE);
+        r.push(bytes.as_bytes());
+        let reply = ReplyParser::new().next(&mut r).unwrap().unwrap();
+        assert_eq!(
+            auth_mechanisms(&reply).last().map(String::as_str),
+            Some("PLAIN")
+        );
+        assert!(starttls_offered(&ehlo_keywords(&reply)).is_ok());
     }
 
     #[test]

@@ -71,6 +71,15 @@ fn cert_cell(e: &EndpointReport) -> String {
     s
 }
 
+/// The trust policy's decision: its reason, and loudly when it says no.
+fn trust_cell(e: &EndpointReport) -> String {
+    match e.trust_reason {
+        Some(r) if e.trusted => r.as_str().to_string(),
+        Some(r) => format!("NO ({r})"),
+        None => "-".into(),
+    }
+}
+
 fn login_cell(e: &EndpointReport) -> String {
     match &e.login {
         None => String::new(),
@@ -89,9 +98,10 @@ fn login_cell(e: &EndpointReport) -> String {
 fn table(out: &mut String, all: &[EndpointReport], with_login: bool, st: Style) {
     let (not_offered, endpoints): (Vec<&EndpointReport>, Vec<&EndpointReport>) =
         all.iter().partition(|e| e.status == Status::NotOffered);
-    let mut rows: Vec<[String; 6]> = vec![[
+    let mut rows: Vec<[String; 7]> = vec![[
         "ENDPOINT".into(),
         "STATUS".into(),
+        "TRUST".into(),
         "TLS".into(),
         "CERTIFICATE".into(),
         "AUTH MECHANISMS".into(),
@@ -105,6 +115,7 @@ fn table(out: &mut String, all: &[EndpointReport], with_login: bool, st: Style) 
         rows.push([
             safe(&e.url),
             String::new(),
+            trust_cell(e),
             tls_cell(e),
             cert_cell(e),
             safe(&e.auth_mechanisms.join(" ")),
@@ -116,7 +127,7 @@ fn table(out: &mut String, all: &[EndpointReport], with_login: bool, st: Style) 
         ]);
     }
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..6).map(width).collect();
+    let widths: Vec<usize> = (0..7).map(width).collect();
     for (n, r) in rows.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in r.iter().enumerate() {

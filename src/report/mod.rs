@@ -70,6 +70,13 @@ pub struct EndpointReport {
     /// Discovered candidates and `probe HOST`'s standard ports are not named.
     #[serde(default)]
     pub named: bool,
+    /// The trust policy's decision: credentials may go here, and it may be recommended and
+    /// written (`app::trust`).
+    #[serde(default)]
+    pub trusted: bool,
+    /// Why (or why not); null only in reports of older versions.
+    #[serde(default)]
+    pub trust_reason: Option<crate::model::TrustReason>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
 }
@@ -163,6 +170,8 @@ impl EndpointReport {
             source: None,
             login: None,
             named: false,
+            trusted: false,
+            trust_reason: None,
             problems: Vec::new(),
             elapsed_ms: 0,
         }

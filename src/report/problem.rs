@@ -53,6 +53,8 @@ pub enum Code {
     LoginEncryptedFailed,
     QuotaNearlyFull,
     UntrustedCandidate,
+    /// Nothing trusted works, only untrusted candidates (top level).
+    NoTrustedServer,
     ServerStarttlsCommandInjection,
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
@@ -120,7 +122,8 @@ impl Code {
             DiscoveryCandidatesDropped => "A source listed more servers than any real provider has; only the best-ranked were probed (16 per lookup, 64 in all). A config file or DNS zone listing that many is broken or hostile: if the provider's servers are not among those probed, give them with --server.",
             DiscoveryDocumentRefused => "A discovery answer was far larger or more complex than any real one (size, nesting, elements, attributes) and was ignored: the server is broken or hostile. If nothing else found your servers, give them with --server.",
             DiscoveryParseTimeout => "Reading a discovery answer took until the deadline and was abandoned: the server sent something absurd. If nothing else found your servers, give them with --server (or raise --timeout).",
-            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain), so no password was sent. If you trust it, add --trust-host HOST.",
+            UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
+            NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
         }
     }
 }

@@ -231,14 +231,14 @@ pub(super) async fn login(
     match method {
         Method::ImapLogin => {
             let user = imap::quoted(&creds.username);
-            let pass = imap::quoted(secret);
+            let pass = imap::quoted_secret(secret);
             let shown = format!(
                 "{tag} LOGIN {} <redacted>",
                 user.as_deref().unwrap_or("{literal}")
             );
             match (user, pass) {
                 (Some(u), Some(p)) => {
-                    let line = Zeroizing::new(format!("{tag} LOGIN {u} {p}\r\n"));
+                    let line = Zeroizing::new(format!("{tag} LOGIN {u} {}\r\n", &*p));
                     if let Err(p) = conn.send(line.as_bytes(), Some(&shown), deadline).await {
                         return Outcome::Unverified(p.message);
                     }
@@ -358,20 +358,23 @@ async fn send_login_literals(
             format!("{{{n}}}")
         }
     };
-    let parts: [(Vec<u8>, String); 3] = [
+    // Every buffer that holds the password is zeroed when dropped.
+    let parts: [(Zeroizing<Vec<u8>>, String); 3] = [
         (
-            format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes(),
+            Zeroizing::new(format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes()),
             format!("{tag} LOGIN {}", marker(user.len())),
         ),
         (
-            [user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat(),
+            Zeroizing::new([user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat()),
             "<literal user name>".into(),
         ),
-        ([pass, b"\r\n"].concat(), "<redacted literal>".into()),
+        (
+            Zeroizing::new([pass, b"\r\n"].concat()),
+            "<redacted literal>".into(),
+        ),
     ];
     for (i, (bytes, shown)) in parts.iter().enumerate() {
-        let bytes = Zeroizing::new(bytes.clone());
-        conn.send(&bytes, Some(shown), deadline)
+        conn.send(bytes, Some(shown), deadline)
             .await
             .map_err(|p| Outcome::Unverified(p.message))?;
         if !plus && i < 2 {

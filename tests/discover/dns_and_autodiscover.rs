@@ -76,13 +76,18 @@ async fn srv_target_outside_the_domain_is_untrusted() {
         .iter()
         .map(|c| (c.endpoint.url(), c.trusted))
         .collect();
+    // Ranked by tier: an SRV target inside the domain above one outside it (host names and
+    // protocols never outrank the tier).
     assert_eq!(
         got,
         [
-            ("imaps://imap.elsewhere.test:993".into(), false),
-            ("smtps://smtp.srvout.test:465".into(), true)
+            ("smtps://smtp.srvout.test:465".into(), true),
+            ("imaps://imap.elsewhere.test:993".into(), false)
         ]
     );
+    let outside = &d.candidates[1];
+    assert_eq!(outside.trust_reason, Some(TrustReason::OutsideDomain));
+    assert!(!outside.in_domain);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,10 +111,21 @@ async fn mx_host_leads_to_the_builtin_db() {
             "smtp://smtp.office365.com:587"
         ]
     );
+    // Derived from an MX host outside the domain: not trusted until the user confirms the
+    // provider (--trust-mx, or the wizard's question); the MX host is recorded.
     assert!(
-        d.candidates.iter().all(|c| c.trusted),
-        "built-in DB entries are trusted"
+        d.candidates.iter().all(|c| !c.trusted
+            && c.trust_reason == Some(TrustReason::MxUnconfirmed)
+            && c.mx_host.as_deref() == Some("mxonly-test.mail.protection.outlook.com")),
+        "{:#?}",
+        d.candidates
     );
+    let mut confirmed = d.clone();
+    TrustPolicy::new(&addr("u@mxonly.test"), &[], true).apply(&mut confirmed);
+    assert!(confirmed
+        .candidates
+        .iter()
+        .all(|c| c.trusted && c.trust_reason == Some(TrustReason::TrustMx)));
     assert_eq!(d.provider.as_deref(), Some("Microsoft 365"));
     let mx = attempts(&d, Source::MxBuiltinDb);
     assert_eq!(mx[0].target, "MX mxonly.test");

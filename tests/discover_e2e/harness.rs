@@ -76,6 +76,11 @@ impl E2e {
         self.stack.get("PASSWORD")
     }
 
+    /// The stack's main Dovecot log.
+    pub fn stack_log(&self) -> &str {
+        self.stack.get("DOVECOT_LOG")
+    }
+
     pub fn user(&self) -> &str {
         self.stack.get("USER")
     }
@@ -83,21 +88,26 @@ impl E2e {
     /// `mailsetup check EMAIL --json` with discovery, the password in the environment, both
     /// CAs trusted, the stack's leaf pinned, and `extra` arguments.
     pub fn check(&self, email: &str, extra: &[String]) -> Run {
-        self.check_as(email, extra, "json")
+        self.check_as(email, extra, "json", true)
     }
 
     /// As [`E2e::check`], with the human output.
     pub fn check_human(&self, email: &str, extra: &[String]) -> Run {
-        self.check_as(email, extra, "human")
+        self.check_as(email, extra, "human", true)
     }
 
-    fn check_as(&self, email: &str, extra: &[String], format: &str) -> Run {
-        let mut args: Vec<String> = vec![
-            "check".into(),
-            email.into(),
-            format!("--format={format}"),
-            "--password-env".into(),
-            PW_VAR.into(),
+    /// As [`E2e::check`], without any password (probing only, as a helpdesk might first run).
+    pub fn check_without_password(&self, email: &str, extra: &[String]) -> Run {
+        self.check_as(email, extra, "json", false)
+    }
+
+    fn check_as(&self, email: &str, extra: &[String], format: &str, password: bool) -> Run {
+        let mut args: Vec<String> =
+            vec!["check".into(), email.into(), format!("--format={format}")];
+        if password {
+            args.extend(["--password-env".into(), PW_VAR.into()]);
+        }
+        args.extend([
             "--dns-server".into(),
             self.dns.addr().to_string(),
             "--ca-file".into(),
@@ -113,7 +123,7 @@ impl E2e {
             ),
             "--timeout".into(),
             "25".into(),
-        ];
+        ]);
         args.extend(extra.iter().cloned());
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let run = mailsetup(&refs, &[(PW_VAR, self.password())]);

@@ -193,3 +193,230 @@ fn trust_host_lets_the_password_reach_the_outside_target_control() {
         fake.debug_dump()
     );
 }
+
+/// Runs `mailsetup write msmtp mbsync --from REPORT --out DIR [extra]`.
+fn write_from(
+    report: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> super::support::run::Run {
+    let mut args = vec![
+        "write",
+        "msmtp",
+        "mbsync",
+        "--from",
+        report.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--password-command",
+        "true",
+    ];
+    args.extend_from_slice(extra);
+    super::support::run::mailsetup(&args, &[])
+}
+
+/// Every file below `dir`, with its contents.
+fn files_in(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_in(&p));
+        } else {
+            out.push((
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+/// A helpdesk's first run has no password: the trust policy still decides, records its
+/// decision on every endpoint, and keeps an outside host that would sort first (it offers
+/// implicit TLS where the domain's own server only has STARTTLS) out of the recommendation and
+/// out of the files `write --from` produces.
+#[test]
+fn outside_host_that_would_sort_first_is_never_recommended_or_written() {
+    const OUT: &str = "aaa.outside.test";
+    let Some(e) = E2e::start(
+        "outside_host_that_would_sort_first_is_never_recommended_or_written",
+        |s| {
+            vec![
+                Record::srv("_imaps._tcp.first.test", OUT, s.port("IMAPS_PORT"), 0, 0),
+                Record::srv(
+                    "_imap._tcp.first.test",
+                    "mail.first.test",
+                    s.port("IMAP_PORT"),
+                    0,
+                    0,
+                ),
+                Record::srv(
+                    "_submissions._tcp.first.test",
+                    OUT,
+                    s.port("SUBMISSIONS_PORT"),
+                    0,
+                    0,
+                ),
+                Record::srv(
+                    "_submission._tcp.first.test",
+                    "mail.first.test",
+                    s.port("SUBMISSION_PORT"),
+                    0,
+                    0,
+                ),
+                loopback(OUT),
+                loopback("mail.first.test"),
+            ]
+        },
+    ) else {
+        return;
+    };
+    let run = e.check_without_password("demo@first.test", &[]);
+    let v = run.json();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for ep in run.endpoints() {
+        let outside = ep["host"] == OUT;
+        assert_eq!(ep["trusted"], !outside, "{ep}");
+        assert_eq!(
+            ep["trust_reason"],
+            if outside {
+                "outside-domain"
+            } else {
+                "in-domain"
+            },
+            "{ep}"
+        );
+        assert_eq!(
+            codes(&ep).contains(&"untrusted-candidate".to_string()),
+            outside,
+            "{ep}"
+        );
+        assert_eq!(ep["login"]["status"], "skipped", "{ep}");
+    }
+    let rec = &v["recommended"];
+    assert_eq!(rec["verified"], false);
+    assert_eq!(rec["incoming"]["host"], "mail.first.test", "{rec}");
+    assert_eq!(rec["incoming"]["security"], "starttls", "{rec}");
+    assert_eq!(rec["outgoing"]["host"], "mail.first.test", "{rec}");
+    for c in v["discovery"]["candidates"].as_array().unwrap() {
+        let outside = c["endpoint"]["host"] == OUT;
+        assert_eq!(c["trusted"], !outside, "{c}");
+        assert_eq!(c["transport"], "dns", "{c}");
+    }
+    // Written from that report: only the domain's own server appears in the files.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, &run.stdout).unwrap();
+    let out = dir.path().join("out");
+    let w = write_from(&report, &out, &[]);
+    assert_eq!(w.code, 0, "{}\n{}", w.stdout, w.stderr);
+    let files = files_in(&out);
+    assert_eq!(files.len(), 2, "{files:?}");
+    for (path, text) in &files {
+        assert!(!text.contains(OUT), "{path}:\n{text}");
+        assert!(text.contains("mail.first.test"), "{path}:\n{text}");
+    }
+}
+
+/// Only an outside host works for incoming mail: nothing is recommended (a problem says why
+/// and how to vouch), `write --from` refuses with exit 2 and touches nothing; vouched for with
+/// `--trust-host`, it is recommended and written. A report of an older version (no trust
+/// records) naming that host is refused the same way unless `write --trust-host` names it.
+#[test]
+fn untrusted_settings_are_never_written_without_trust_host() {
+    const OUT: &str = "imap.outside.test";
+    let Some(e) = E2e::start(
+        "untrusted_settings_are_never_written_without_trust_host",
+        |s| {
+            vec![
+                Record::srv("_imaps._tcp.only.test", OUT, s.port("IMAPS_PORT"), 0, 0),
+                Record::srv(
+                    "_submissions._tcp.only.test",
+                    "smtp.only.test",
+                    s.port("SUBMISSIONS_PORT"),
+                    0,
+                    0,
+                ),
+                loopback(OUT),
+                loopback("smtp.only.test"),
+            ]
+        },
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = e.check_without_password("demo@only.test", &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let v = run.json();
+    assert!(v["recommended"].is_null(), "{}", v["recommended"]);
+    let problems = v["problems"].as_array().unwrap();
+    let why = problems
+        .iter()
+        .find(|p| p["code"] == "no-trusted-server")
+        .unwrap_or_else(|| panic!("{problems:?}"));
+    assert!(
+        why["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--trust-host {OUT}")),
+        "{why}"
+    );
+    let report = dir.path().join("untrusted.json");
+    std::fs::write(&report, &run.stdout).unwrap();
+    let out = dir.path().join("out-refused");
+    let w = write_from(&report, &out, &[]);
+    assert_eq!(w.code, 2, "{}\n{}", w.stdout, w.stderr);
+    assert!(!out.exists(), "a refused write touched {}", out.display());
+
+    // Vouched for: recommended (trust-host) and written.
+    let run = e.check_without_password("demo@only.test", &["--trust-host".into(), OUT.into()]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let v = run.json();
+    assert_eq!(
+        v["recommended"]["incoming"]["host"], OUT,
+        "{}",
+        v["recommended"]
+    );
+    let ep = run
+        .endpoints()
+        .into_iter()
+        .find(|ep| ep["host"] == OUT)
+        .unwrap();
+    assert_eq!(
+        (ep["trusted"].clone(), ep["trust_reason"].clone()),
+        (true.into(), "trust-host".into())
+    );
+    let trusted = dir.path().join("trusted.json");
+    std::fs::write(&trusted, &run.stdout).unwrap();
+    let out = dir.path().join("out-vouched");
+    let w = write_from(&trusted, &out, &[]);
+    assert_eq!(w.code, 0, "{}\n{}", w.stdout, w.stderr);
+    assert!(files_in(&out).iter().any(|(_, t)| t.contains(OUT)));
+
+    // The same report as an older version wrote it (no trust records): refused, naming the
+    // host and the flag; `write --trust-host` vouches.
+    let mut old = v.clone();
+    for ep in old["endpoints"].as_array_mut().unwrap() {
+        let ep = ep.as_object_mut().unwrap();
+        ep.remove("trusted");
+        ep.remove("trust_reason");
+    }
+    let legacy = dir.path().join("legacy.json");
+    std::fs::write(&legacy, serde_json::to_string_pretty(&old).unwrap()).unwrap();
+    let out = dir.path().join("out-legacy");
+    let w = write_from(&legacy, &out, &[]);
+    assert_eq!(w.code, 2, "{}\n{}", w.stdout, w.stderr);
+    assert!(
+        w.stderr.contains(OUT) && w.stderr.contains("--trust-host"),
+        "{}",
+        w.stderr
+    );
+    assert!(!out.exists());
+    let w = write_from(&legacy, &out, &["--trust-host", OUT]);
+    assert_eq!(w.code, 0, "{}\n{}", w.stdout, w.stderr);
+    assert!(files_in(&out).iter().any(|(_, t)| t.contains(OUT)));
+}
