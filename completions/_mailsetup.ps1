@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -39,15 +40,23 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
-            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';''')
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)')
+            [CompletionResult]::new('--warn-cert-days', '--warn-cert-days', [CompletionResultType]::ParameterName, 'WARNING when a certificate has fewer days left than this')
+            [CompletionResult]::new('--crit-cert-days', '--crit-cert-days', [CompletionResultType]::ParameterName, 'CRITICAL when a certificate has fewer days left than this')
+            [CompletionResult]::new('--warn-quota', '--warn-quota', [CompletionResultType]::ParameterName, 'WARNING when more than this percentage of the mailbox quota is used')
+            [CompletionResult]::new('--crit-quota', '--crit-quota', [CompletionResultType]::ParameterName, 'CRITICAL when more than this percentage of the mailbox quota is used')
+            [CompletionResult]::new('--warn-time', '--warn-time', [CompletionResultType]::ParameterName, 'WARNING when the whole run takes longer than this many seconds')
+            [CompletionResult]::new('--crit-time', '--crit-time', [CompletionResultType]::ParameterName, 'CRITICAL when the whole run takes longer than this many seconds')
             [CompletionResult]::new('--check-injection', '--check-injection', [CompletionResultType]::ParameterName, 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Every probed endpoint counts for the exit status (for monitoring a server): a refused standard port is then an error too')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -73,9 +82,17 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
-            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';''')
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)')
+            [CompletionResult]::new('--warn-cert-days', '--warn-cert-days', [CompletionResultType]::ParameterName, 'WARNING when a certificate has fewer days left than this')
+            [CompletionResult]::new('--crit-cert-days', '--crit-cert-days', [CompletionResultType]::ParameterName, 'CRITICAL when a certificate has fewer days left than this')
+            [CompletionResult]::new('--warn-quota', '--warn-quota', [CompletionResultType]::ParameterName, 'WARNING when more than this percentage of the mailbox quota is used')
+            [CompletionResult]::new('--crit-quota', '--crit-quota', [CompletionResultType]::ParameterName, 'CRITICAL when more than this percentage of the mailbox quota is used')
+            [CompletionResult]::new('--warn-time', '--warn-time', [CompletionResultType]::ParameterName, 'WARNING when the whole run takes longer than this many seconds')
+            [CompletionResult]::new('--crit-time', '--crit-time', [CompletionResultType]::ParameterName, 'CRITICAL when the whole run takes longer than this many seconds')
+            [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
             [CompletionResult]::new('--all-mechanisms', '--all-mechanisms', [CompletionResultType]::ParameterName, 'Try every offered login mechanism and report each (does "encrypted password" work?)')
             [CompletionResult]::new('--allow-plaintext-login', '--allow-plaintext-login', [CompletionResultType]::ParameterName, 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run')
@@ -91,6 +108,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -117,11 +135,12 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
-            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';''')
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the supported mail clients (installed ones marked) and exit')
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
+            [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
             [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
@@ -142,9 +161,16 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
-            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';''')
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)')
+            [CompletionResult]::new('--warn-cert-days', '--warn-cert-days', [CompletionResultType]::ParameterName, 'WARNING when a certificate has fewer days left than this')
+            [CompletionResult]::new('--crit-cert-days', '--crit-cert-days', [CompletionResultType]::ParameterName, 'CRITICAL when a certificate has fewer days left than this')
+            [CompletionResult]::new('--warn-quota', '--warn-quota', [CompletionResultType]::ParameterName, 'WARNING when more than this percentage of the mailbox quota is used')
+            [CompletionResult]::new('--crit-quota', '--crit-quota', [CompletionResultType]::ParameterName, 'CRITICAL when more than this percentage of the mailbox quota is used')
+            [CompletionResult]::new('--warn-time', '--warn-time', [CompletionResultType]::ParameterName, 'WARNING when the whole run takes longer than this many seconds')
+            [CompletionResult]::new('--crit-time', '--crit-time', [CompletionResultType]::ParameterName, 'CRITICAL when the whole run takes longer than this many seconds')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Use only the built-in provider database: no network access at all')
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
@@ -152,6 +178,7 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Protocol trace on stderr (secrets redacted)')
+            [CompletionResult]::new('--timings', '--timings', [CompletionResultType]::ParameterName, 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -171,6 +198,11 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the password from environment variable VAR')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of PATH (- reads standard input)')
             [CompletionResult]::new('--oauth2-token-command', '--oauth2-token-command', [CompletionResultType]::ParameterName, 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)')
+            [CompletionResult]::new('--oauth2-flow', '--oauth2-flow', [CompletionResultType]::ParameterName, 'OAuth2 sign-in when the provider uses it: browser (PKCE) or device code')
+            [CompletionResult]::new('--oauth2-client-id', '--oauth2-client-id', [CompletionResultType]::ParameterName, 'OAuth2 client ID registered with the provider (remembered per provider)')
+            [CompletionResult]::new('--oauth2-client-secret', '--oauth2-client-secret', [CompletionResultType]::ParameterName, 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)')
+            [CompletionResult]::new('--oauth2-issuer', '--oauth2-issuer', [CompletionResultType]::ParameterName, 'The authorization server''s issuer URL, for providers the built-in database does not know')
+            [CompletionResult]::new('--oauth2-scope', '--oauth2-scope', [CompletionResultType]::ParameterName, 'Scopes to ask for (space-separated; default: the provider''s mail scope)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into (`-` prints the files to stdout instead)')
             [CompletionResult]::new('--pop3-keep-days', '--pop3-keep-days', [CompletionResultType]::ParameterName, 'POP3: delete mail from the server this many days after download')
             [CompletionResult]::new('--maildir', '--maildir', [CompletionResultType]::ParameterName, 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)')
@@ -178,12 +210,13 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall deadline in seconds')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)')
-            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)')
+            [CompletionResult]::new('--pin-sha256', '--pin-sha256', [CompletionResultType]::ParameterName, 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';''')
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer every question with its flag or default; never prompt (for scripts)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer every question with its flag or default; never prompt (for scripts)')
             [CompletionResult]::new('--no-guess', '--no-guess', [CompletionResultType]::ParameterName, 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers')
             [CompletionResult]::new('--trust-mx', '--trust-mx', [CompletionResultType]::ParameterName, 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written')
+            [CompletionResult]::new('--oauth2', '--oauth2', [CompletionResultType]::ParameterName, 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)')
             [CompletionResult]::new('--install', '--install', [CompletionResultType]::ParameterName, 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be written, write nothing')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace existing files (the old one is kept as FILE.bak)')
@@ -197,12 +230,73 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mailsetup;oauth2' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the sign-in at the provider (where supported) and delete what is stored')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailsetup;oauth2;login' {
+            [CompletionResult]::new('--oauth2-client-id', '--oauth2-client-id', [CompletionResultType]::ParameterName, 'OAuth2 client ID registered with the provider (remembered per provider)')
+            [CompletionResult]::new('--oauth2-client-secret', '--oauth2-client-secret', [CompletionResultType]::ParameterName, 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)')
+            [CompletionResult]::new('--oauth2-issuer', '--oauth2-issuer', [CompletionResultType]::ParameterName, 'The authorization server''s issuer URL, for providers the built-in database does not know')
+            [CompletionResult]::new('--oauth2-scope', '--oauth2-scope', [CompletionResultType]::ParameterName, 'Scopes to ask for (space-separated; default: the provider''s mail scope)')
+            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'How to sign in')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The login name the mail servers expect (default: the email address)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trusted CA certificates (PEM) for the provider''s HTTPS endpoints (remembered for this account''s token refreshes)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the sign-in to be completed')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Don''t start a browser; print the address to open instead')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;oauth2;token' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;oauth2;logout' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mailsetup;oauth2;help' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the sign-in at the provider (where supported) and delete what is stored')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mailsetup;oauth2;help;login' {
+            break
+        }
+        'mailsetup;oauth2;help;token' {
+            break
+        }
+        'mailsetup;oauth2;help;logout' {
+            break
+        }
+        'mailsetup;oauth2;help;help' {
+            break
+        }
         'mailsetup;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a server''s six standard endpoints at once (no login)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Verify login on IMAP, POP3 and SMTP, and report the storage quota')
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Write working account configs for mail clients (`--list` shows them)')
             [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'The wizard: from "I have an address and a password" to a working mail client')
+            [CompletionResult]::new('oauth2', 'oauth2', [CompletionResultType]::ParameterValue, 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -219,6 +313,21 @@ Register-ArgumentCompleter -Native -CommandName 'mailsetup' -ScriptBlock {
             break
         }
         'mailsetup;help;setup' {
+            break
+        }
+        'mailsetup;help;oauth2' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the sign-in at the provider (where supported) and delete what is stored')
+            break
+        }
+        'mailsetup;help;oauth2;login' {
+            break
+        }
+        'mailsetup;help;oauth2;token' {
+            break
+        }
+        'mailsetup;help;oauth2;logout' {
             break
         }
         'mailsetup;help;help' {

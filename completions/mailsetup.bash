@@ -25,6 +25,9 @@ _mailsetup() {
             mailsetup,help)
                 cmd="mailsetup__subcmd__help"
                 ;;
+            mailsetup,oauth2)
+                cmd="mailsetup__subcmd__oauth2"
+                ;;
             mailsetup,probe)
                 cmd="mailsetup__subcmd__probe"
                 ;;
@@ -43,6 +46,9 @@ _mailsetup() {
             mailsetup__subcmd__help,help)
                 cmd="mailsetup__subcmd__help__subcmd__help"
                 ;;
+            mailsetup__subcmd__help,oauth2)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2"
+                ;;
             mailsetup__subcmd__help,probe)
                 cmd="mailsetup__subcmd__help__subcmd__probe"
                 ;;
@@ -52,6 +58,39 @@ _mailsetup() {
             mailsetup__subcmd__help,write)
                 cmd="mailsetup__subcmd__help__subcmd__write"
                 ;;
+            mailsetup__subcmd__help__subcmd__oauth2,login)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2__subcmd__login"
+                ;;
+            mailsetup__subcmd__help__subcmd__oauth2,logout)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2__subcmd__logout"
+                ;;
+            mailsetup__subcmd__help__subcmd__oauth2,token)
+                cmd="mailsetup__subcmd__help__subcmd__oauth2__subcmd__token"
+                ;;
+            mailsetup__subcmd__oauth2,help)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help"
+                ;;
+            mailsetup__subcmd__oauth2,login)
+                cmd="mailsetup__subcmd__oauth2__subcmd__login"
+                ;;
+            mailsetup__subcmd__oauth2,logout)
+                cmd="mailsetup__subcmd__oauth2__subcmd__logout"
+                ;;
+            mailsetup__subcmd__oauth2,token)
+                cmd="mailsetup__subcmd__oauth2__subcmd__token"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,help)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__help"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,login)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__login"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,logout)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__logout"
+                ;;
+            mailsetup__subcmd__oauth2__subcmd__help,token)
+                cmd="mailsetup__subcmd__oauth2__subcmd__help__subcmd__token"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +98,7 @@ _mailsetup() {
 
     case "${cmd}" in
         mailsetup)
-            opts="-h -V --help --version probe check write discover setup help"
+            opts="-h -V --help --version probe check write discover setup oauth2 help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -73,7 +112,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__check)
-            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,7 +199,35 @@ _mailsetup() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -171,7 +238,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__discover)
-            opts="-v -h -V --offline --no-guess --sources --trust-host --trust-mx --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --offline --no-guess --sources --trust-host --trust-mx --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,7 +277,35 @@ _mailsetup() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -221,7 +316,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__help)
-            opts="probe check write discover setup help"
+            opts="probe check write discover setup oauth2 help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +371,62 @@ _mailsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailsetup__subcmd__help__subcmd__oauth2)
+            opts="login token logout"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__help__subcmd__oauth2__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailsetup__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -318,8 +469,166 @@ _mailsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailsetup__subcmd__oauth2)
+            opts="-h -V --help --version login token logout help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help)
+            opts="login token logout help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__login)
+            opts="-h -V --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --flow --no-browser --username --ca-file --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --oauth2-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "auto device browser" -- "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__logout)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailsetup__subcmd__oauth2__subcmd__token)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailsetup__subcmd__probe)
-            opts="-v -h -V --server --check-injection --strict --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --help --version"
+            opts="-v -h -V --server --check-injection --strict --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +663,35 @@ _mailsetup() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-cert-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-quota)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crit-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -365,7 +702,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__setup)
-            opts="-y -h -V --email --name --server --client --prefer --yes --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-y -h -V --email --name --server --client --prefer --yes --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --oauth2-flow --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +756,26 @@ _mailsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --oauth2-flow)
+                    COMPREPLY=($(compgen -W "auto device browser" -- "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -463,7 +820,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__write)
-            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand write 'Write working account configs for mail clients (`--list` shows them)'
             cand discover 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
             cand setup 'The wizard: from "I have an address and a password" to a working mail client'
+            cand oauth2 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailsetup;probe'= {
@@ -35,15 +36,23 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
-            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --pin-sha256 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';'''
             cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --format 'Output format'
+            cand --html 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)'
+            cand --warn-cert-days 'WARNING when a certificate has fewer days left than this'
+            cand --crit-cert-days 'CRITICAL when a certificate has fewer days left than this'
+            cand --warn-quota 'WARNING when more than this percentage of the mailbox quota is used'
+            cand --crit-quota 'CRITICAL when more than this percentage of the mailbox quota is used'
+            cand --warn-time 'WARNING when the whole run takes longer than this many seconds'
+            cand --crit-time 'CRITICAL when the whole run takes longer than this many seconds'
             cand --check-injection 'Also test each STARTTLS endpoint for STARTTLS command injection (CVE-2011-0411 class): a harmless command (NOOP/RSET) is pipelined with STARTTLS; a server that answers it inside TLS is vulnerable. Never uses credentials'
             cand --strict 'Every probed endpoint counts for the exit status (for monitoring a server): a refused standard port is then an error too'
             cand --insecure 'Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256'
             cand --json 'Shorthand for --format json'
             cand -v 'Protocol trace on stderr (secrets redacted)'
             cand --verbose 'Protocol trace on stderr (secrets redacted)'
+            cand --timings 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -68,9 +77,17 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
-            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --pin-sha256 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';'''
             cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --format 'Output format'
+            cand --html 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)'
+            cand --warn-cert-days 'WARNING when a certificate has fewer days left than this'
+            cand --crit-cert-days 'CRITICAL when a certificate has fewer days left than this'
+            cand --warn-quota 'WARNING when more than this percentage of the mailbox quota is used'
+            cand --crit-quota 'CRITICAL when more than this percentage of the mailbox quota is used'
+            cand --warn-time 'WARNING when the whole run takes longer than this many seconds'
+            cand --crit-time 'CRITICAL when the whole run takes longer than this many seconds'
+            cand --oauth2 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
             cand --all-mechanisms 'Try every offered login mechanism and report each (does "encrypted password" work?)'
             cand --allow-plaintext-login 'Allow sending credentials to a +plain endpoint (readable by anyone on the network)'
             cand --strict 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run'
@@ -86,6 +103,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --json 'Shorthand for --format json'
             cand -v 'Protocol trace on stderr (secrets redacted)'
             cand --verbose 'Protocol trace on stderr (secrets redacted)'
+            cand --timings 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -111,11 +129,12 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
-            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --pin-sha256 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';'''
             cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --list 'List the supported mail clients (installed ones marked) and exit'
             cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --trust-mx 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
+            cand --oauth2 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
             cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
@@ -135,9 +154,16 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
-            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --pin-sha256 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';'''
             cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand --format 'Output format'
+            cand --html 'Also write a self-contained HTML report to FILE (verdict, problems and what to do, timing waterfall, certificates, discovery; no password; no external resources)'
+            cand --warn-cert-days 'WARNING when a certificate has fewer days left than this'
+            cand --crit-cert-days 'CRITICAL when a certificate has fewer days left than this'
+            cand --warn-quota 'WARNING when more than this percentage of the mailbox quota is used'
+            cand --crit-quota 'CRITICAL when more than this percentage of the mailbox quota is used'
+            cand --warn-time 'WARNING when the whole run takes longer than this many seconds'
+            cand --crit-time 'CRITICAL when the whole run takes longer than this many seconds'
             cand --offline 'Use only the built-in provider database: no network access at all'
             cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --trust-mx 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
@@ -145,6 +171,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --json 'Shorthand for --format json'
             cand -v 'Protocol trace on stderr (secrets redacted)'
             cand --verbose 'Protocol trace on stderr (secrets redacted)'
+            cand --timings 'Human output: also print the timing waterfall (every phase of every endpoint and lookup)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -163,6 +190,11 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --password-env 'Read the password from environment variable VAR'
             cand --password-file 'Read the password from the first line of PATH (- reads standard input)'
             cand --oauth2-token-command 'Run CMD with `sh -c`; its first output line is an OAuth2 access token (XOAUTH2/OAUTHBEARER)'
+            cand --oauth2-flow 'OAuth2 sign-in when the provider uses it: browser (PKCE) or device code'
+            cand --oauth2-client-id 'OAuth2 client ID registered with the provider (remembered per provider)'
+            cand --oauth2-client-secret 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)'
+            cand --oauth2-issuer 'The authorization server''s issuer URL, for providers the built-in database does not know'
+            cand --oauth2-scope 'Scopes to ask for (space-separated; default: the provider''s mail scope)'
             cand --out 'Directory to write into (`-` prints the files to stdout instead)'
             cand --pop3-keep-days 'POP3: delete mail from the server this many days after download'
             cand --maildir 'Local Maildir for fetching clients (mbsync, mpop, getmail, OfflineIMAP, …)'
@@ -170,12 +202,13 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --timeout 'Overall deadline in seconds'
             cand --connect-to 'Connect to TARGET_HOST:TARGET_PORT instead of HOST:PORT (curl''s syntax, repeatable; TLS still checks the certificate against HOST). Test a new server before a DNS change'
             cand --ca-file 'Extra trusted CA certificates (PEM), on top of the system store (repeatable)'
-            cand --pin-sha256 'Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)'
+            cand --pin-sha256 'Accept only a mail server certificate matching this pin (curl''s --pinnedpubkey): the certificate''s SHA-256 (64 hex digits, colons allowed) or its public key''s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by '';'''
             cand --dns-server 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver'
             cand -y 'Answer every question with its flag or default; never prompt (for scripts)'
             cand --yes 'Answer every question with its flag or default; never prompt (for scripts)'
             cand --no-guess 'Don''t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
             cand --trust-mx 'Confirm the provider found through the domain''s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
+            cand --oauth2 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'
             cand --install 'Write each file to the client''s conventional location (e.g. ~/.mbsyncrc) instead of --out'
             cand --dry-run 'Show what would be written, write nothing'
             cand --force 'Replace existing files (the old one is kept as FILE.bak)'
@@ -188,12 +221,64 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mailsetup;oauth2'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand login 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens'
+            cand token 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)'
+            cand logout 'Revoke the sign-in at the provider (where supported) and delete what is stored'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailsetup;oauth2;login'= {
+            cand --oauth2-client-id 'OAuth2 client ID registered with the provider (remembered per provider)'
+            cand --oauth2-client-secret 'The client secret the provider issued with the client ID, if any (installed-application secrets are not confidential; remembered with the ID in a 0600 file)'
+            cand --oauth2-issuer 'The authorization server''s issuer URL, for providers the built-in database does not know'
+            cand --oauth2-scope 'Scopes to ask for (space-separated; default: the provider''s mail scope)'
+            cand --flow 'How to sign in'
+            cand --username 'The login name the mail servers expect (default: the email address)'
+            cand --ca-file 'Extra trusted CA certificates (PEM) for the provider''s HTTPS endpoints (remembered for this account''s token refreshes)'
+            cand --timeout 'Seconds to wait for the sign-in to be completed'
+            cand --no-browser 'Don''t start a browser; print the address to open instead'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;oauth2;token'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;oauth2;logout'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mailsetup;oauth2;help'= {
+            cand login 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens'
+            cand token 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)'
+            cand logout 'Revoke the sign-in at the provider (where supported) and delete what is stored'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mailsetup;oauth2;help;login'= {
+        }
+        &'mailsetup;oauth2;help;token'= {
+        }
+        &'mailsetup;oauth2;help;logout'= {
+        }
+        &'mailsetup;oauth2;help;help'= {
+        }
         &'mailsetup;help'= {
             cand probe 'Probe a server''s six standard endpoints at once (no login)'
             cand check 'Verify login on IMAP, POP3 and SMTP, and report the storage quota'
             cand write 'Write working account configs for mail clients (`--list` shows them)'
             cand discover 'Find an address''s mail servers: provider database, autoconfig, MX, SRV, Autodiscover, guesses'
             cand setup 'The wizard: from "I have an address and a password" to a working mail client'
+            cand oauth2 'OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mailsetup;help;probe'= {
@@ -205,6 +290,17 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
         &'mailsetup;help;discover'= {
         }
         &'mailsetup;help;setup'= {
+        }
+        &'mailsetup;help;oauth2'= {
+            cand login 'Sign in with the provider (browser with PKCE, or a device code) and store the tokens'
+            cand token 'Print a fresh access token for ADDRESS on stdout (the command mail clients run)'
+            cand logout 'Revoke the sign-in at the provider (where supported) and delete what is stored'
+        }
+        &'mailsetup;help;oauth2;login'= {
+        }
+        &'mailsetup;help;oauth2;token'= {
+        }
+        &'mailsetup;help;oauth2;logout'= {
         }
         &'mailsetup;help;help'= {
         }

@@ -415,6 +415,19 @@ pub fn is_unsafe_char(c: char) -> bool {
     )
 }
 
+/// A character that makes text read differently than it is, with no other use in a name:
+/// bidi marks, embeddings, overrides and isolates (U+061C, U+200E, U+200F, U+202A–U+202E,
+/// U+2066–U+2069), zero-width space, word joiner and invisible operators (U+200B,
+/// U+2060–U+2064), BOM (U+FEFF), interlinear annotations (U+FFF9–U+FFFB) and tags
+/// (U+E0000–U+E007F). Zero-width (non-)joiners (U+200C, U+200D), which Persian, Indic scripts
+/// and emoji sequences need, are not among them.
+pub fn is_deceptive_char(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
+}
+
 /// `host` equals `domain` or lies below it (both ASCII; case-insensitive).
 pub fn host_in_domain(host: &str, domain: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();

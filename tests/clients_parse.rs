@@ -1637,7 +1637,9 @@ const HOSTILE: &[&str] = &[
     "back\\slash\\",
     "semi;colon; x=y",
     "at@sign@example.com",
-    "Zoë 😀 日本語 \u{202e}rtl",
+    "Zoë 😀 日本語 rtl",
+    // Persian with a zero-width non-joiner (U+200C): a script needs it, so it is kept.
+    "نی\u{200c}نی",
     "]]> <![CDATA[",
     "</username><x>&amp;",
     "[section]",
@@ -1652,6 +1654,31 @@ const HOSTILE: &[&str] = &[
     "}}{{",
     "\\\"",
 ];
+
+/// Characters that make a file read differently than it works: refused by every writer.
+const DECEPTIVE: &[&str] = &[
+    "evil\u{202e}txt.exe",
+    "iso\u{2066}late",
+    "zero\u{200b}width",
+    "bom\u{feff}",
+    "tag\u{e0041}",
+];
+
+#[test]
+fn deceptive_characters_are_refused_everywhere() {
+    for info in CLIENTS {
+        for value in DECEPTIVE {
+            let mut account = base_account(info.name);
+            account.display_name = Some(value.to_string());
+            let err = render(info.name, &account, &WriteOptions::default()).unwrap_err();
+            assert!(
+                matches!(err, WriteError::UnsafeValue { .. }),
+                "{}: {value:?}: {err}",
+                info.name
+            );
+        }
+    }
+}
 
 const CONTROL: &[&str] = &[
     "line\nbreak",

@@ -14,7 +14,7 @@ use mailsetup::app::trust::TrustPolicy;
 use mailsetup::discover::{Attempt, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
 use mailsetup::model::{Address, TrustReason};
 use mailsetup::session::net::ConnectTo;
-use mailsetup::session::tls::TlsContext;
+use mailsetup::session::tls::{TlsContext, VerifierKind};
 use support::certs::TestCa;
 use support::dns::{Record, TestDns};
 use support::http::{route, HttpServer, Reply};
@@ -34,7 +34,7 @@ fn trust() -> Trust {
     let ca = TestCa::new("discover");
     let dir = tempfile::tempdir().unwrap();
     let path = ca.write_ca_pem(dir.path());
-    let tls = TlsContext::new(&[path], false, vec![]).unwrap();
+    let tls = TlsContext::new(&[path], VerifierKind::Authorities).unwrap();
     Trust { ca, tls, _dir: dir }
 }
 
@@ -463,7 +463,7 @@ async fn insecure_https_lookups_say_so() {
         leaf.server_config(),
         vec![route("autoconfig.lax.test", CONFIG_PATH, Reply::xml(&xml))],
     );
-    let tls = TlsContext::new(&[] as &[&str], true, vec![]).unwrap();
+    let tls = TlsContext::new(&[] as &[&str], VerifierKind::Insecure).unwrap();
     let mut cfg = DiscoverConfig::new(tls, Instant::now() + Duration::from_secs(10));
     cfg.dns_server = Some(dns.addr());
     cfg.connect_to = Arc::new(vec![rule("autoconfig.lax.test", 443, srv.port())

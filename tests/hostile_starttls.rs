@@ -370,7 +370,8 @@ fn self_signed_certificate_is_refused_and_no_password_sent() {
         Step::ReadUntilEof,
     ]);
     let r = run("check", "imaps://fake.example.test:993", &s, &t, &[]);
-    assert_code(&r, &s, "tls-cert-untrusted");
+    // Issue 12: a self-signed certificate has its own code (was tls-cert-untrusted).
+    assert_code(&r, &s, "tls-cert-self-signed");
     let ep = &r.endpoints()[0];
     assert_eq!(ep["tls"]["certificate"]["sha256"], leaf.sha256_hex());
     assert_eq!(ep["login"]["status"], "not-attempted");

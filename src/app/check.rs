@@ -168,7 +168,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         }
     }
     super::probe::not_offered(&mut endpoints, req.strict);
-    if cfg.tls.insecure {
+    if cfg.tls.insecure() {
         super::probe::mark_insecure(&mut endpoints);
     }
     sort_endpoints(&mut endpoints);
@@ -213,7 +213,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         command: "check".into(),
         address: req.address.to_string(),
         username: req.username,
-        insecure: cfg.tls.insecure,
+        insecure: cfg.tls.insecure(),
         endpoints,
         quota,
         discovery: req.discovery.clone(),

@@ -143,6 +143,35 @@ pub fn write_all(planned: &[Planned], force: bool) -> Result<Vec<Written>, FileE
     Ok(done)
 }
 
+/// Writes a report file (`--html`): replaced atomically (temporary file + rename), mode 0644;
+/// an existing file of that name is the previous report and is overwritten.
+pub fn write_report(path: &Path, contents: &str) -> Result<(), FileError> {
+    let io = |e: std::io::Error| FileError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(contents.as_bytes()).and_then(|_| f.sync_all()));
+    if let Err(e) = written.and_then(|_| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,7 +47,7 @@ pub async fn probe_all(
         })
         .collect();
     not_offered(&mut out, plan.strict);
-    if cfg.tls.insecure {
+    if cfg.tls.insecure() {
         mark_insecure(&mut out);
     }
     sort_endpoints(&mut out);
@@ -146,7 +146,7 @@ pub async fn run(plan: &ProbePlan, cfg: &SessionConfig, progress: &Progress) -> 
     ProbeReport {
         version: 1,
         command: "probe".into(),
-        insecure: cfg.tls.insecure,
+        insecure: cfg.tls.insecure(),
         endpoints,
         elapsed_ms: start.elapsed().as_millis() as u64,
     }

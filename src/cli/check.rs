@@ -9,11 +9,11 @@ use super::credentials::CredentialArgs;
 use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET};
 use super::live::Live;
 use super::write::OutputTargetArgs;
-use super::{stdout_style, write_stdout, Format, NetArgs, OutputArgs, Prefer};
+use super::{write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
 use crate::app::progress::{Event, Progress};
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
-use crate::report::{human, CheckReport, Code, Problem};
+use crate::report::{CheckReport, Code, Problem};
 use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
@@ -104,6 +104,7 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             .discovery
             .config(plan.net, cfg.tls.clone(), deadline, false);
         dcfg.on_attempt = Some(source_progress(&progress));
+        dcfg.clock = cfg.clock;
         let mut found = crate::discover::discover(&plan.address, &dcfg).await;
         let mut policy = plan.discovery.policy(&plan.address);
         policy.apply(&mut found);
@@ -200,6 +201,7 @@ fn source_progress(progress: &Progress) -> crate::discover::AttemptHook {
 
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
+    super::output::validate(&args.output)?;
     for c in &args.write {
         if crate::clients::client_info(c).is_none() {
             bail!("--write {c}: unknown mail client; run `mailsetup write --list`");
@@ -234,12 +236,9 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     };
     let prefer = plan.prefer;
     let report = runtime.block_on(run_check(plan))?;
-    let text = match args.output.format() {
-        Format::Json => super::json_text(&report)?,
-        Format::Human => human::render_check(&report, stdout_style()),
-    };
-    write_stdout(&text)?;
     let code = crate::app::check::exit_code(&report, args.strict, prefer);
+    let (text, code) = super::output::check(&report, &args.output, code)?;
+    write_stdout(&text)?;
     if !args.write.is_empty() {
         match (&report.recommended, code) {
             (Some(rec), 0) if rec.verified => {

@@ -46,12 +46,17 @@ pub struct CredentialArgs {
         group = "credential"
     )]
     pub oauth2_token_command: Option<String>,
+
+    /// Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when
+    /// one is stored for the address and no other credential is given)
+    #[arg(long = "oauth2", group = "credential")]
+    pub oauth2: bool,
 }
 
 impl CredentialArgs {
     /// The credentials for this run, or `None` when there are none and no terminal to ask on.
     pub fn load(&self, default_username: &str) -> Result<Option<Credentials>> {
-        let username = self
+        let mut username = self
             .username
             .clone()
             .unwrap_or_else(|| default_username.to_string());
@@ -91,6 +96,25 @@ impl CredentialArgs {
             (
                 first_line(&data, "--password-file")?,
                 CredentialKind::Password,
+            )
+        } else if self.oauth2 || crate::oauth2::has_login(default_username) {
+            // The stored sign-in knows the login name the provider expects.
+            if self.username.is_none() {
+                if let Some(a) = crate::oauth2::store::Paths::from_env()
+                    .ok()
+                    .and_then(|p| p.load_account(default_username).ok().flatten())
+                {
+                    username = a.username;
+                }
+            }
+            // The stored sign-in, through the same command written configs run: a fresh
+            // token arrives on a pipe, never in argv.
+            (
+                run_command(
+                    &super::oauth2::token_command(default_username),
+                    "--oauth2 (mailsetup oauth2 token)",
+                )?,
+                CredentialKind::OAuth2Token,
             )
         } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             let pw = dialoguer::Password::new()

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::{write_stdout, Format, NetArgs, OutputArgs};
+use super::{write_stdout, NetArgs, OutputArgs};
 use crate::discover::{self, idn, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
 use crate::model::Address;
 use crate::report::escape::terminal_safe as safe;
@@ -97,17 +97,18 @@ pub const CHECK_DISCOVERY_BUDGET: Duration = Duration::from_secs(8);
 
 pub async fn command(args: DiscoverArgs) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
+    super::output::validate(&args.output)?;
     let start = Instant::now();
     let session = args.net.session_config(args.output.verbose)?;
-    let cfg = args.discovery.config(
+    let mut cfg = args.discovery.config(
         &args.net,
         session.tls.clone(),
         session.deadline,
         args.offline,
     );
+    cfg.clock = session.clock;
     let mut discovery = discover::discover(&address, &cfg).await;
     args.discovery.policy(&address).apply(&mut discovery);
-    let found = !discovery.candidates.is_empty();
     let report = DiscoverReport {
         version: 1,
         command: "discover",
@@ -115,17 +116,23 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
         discovery,
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
-    let text = match args.output.format() {
-        Format::Json => super::json_text(&report)?,
-        Format::Human => render(
-            &address,
-            &report.discovery,
-            report.elapsed_ms,
-            super::stdout_style(),
-        ),
-    };
+    let (text, code) = super::output::discover(
+        &report.address,
+        &report.discovery,
+        report.elapsed_ms,
+        &args.output,
+        || super::json_text(&report),
+        || {
+            render(
+                &address,
+                &report.discovery,
+                report.elapsed_ms,
+                super::stdout_style(),
+            )
+        },
+    )?;
     write_stdout(&text)?;
-    Ok(if found { 0 } else { 1 })
+    Ok(code)
 }
 
 /// Human rendering: what was tried, then the ranked candidates.

@@ -6,6 +6,8 @@ pub mod check;
 pub mod credentials;
 pub mod discover;
 pub mod live;
+pub mod oauth2;
+pub mod output;
 pub mod setup;
 pub mod write;
 
@@ -20,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::model::{Endpoint, Protocol};
 use crate::report::human;
 use crate::session::net::ConnectTo;
-use crate::session::tls::TlsContext;
+use crate::session::tls::{Pin, TlsContext, VerifierKind};
 use crate::session::{SessionConfig, Timeouts, Trace};
 
 /// Exit codes (documented in README and `--help`).
@@ -31,13 +33,17 @@ pub mod exit {
     pub const ENDPOINT_ERROR: i32 = 1;
     /// Usage error or bad input (bad URL, unreadable file, ...).
     pub const USAGE: i32 = 2;
+    /// `oauth2 token`: no usable sign-in (none stored, or the provider refused the refresh
+    /// token): run `mailsetup oauth2 login ADDRESS` again.
+    pub const LOGIN_REQUIRED: i32 = 4;
 }
 
 const AFTER_HELP: &str = "\
 Exit status: 0 the account works (a working incoming and outgoing server, login verified when a
 password was given, and every --server endpoint ok), 1 it does not, 2 usage or bad input. Ports
 where nothing listens on discovered servers are reported as not offered; --strict counts every
-endpoint. JSON output (--json) is a stable contract: see docs/json.md.";
+endpoint. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage or bad input).
+JSON output (--json) is a stable contract: see docs/json.md.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,6 +100,13 @@ password, finds and checks your provider's servers with live progress, explains 
 lets you choose IMAP or POP3 when both work, offers the mail programs installed here, shows the files it will \
 write and writes them after you agree. Every answer is also a flag; with --yes it never asks (for scripts).")]
     Setup(setup::SetupArgs),
+
+    /// OAuth2 accounts: sign in (browser or device code), print fresh tokens, sign out
+    #[command(
+        after_help = "Exit status: 0 ok, 1 the sign-in or a request failed, 2 usage or bad input, \
+4 (oauth2 token) no usable sign-in: run `mailsetup oauth2 login ADDRESS` again."
+    )]
+    Oauth2(oauth2::OAuth2Args),
 }
 
 #[derive(Debug, Args)]
@@ -146,12 +159,16 @@ pub struct NetArgs {
     pub ca_file: Vec<PathBuf>,
 
     /// Accept invalid certificates (reported as a problem on every endpoint). Prefer --ca-file or --pin-sha256
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pin_sha256")]
     pub insecure: bool,
 
-    /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed; repeatable)
-    #[arg(long = "pin-sha256", value_name = "HEX")]
-    pub pin_sha256: Vec<String>,
+    /// Accept only a mail server certificate matching this pin (curl's --pinnedpubkey): the
+    /// certificate's SHA-256 (64 hex digits, colons allowed) or its public key's SHA-256 in
+    /// base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a
+    /// certificate matching no pin is refused even when a CA vouches for it. Repeatable, or
+    /// several separated by ';'
+    #[arg(long = "pin-sha256", value_name = "PIN", value_delimiter = ';')]
+    pub pin_sha256: Vec<Pin>,
 
     /// DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver
     #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
@@ -191,6 +208,10 @@ impl Prefer {
 pub enum Format {
     Human,
     Json,
+    /// Monitoring plugin (Nagios, Icinga, Naemon): status line, perfdata, exit 0/1/2/3
+    Nagios,
+    /// Prometheus text format for node_exporter's textfile collector
+    Prometheus,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -206,6 +227,9 @@ pub struct OutputArgs {
     /// Protocol trace on stderr (secrets redacted)
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub report: output::ReportArgs,
 }
 
 impl OutputArgs {
@@ -224,14 +248,8 @@ impl NetArgs {
         if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
             bail!("--timeout must be a number of seconds between 0 and 3600");
         }
-        for pin in &self.pin_sha256 {
-            let hex = crate::session::tls::normalize_fingerprint(pin);
-            if hex.len() != 64 || pin.chars().any(|c| !c.is_ascii_hexdigit() && c != ':') {
-                bail!("--pin-sha256 {pin:?}: expected a SHA-256 fingerprint (64 hex digits, colons allowed), as shown in the report's tls.certificate.sha256");
-            }
-        }
-        let tls = TlsContext::new(&self.ca_file, self.insecure, self.pin_sha256.clone())
-            .context("--ca-file")?;
+        let kind = VerifierKind::from_flags(self.insecure, self.pin_sha256.clone());
+        let tls = TlsContext::new(&self.ca_file, kind).context("--ca-file")?;
         Ok(SessionConfig {
             timeouts: Timeouts::default(),
             deadline: Instant::now() + Duration::from_secs_f64(self.timeout),
@@ -249,6 +267,7 @@ impl NetArgs {
             },
             ehlo_name: "mailsetup.invalid".into(),
             check_injection: false,
+            clock: crate::report::timing::RunClock::starting_now(),
         })
     }
 
@@ -269,6 +288,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Write(args) => write::command(args, &runtime),
         Command::Discover(args) => runtime.block_on(discover::command(args)),
         Command::Setup(args) => setup::command(args, &runtime),
+        Command::Oauth2(args) => oauth2::command(args, &runtime),
     };
     // Work abandoned at the deadline (a parse on the blocking pool) may still be running:
     // dropping the runtime would wait for it, so let it go (the process exits next).
@@ -277,6 +297,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {
+    output::validate(&args.output)?;
     let endpoints: Vec<Endpoint> = if !args.server.is_empty() {
         args.server.clone()
     } else {
@@ -309,12 +330,10 @@ async fn probe(args: ProbeArgs) -> Result<i32> {
     if let Some(l) = &live {
         l.clear();
     }
-    let text = match args.output.format() {
-        Format::Json => json_text(&report)?,
-        Format::Human => human::render_probe(&report, stdout_style()),
-    };
+    let code = crate::app::probe::exit_code(&report, args.strict);
+    let (text, code) = output::probe(&report, &args.output, code)?;
     write_stdout(&text)?;
-    Ok(crate::app::probe::exit_code(&report, args.strict))
+    Ok(code)
 }
 
 /// NO_COLOR is set (https://no-color.org): no colour and no progress animation.

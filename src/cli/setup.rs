@@ -55,6 +55,13 @@ pub struct SetupArgs {
     #[command(flatten)]
     pub credentials: CredentialArgs,
 
+    /// OAuth2 sign-in when the provider uses it: browser (PKCE) or device code
+    #[arg(long = "oauth2-flow", value_enum, default_value_t = super::oauth2::Flow::Auto)]
+    pub oauth2_flow: super::oauth2::Flow,
+
+    #[command(flatten)]
+    pub oauth2: super::oauth2::ClientArgs,
+
     #[command(flatten)]
     pub target: OutputTargetArgs,
 
@@ -103,6 +110,9 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         }
         None => None,
     };
+    // Providers that sign mail programs in with OAuth2: offer (or, given a client
+    // registration with --yes, run) the sign-in; the stored sign-in is then the credential.
+    super::oauth2::wizard_sign_in(&args, &address, ask, runtime)?;
     let creds = args
         .credentials
         .load(&address.to_string())?

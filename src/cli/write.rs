@@ -87,13 +87,19 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         };
         let address: Address = email.parse().map_err(anyhow::Error::msg)?;
         if !args.server.is_empty() {
-            settings_from_servers(
+            let mut s = settings_from_servers(
                 &address,
                 &args.server,
                 args.credentials.username.as_deref(),
                 args.name.clone(),
                 pop3,
-            )?
+            )?;
+            // An OAuth2 account (--oauth2, or a sign-in stored by `mailsetup oauth2 login`).
+            if args.credentials.oauth2 || crate::oauth2::has_login(&address.to_string()) {
+                s.incoming.auth = AuthMethod::OAuth2;
+                s.outgoing.auth = AuthMethod::OAuth2;
+            }
+            s
         } else {
             let creds = args.credentials.load(&address.to_string())?;
             embed = creds.as_ref().map(|c| c.secret.clone());
@@ -322,9 +328,20 @@ pub fn render_all(
     opts: &WriteOptions,
 ) -> Result<Vec<OutputFile>> {
     let mut files = Vec::new();
+    // OAuth2 accounts: configs run this very program for fresh tokens (absolute path).
+    let mut opts = opts.clone();
+    if opts.oauth2_token_command.is_none() {
+        opts.oauth2_token_command = Some(super::oauth2::token_command(&settings.address));
+    }
     for name in names {
-        let rendered =
-            clients::render(name, settings, opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let mut rendered =
+            clients::render(name, settings, &opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if name == "mbsync" && settings.incoming.auth == crate::model::AuthMethod::OAuth2 {
+            let note = super::oauth2::sasl_xoauth2_note();
+            for f in &mut rendered {
+                f.notes.push(note.clone());
+            }
+        }
         files.extend(rendered);
     }
     Ok(files)
@@ -400,5 +417,6 @@ pub fn write_options(
         embed_password: embed,
         maildir: target.maildir.clone(),
         account_name: None,
+        oauth2_token_command: None,
     }
 }

@@ -33,7 +33,23 @@ pub(crate) struct Ctx<'a> {
     pub opts: &'a WriteOptions,
     password_command: String,
     default_password_command: bool,
+    /// The servers this client uses log in with OAuth2: the "password" is an access token
+    /// printed by `token_command`.
+    oauth2: bool,
+    token_command: String,
 }
+
+/// Clients whose configs can run a token command for XOAUTH2 (see each writer).
+pub(crate) const OAUTH2_CLIENTS: &[&str] = &[
+    "msmtp",
+    "mbsync",
+    "neomutt",
+    "mutt",
+    "aerc",
+    "mpop",
+    "getmail",
+    "offlineimap",
+];
 
 impl<'a> Ctx<'a> {
     pub(super) fn new(
@@ -165,7 +181,33 @@ impl<'a> Ctx<'a> {
             }
         }
 
+        let mut used = Vec::new();
+        if !info.incoming.is_empty() {
+            used.push(incoming.auth);
+        }
+        if info.outgoing {
+            used.push(outgoing.auth);
+        }
+        let oauth2 = used.contains(&AuthMethod::OAuth2);
+        if oauth2 && used.iter().any(|a| *a != AuthMethod::OAuth2) {
+            return Err(WriteError::Unsupported {
+                client,
+                reason: "one server of this account logs in with OAuth2 and the other with a \
+                         password; write the two servers with separate clients"
+                    .into(),
+            });
+        }
+        let token_command = match opts.oauth2_token_command.as_deref() {
+            Some(cmd) => {
+                quote::single_line("token command", cmd)?;
+                cmd.to_string()
+            }
+            None => quote::shell_join(["mailsetup", "oauth2", "token", address]),
+        };
+
         Ok(Ctx {
+            oauth2,
+            token_command,
             info,
             address,
             local_part,
@@ -190,6 +232,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn password(&self) -> Password<'_> {
+        if self.oauth2 {
+            return Password::Command(&self.token_command);
+        }
         match &self.opts.embed_password {
             Some(secret) => Password::Embedded(secret.expose()),
             None => Password::Command(&self.password_command),
@@ -197,11 +242,30 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn embeds_password(&self) -> bool {
-        self.opts.embed_password.is_some()
+        !self.oauth2 && self.opts.embed_password.is_some()
     }
 
-    /// The password command (user's, or the `pass show` default).
+    /// The servers this client uses log in with OAuth2 (XOAUTH2 with a token command).
+    pub fn oauth2(&self) -> bool {
+        self.oauth2
+    }
+
+    /// The OAuth2 SASL mechanism for `server`, for clients that can do both: the verified
+    /// one when the check verified OAUTHBEARER, else XOAUTH2 (which every OAuth2 mail provider
+    /// takes; Microsoft offers only it). Lowercase, as msmtp, mpop, Mutt and aerc spell it.
+    pub fn oauth2_mechanism(&self, server: &ServerSettings) -> &'static str {
+        match server.mechanism {
+            Some(Mechanism::OAuthBearer) => "oauthbearer",
+            _ => "xoauth2",
+        }
+    }
+
+    /// The password command (user's, or the `pass show` default); for OAuth2 accounts the
+    /// command printing a fresh access token.
     pub fn password_command(&self) -> &str {
+        if self.oauth2 {
+            return &self.token_command;
+        }
         &self.password_command
     }
 
@@ -226,14 +290,19 @@ impl<'a> Ctx<'a> {
     }
 
     /// Refuses OAuth2 for clients whose configs mailsetup writes with password login only.
+    /// Clients that can run a token command ([`OAUTH2_CLIENTS`]) pass: their writers use
+    /// XOAUTH2 with `mailsetup oauth2 token`.
     pub fn password_only(&self, which: &str, server: &ServerSettings) -> Result<(), WriteError> {
-        if server.auth == AuthMethod::OAuth2 {
-            let client = self.client();
+        if server.auth == AuthMethod::OAuth2 && !OAUTH2_CLIENTS.contains(&self.client()) {
             return Err(WriteError::Unsupported {
-                client,
+                client: self.client(),
                 reason: format!(
-                    "the {which} server wants OAuth2, and mailsetup writes {client} accounts with \
-                     password login only"
+                    "the {which} server wants OAuth2, and {} cannot be given a command that prints \
+                     a fresh access token (`mailsetup oauth2 token`), so a written account would \
+                     stop working within the hour; use one of {}, or let the program sign in with \
+                     the provider itself",
+                    self.info.description,
+                    OAUTH2_CLIENTS.join(", ")
                 ),
             });
         }
@@ -308,6 +377,14 @@ impl<'a> Ctx<'a> {
     /// Notes about how the password reaches the client.
     pub fn password_notes(&self, supports_command: bool, supports_embedding: bool) -> Vec<String> {
         let mut notes = Vec::new();
+        if self.oauth2 {
+            notes.push(format!(
+                "OAuth2: the program gets a fresh access token by running `{}` (sign in once with \
+                 `mailsetup oauth2 login {}`; tokens are refreshed as they expire).",
+                self.token_command, self.address
+            ));
+            return notes;
+        }
         if self.embeds_password() {
             if supports_embedding {
                 notes.push(

@@ -80,6 +80,11 @@ fn url(server: &ServerSettings, user: Option<&str>, secret: Option<&str>) -> Str
         (_, Security::Plain) => "imap+insecure",
     };
     let scheme = match (server.endpoint.protocol, server.auth) {
+        // The cred-cmd prints an access token (no token_endpoint: aerc uses it as it is).
+        (_, AuthMethod::OAuth2) => match server.mechanism {
+            Some(crate::model::Mechanism::OAuthBearer) => format!("{base}+oauthbearer"),
+            _ => format!("{base}+xoauth2"),
+        },
         (crate::model::Protocol::Smtp, AuthMethod::None) => format!("{base}+none"),
         (crate::model::Protocol::Smtp, _) => format!("{base}+plain"),
         _ => base.to_string(),

@@ -29,6 +29,14 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
             ),
         });
     }
+    if pop3 && ctx.oauth2() {
+        return Err(WriteError::Unsupported {
+            client: ctx.client(),
+            reason: "getmail6 logs in with OAuth2 (XOAUTH2) only over IMAP; for POP3 with OAuth2 \
+                     use mpop"
+                .into(),
+        });
+    }
     let user = ctx.username("incoming", server)?;
     quote::no_outer_whitespace("incoming username", user)?;
     let tls = server.endpoint.security == Security::Tls;
@@ -67,6 +75,10 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     }
     if let Some(option) = encrypted {
         out.push_str(&format!("{option} = true\n"));
+    }
+    if ctx.oauth2() {
+        // password_command prints a fresh access token; getmail sends it with XOAUTH2.
+        out.push_str("use_xoauth2 = true\n");
     }
     if !pop3 {
         out.push_str(&format!("mailboxes = {}\n", quote::python_tuple(["INBOX"])));

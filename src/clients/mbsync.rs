@@ -3,7 +3,7 @@
 //! it beside the newer `TLSType`) and `Far`/`Near` channel sides (new in 1.4).
 //! Arguments are quoted with [`quote::mbsync_string`].
 
-use crate::model::Security;
+use crate::model::{AuthMethod, Security};
 
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
@@ -42,9 +42,11 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
             Security::Plain => "None",
         }
     ));
-    match encrypted {
-        Some(mech) => out.push_str(&format!("AuthMechs {mech}\n")),
-        None => out.push_str("AuthMechs LOGIN PLAIN\n"),
+    match (ctx.incoming.auth, encrypted) {
+        // Through a Cyrus SASL XOAUTH2 plugin; PassCmd prints a fresh access token.
+        (AuthMethod::OAuth2, _) => out.push_str("AuthMechs XOAUTH2\n"),
+        (_, Some(mech)) => out.push_str(&format!("AuthMechs {mech}\n")),
+        (_, None) => out.push_str("AuthMechs LOGIN PLAIN\n"),
     }
 
     out.push_str(&format!("\nIMAPStore {name}-remote\nAccount {name}\n"));

@@ -45,6 +45,9 @@ pub struct WriteOptions {
     pub maildir: Option<String>,
     /// Account name used inside the configs (default: derived from the address).
     pub account_name: Option<String>,
+    /// For OAuth2 accounts: the command printing a fresh access token (default
+    /// `mailsetup oauth2 token <address>`; the CLI passes its own absolute path).
+    pub oauth2_token_command: Option<String>,
 }
 
 /// One file to write.
@@ -517,6 +520,125 @@ mod tests {
         assert!(files[0]
             .contents
             .contains("IMAPAccount we_ird_x@example.com"));
+    }
+
+    #[test]
+    fn oauth2_accounts_use_the_token_command_or_are_refused() {
+        let opts = WriteOptions {
+            oauth2_token_command: Some("/opt/ms/mailsetup oauth2 token alice@example.com".into()),
+            password_command: Some("pass show nothing".into()),
+            ..Default::default()
+        };
+        for info in CLIENTS {
+            for mut s in [imap(), pop3()] {
+                s.incoming.auth = crate::model::AuthMethod::OAuth2;
+                s.outgoing.auth = crate::model::AuthMethod::OAuth2;
+                match render(info.name, &s, &opts) {
+                    Ok(files) => {
+                        let all: String = files.iter().map(|f| f.contents.as_str()).collect();
+                        assert!(!all.contains("pass show nothing"), "{}: {all}", info.name);
+                        if account::OAUTH2_CLIENTS.contains(&info.name) {
+                            assert!(
+                                all.contains("/opt/ms/mailsetup oauth2 token"),
+                                "{}: {all}",
+                                info.name
+                            );
+                            assert!(
+                                all.to_ascii_lowercase().contains("xoauth2"),
+                                "{}: {all}",
+                                info.name
+                            );
+                        }
+                    }
+                    Err(WriteError::Unsupported { reason, .. }) => {
+                        let supports_protocol = info.incoming.is_empty()
+                            || info.incoming.contains(&s.incoming.endpoint.protocol);
+                        if supports_protocol
+                            && !(info.name == "getmail"
+                                && s.incoming.endpoint.protocol == Protocol::Pop3)
+                        {
+                            assert!(
+                                !account::OAUTH2_CLIENTS.contains(&info.name),
+                                "{}: {reason}",
+                                info.name
+                            );
+                            assert!(reason.contains("OAuth2"), "{}: {reason}", info.name);
+                        }
+                    }
+                    Err(e) => panic!("{}: {e}", info.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oauth2_configs_by_client() {
+        let opts = WriteOptions {
+            oauth2_token_command: Some("/usr/bin/mailsetup oauth2 token alice@example.com".into()),
+            ..Default::default()
+        };
+        let mut s = imap();
+        s.incoming.auth = crate::model::AuthMethod::OAuth2;
+        s.outgoing.auth = crate::model::AuthMethod::OAuth2;
+        let text = |c: &str| render(c, &s, &opts).unwrap()[0].contents.clone();
+        let m = text("msmtp");
+        assert!(m.contains("auth xoauth2\n"), "{m}");
+        assert!(m.contains("passwordeval \"/usr/bin/mailsetup oauth2 token alice@example.com\""));
+        let b = text("mbsync");
+        assert!(
+            b.contains("AuthMechs XOAUTH2\n") && b.contains("PassCmd \"/usr/bin/mailsetup"),
+            "{b}"
+        );
+        let n = text("neomutt");
+        assert!(n.contains("set imap_authenticators = \"xoauth2\"\n"), "{n}");
+        assert!(n.contains("set imap_oauth_refresh_command = \"/usr/bin/mailsetup oauth2 token alice@example.com\"\n"), "{n}");
+        assert!(n.contains("set smtp_oauth_refresh_command = "), "{n}");
+        assert!(!n.contains("imap_pass") && !n.contains("smtp_pass"), "{n}");
+        let a = text("aerc");
+        assert!(
+            a.contains("`imaps+xoauth2://alice%40example.com@imap.example.com:993`"),
+            "{a}"
+        );
+        assert!(
+            a.contains("`smtps+xoauth2://alice%40example.com@smtp.example.com:465`"),
+            "{a}"
+        );
+        assert!(
+            a.contains("outgoing-cred-cmd = `/usr/bin/mailsetup oauth2 token alice@example.com`"),
+            "{a}"
+        );
+        let o = text("offlineimap");
+        assert!(
+            o.contains("auth_mechanisms = XOAUTH2\n") && o.contains("oauth2_access_token_eval = "),
+            "{o}"
+        );
+        assert!(text("getmail").contains("use_xoauth2 = true\n"));
+        // Embedding never applies to OAuth2: there is no password.
+        let embed = WriteOptions {
+            embed_password: Some(Secret::new("pw".into())),
+            ..opts.clone()
+        };
+        let f = &render("msmtp", &s, &embed).unwrap()[0];
+        assert!(
+            !f.contents.contains("pw\"") && f.mode == 0o644,
+            "{}",
+            f.contents
+        );
+        // A verified OAUTHBEARER is configured where the client can do it; mbsync's SASL
+        // plugin, getmail and OfflineIMAP know only XOAUTH2.
+        let mut bearer = s.clone();
+        bearer.incoming.mechanism = Some(crate::model::Mechanism::OAuthBearer);
+        bearer.outgoing.mechanism = Some(crate::model::Mechanism::OAuthBearer);
+        let text = |c: &str| render(c, &bearer, &opts).unwrap()[0].contents.clone();
+        assert!(text("msmtp").contains("auth oauthbearer\n"));
+        assert!(text("neomutt").contains("set imap_authenticators = \"oauthbearer\"\n"));
+        assert!(text("aerc").contains("imaps+oauthbearer://"));
+        assert!(text("mbsync").contains("AuthMechs XOAUTH2\n"));
+        let err = render("claws-mail", &s, &opts).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot be given a command") && err.contains("msmtp"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -25,8 +25,14 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     };
     out.push_str(&format!("tls {tls}\ntls_starttls {starttls}\n"));
     // The verified challenge-response method exactly: `auth on` would let mpop pick USER
-    // first, which a server offering only "encrypted password" refuses.
-    out.push_str(&format!("auth {}\n", encrypted.unwrap_or("on")));
+    // first, which a server offering only "encrypted password" refuses. OAuth2: XOAUTH2 with
+    // a fresh access token from passwordeval.
+    let method = if ctx.oauth2() {
+        ctx.oauth2_mechanism(ctx.incoming)
+    } else {
+        encrypted.unwrap_or("on")
+    };
+    out.push_str(&format!("auth {method}\n"));
     out.push_str(&format!("user {}\n", quote::msmtp_string(user)));
     match ctx.password() {
         Password::Embedded(secret) => {

@@ -30,6 +30,11 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     };
     out.push_str(&format!("tls {tls}\ntls_starttls {starttls}\n"));
     match (server.auth, encrypted) {
+        // XOAUTH2: what every OAuth2 mail provider accepts (Microsoft has no OAUTHBEARER);
+        // passwordeval prints a fresh access token.
+        (AuthMethod::OAuth2, _) => {
+            out.push_str(&format!("auth {}\n", ctx.oauth2_mechanism(server)))
+        }
         (_, Some(mech)) => out.push_str(&format!("auth {mech}\n")),
         (AuthMethod::None, None) => out.push_str("auth off\n"),
         _ => out.push_str("auth on\n"),

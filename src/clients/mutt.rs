@@ -33,7 +33,13 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         ),
         Flavour::Mutt => ("realname", "spoolfile", "mutt/muttrc", "~/.muttrc"),
     };
-    let pass = pass_value(ctx, flavour)?;
+    let pass = if ctx.oauth2() {
+        String::new()
+    } else {
+        pass_value(ctx, flavour)?
+    };
+    // OAuth2: XOAUTH2 (every OAuth2 provider takes it), the token from the refresh command.
+    let token_cmd = quote::mutt_string(ctx.password_command());
     let in_user = ctx.username("incoming", ctx.incoming)?;
 
     let mut out = String::new();
@@ -61,7 +67,13 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
     if ctx.is_pop3() {
         out.push_str("\n# Incoming: POP3\n");
         set(&mut out, "pop_user", &quote::mutt_string(in_user));
-        set(&mut out, "pop_pass", &pass);
+        if ctx.oauth2() {
+            let mech = ctx.oauth2_mechanism(ctx.incoming);
+            set(&mut out, "pop_authenticators", &format!("\"{mech}\""));
+            set(&mut out, "pop_oauth_refresh_command", &token_cmd);
+        } else {
+            set(&mut out, "pop_pass", &pass);
+        }
         set(&mut out, "pop_host", &quote::mutt_string(&incoming_url));
         set(&mut out, spool_file, &quote::mutt_string(&incoming_url));
         // pop_delete: what <fetch-mail> does with downloaded messages.
@@ -76,7 +88,13 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
     } else {
         out.push_str("\n# Incoming: IMAP\n");
         set(&mut out, "imap_user", &quote::mutt_string(in_user));
-        set(&mut out, "imap_pass", &pass);
+        if ctx.oauth2() {
+            let mech = ctx.oauth2_mechanism(ctx.incoming);
+            set(&mut out, "imap_authenticators", &format!("\"{mech}\""));
+            set(&mut out, "imap_oauth_refresh_command", &token_cmd);
+        } else {
+            set(&mut out, "imap_pass", &pass);
+        }
         set(&mut out, "folder", &quote::mutt_string(&incoming_url));
         set(&mut out, spool_file, "\"+INBOX\"");
         if let Some(mech) = in_enc {
@@ -94,7 +112,11 @@ pub fn render(ctx: &Ctx<'_>, flavour: Flavour) -> Result<Vec<OutputFile>, WriteE
         "smtp_url",
         &quote::mutt_string(&server_url(ctx.outgoing, out_user)),
     );
-    if out_user.is_some() {
+    if out_user.is_some() && ctx.oauth2() {
+        let mech = ctx.oauth2_mechanism(ctx.outgoing);
+        set(&mut out, "smtp_authenticators", &format!("\"{mech}\""));
+        set(&mut out, "smtp_oauth_refresh_command", &token_cmd);
+    } else if out_user.is_some() {
         set(&mut out, "smtp_pass", &pass);
     }
     if let Some(mech) = out_enc {

@@ -6,7 +6,7 @@
 //! OfflineIMAP's STARTTLS is opportunistic (it continues in plaintext when the
 //! server does not offer it), so STARTTLS accounts are refused.
 
-use crate::model::Security;
+use crate::model::{AuthMethod, Security};
 
 use super::{quote, Ctx, OutputFile, Password, WriteError};
 
@@ -56,7 +56,13 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
                 "__import__('subprocess').check_output({}, text=True).partition('\\n')[0]",
                 quote::python_tuple(["/bin/sh", "-c", cmd])
             );
-            out.push_str(&format!("remotepasseval = {}\n", esc(&expr)));
+            // OAuth2: the same command prints a fresh access token, sent with XOAUTH2.
+            let key = if ctx.oauth2() {
+                "oauth2_access_token_eval"
+            } else {
+                "remotepasseval"
+            };
+            out.push_str(&format!("{key} = {}\n", esc(&expr)));
         }
     }
     if server.endpoint.security == Security::Tls {
@@ -65,9 +71,10 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         out.push_str("ssl = no\n");
     }
     out.push_str("starttls = no\n");
-    match encrypted {
-        Some(mech) => out.push_str(&format!("auth_mechanisms = {mech}\n")),
-        None => out.push_str("auth_mechanisms = PLAIN, LOGIN\n"),
+    match (server.auth, encrypted) {
+        (AuthMethod::OAuth2, _) => out.push_str("auth_mechanisms = XOAUTH2\n"),
+        (_, Some(mech)) => out.push_str(&format!("auth_mechanisms = {mech}\n")),
+        (_, None) => out.push_str("auth_mechanisms = PLAIN, LOGIN\n"),
     }
 
     let mut notes = ctx.password_notes(true, true);

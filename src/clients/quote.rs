@@ -37,11 +37,11 @@ pub fn single_line(field: &str, value: &str) -> Result<(), WriteError> {
             ),
         ));
     }
-    if let Some(c) = value.chars().find(|&c| crate::model::is_unsafe_char(c)) {
+    if let Some(c) = value.chars().find(|&c| crate::model::is_deceptive_char(c)) {
         return Err(unsafe_value(
             field,
             format!(
-                "contains the invisible format character U+{:04X} (a bidi override or zero-width \
+                "contains the invisible character U+{:04X} (a bidi control or zero-width \
                  character), which would make the file read differently than it works; remove it",
                 c as u32
             ),

@@ -229,6 +229,10 @@ pub struct Attempt {
     /// A named problem with this lookup's answer (hostile or broken), when there is one.
     #[serde(default)]
     pub problem: Option<AttemptProblem>,
+    /// The lookup on the run's time axis (ms since the run started): one phase named `dns`,
+    /// `http` or `database` (docs/json.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<crate::report::timing::Phase>,
 }
 
 /// Everything discovery learned.
@@ -265,6 +269,8 @@ pub struct DiscoverConfig {
     pub sources: Option<Vec<Source>>,
     /// Called when a lookup starts (`None`) and ends (its result), for live progress.
     pub on_attempt: Option<AttemptHook>,
+    /// The run's clock: each attempt's phase is in ms since the run started.
+    pub clock: crate::report::timing::RunClock,
 }
 
 /// A progress callback: (source, target, `None` at start / the result at the end).
@@ -282,6 +288,7 @@ impl DiscoverConfig {
             guess: true,
             sources: None,
             on_attempt: None,
+            clock: crate::report::timing::RunClock::starting_now(),
         }
     }
 
@@ -351,6 +358,7 @@ mod tests {
             elapsed_ms: 3,
             dropped: 0,
             problem: None,
+            phases: Vec::new(),
         };
         assert_eq!(
             serde_json::to_string(&a).unwrap(),
@@ -427,7 +435,11 @@ mod tests {
 
     #[test]
     fn offline_and_filters() {
-        let tls = TlsContext::new(&[] as &[&str], false, vec![]).unwrap();
+        let tls = TlsContext::new(
+            &[] as &[&str],
+            crate::session::tls::VerifierKind::Authorities,
+        )
+        .unwrap();
         let mut cfg = DiscoverConfig::new(tls, Instant::now());
         assert!(Source::ALL.iter().all(|s| cfg.enabled(*s)));
         cfg.guess = false;

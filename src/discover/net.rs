@@ -14,7 +14,7 @@ use hickory_resolver::TokioResolver;
 use reqwest::Url;
 
 use crate::session::net::{resolve_target, ConnectTo};
-use crate::session::tls::{CertCheck, TlsContext};
+use crate::session::tls::{CertCheck, TlsContext, Verdict};
 
 use super::srv::SrvRecord;
 
@@ -184,7 +184,7 @@ impl Net {
         let host = url.host_str().unwrap_or_default().to_string();
         let port = url.port_or_known_default().unwrap_or(443);
         let slot = Arc::new(Mutex::new(None));
-        let mut tls = (*self.tls.client_config(slot.clone())).clone();
+        let mut tls = (*self.tls.discovery_config(slot.clone())).clone();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -257,7 +257,7 @@ pub struct Response {
     pub status: u16,
     pub location: Option<String>,
     pub body: Vec<u8>,
-    /// Set when the certificate was accepted only because of `--insecure` or a pin.
+    /// Set when the certificate was accepted only because of `--insecure`.
     pub tls_note: Option<String>,
 }
 
@@ -272,12 +272,8 @@ impl Response {
 }
 
 fn unverified_note(check: &CertCheck) -> Option<String> {
-    let verified = check.trust_error.is_none()
-        && check.report.hostname_match
-        && !check.expired
-        && !check.not_yet_valid;
-    (check.accepted && !verified)
-        .then(|| "certificate NOT verified (accepted because of --insecure or a pin)".to_string())
+    (check.verdict == Verdict::Insecure)
+        .then(|| "certificate NOT verified (accepted because of --insecure)".to_string())
 }
 
 /// The messages of an error and its sources, without repeats.

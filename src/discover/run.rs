@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 use crate::model::{Address, Transport};
+use crate::report::timing::{Phase, PhaseName, PhaseStatus, RunClock};
 
 use super::bounds::{self, AttemptProblem, Unfinished, MAX_PER_LOOKUP, MAX_PER_RUN};
 use super::net::Net;
@@ -27,6 +28,7 @@ struct Slot {
     problem: Option<AttemptProblem>,
     /// Its answer is being parsed (off the async workers) right now.
     parsing: bool,
+    ended: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -39,7 +41,7 @@ struct State {
 
 /// Shared by all source tasks of one run.
 #[derive(Default)]
-pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>);
+pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>, RunClock);
 
 /// A lookup's outcome.
 pub(super) struct Outcome {
@@ -127,6 +129,7 @@ impl Recorder {
             dropped: 0,
             problem: None,
             parsing: false,
+            ended: None,
         });
         st.slots.len() - 1
     }
@@ -149,6 +152,7 @@ impl Recorder {
         }
         let slot = &mut st.slots[id];
         slot.done = Some((outcome.result, detail, elapsed));
+        slot.ended = Some(Instant::now());
         slot.dropped = dropped;
         slot.problem = outcome.problem;
         slot.parsing = false;
@@ -202,6 +206,17 @@ impl Recorder {
                         s.started.elapsed().as_millis() as u64,
                     ),
                 };
+                let phase = Phase {
+                    name: lookup_kind(s.source, &s.target),
+                    start_ms: self.2.ms(s.started),
+                    end_ms: self.2.ms(s.ended.unwrap_or_else(Instant::now)),
+                    status: match result {
+                        AttemptResult::Found => PhaseStatus::Ok,
+                        AttemptResult::NotFound => PhaseStatus::NotFound,
+                        AttemptResult::Error => PhaseStatus::Error,
+                        AttemptResult::Timeout => PhaseStatus::Timeout,
+                    },
+                };
                 Attempt {
                     source: s.source,
                     target: s.target.clone(),
@@ -210,6 +225,7 @@ impl Recorder {
                     elapsed_ms,
                     dropped: s.dropped,
                     problem,
+                    phases: vec![phase],
                 }
             })
             .collect();
@@ -236,6 +252,18 @@ impl Recorder {
             provider,
             dropped,
         }
+    }
+}
+
+/// What kind of lookup an attempt is: an HTTP(S) request, a database lookup, or DNS.
+fn lookup_kind(source: Source, target: &str) -> PhaseName {
+    let t = target.to_ascii_lowercase();
+    if t.starts_with("http://") || t.starts_with("https://") || t.starts_with("get ") {
+        PhaseName::Http
+    } else if matches!(source, Source::BuiltinDb | Source::MxBuiltinDb) && !t.starts_with("mx ") {
+        PhaseName::Database
+    } else {
+        PhaseName::Dns
     }
 }
 
@@ -294,7 +322,11 @@ impl Ctx {
 /// Offline (`cfg.offline`), only the built-in DB is consulted and nothing touches the
 /// network. No mail port is ever connected to: guessed hosts are only resolved.
 pub async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
-    let rec = Arc::new(Recorder(Mutex::default(), cfg.on_attempt.clone()));
+    let rec = Arc::new(Recorder(
+        Mutex::default(),
+        cfg.on_attempt.clone(),
+        cfg.clock,
+    ));
     let domain_ascii = match idn::to_ascii(&address.domain) {
         Ok(d) => d,
         Err(e) => {

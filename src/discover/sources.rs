@@ -95,7 +95,12 @@ async fn config_outcome(ctx: &Ctx, id: usize, source: Source, mut url: Url) -> O
     let mut hops = Vec::new();
     // HTTPS only when every request of the chain was: a plain-HTTP hop could have chosen the
     // rest.
-    let mut transport = Transport::Https;
+    // Under --insecure the certificate was not checked: not verified HTTPS.
+    let mut transport = if ctx.cfg.tls.insecure() {
+        Transport::Http
+    } else {
+        Transport::Https
+    };
     for _ in 0..=CONFIG_REDIRECTS {
         if url.scheme() != "https" {
             transport = Transport::Http;
@@ -288,7 +293,14 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
         let ctx = ctx.clone();
         tasks.spawn(async move {
             let outcome = match Url::parse(&url) {
-                Ok(u) => ad_chain(&ctx, id, u, Vec::new(), Transport::Https).await,
+                Ok(u) => {
+                    let transport = if ctx.cfg.tls.insecure() {
+                        Transport::Http
+                    } else {
+                        Transport::Https
+                    };
+                    ad_chain(&ctx, id, u, Vec::new(), transport).await
+                }
                 Err(e) => Outcome::empty(AttemptResult::Error, e.to_string()),
             };
             ctx.rec.end(id, outcome);

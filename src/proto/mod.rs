@@ -8,6 +8,7 @@
 pub mod imap;
 pub mod lines;
 pub mod pop3;
+pub mod refusal;
 pub mod sasl;
 pub mod smtp;
 

@@ -58,6 +58,7 @@ mod tests {
             elapsed_ms: 1,
             dropped,
             problem,
+            phases: Vec::new(),
         }
     }
 

@@ -20,14 +20,18 @@ pub fn terminal_safe(s: &str) -> String {
     out
 }
 
-/// For showing whole files (`write --out -`, `--dry-run`): every dangerous character becomes
-/// a visible `\u{…}` escape, while line breaks, tabs and backslashes stay as they are, so a
+/// For showing whole files (`write --out -`, `--dry-run`): every control, deceptive (bidi,
+/// zero-width) and separator character becomes a visible `\u{…}` escape, while line breaks,
+/// tabs, backslashes and joiners a script needs stay as they are, so a
 /// valid config (writers refuse such characters already) prints byte for byte — this is the
 /// last line of defence, not a quoting scheme.
 pub fn terminal_safe_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if dangerous(c) && !matches!(c, '\n' | '\t') {
+        let shown_wrong = (c.is_control() && !matches!(c, '\n' | '\t'))
+            || crate::model::is_deceptive_char(c)
+            || matches!(c, '\u{2028}' | '\u{2029}');
+        if shown_wrong {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);

@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use super::escape::terminal_safe as safe;
 use super::{
-    CheckReport, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity, Status,
+    CheckReport, Code, EndpointReport, LoginStatus, ProbeReport, Quota, Recommended, Severity,
+    Status,
 };
 use crate::model::{AuthMethod, Security};
 
@@ -58,7 +59,14 @@ fn cert_cell(e: &EndpointReport) -> String {
         return "-".into();
     };
     let mut s = String::new();
-    s.push_str(if !c.trusted {
+    let has = |code: Code| e.problems.iter().any(|p| p.code == code);
+    s.push_str(if c.pinned {
+        "pinned"
+    } else if has(Code::TlsCertSelfSigned) {
+        "self-signed"
+    } else if has(Code::TlsCertChainIncomplete) {
+        "incomplete chain"
+    } else if !c.trusted {
         "untrusted"
     } else if !c.hostname_match {
         "wrong name"
@@ -181,12 +189,18 @@ fn certificates(out: &mut String, endpoints: &[EndpointReport]) {
         };
         let _ = writeln!(
             out,
-            "  {}: issued by {}, valid until {} ({} days), SHA-256 {}",
+            "  {}: issued by {}, valid until {} ({} days), SHA-256 {}{}{}",
             safe(&names),
             safe(&c.issuer),
             safe(&c.not_after),
             c.days_left,
-            &c.sha256
+            &c.sha256,
+            if c.spki_sha256.is_empty() {
+                String::new()
+            } else {
+                format!(", key sha256//{}", safe(&c.spki_sha256))
+            },
+            if c.pinned { " (pinned)" } else { "" }
         );
     }
 }
@@ -207,9 +221,14 @@ pub fn problems(
     out.push_str("\nProblems:\n");
     let mut hints_shown: Vec<super::Code> = Vec::new();
     let mut one = |out: &mut String, where_: &str, p: &super::Problem| {
+        let server = p
+            .server_code
+            .as_deref()
+            .map(|c| format!(" (server: {})", safe(c)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {where_}{} {}: {}",
+            "  {where_}{} {}{server}: {}",
             st.severity(p.severity),
             p.code.as_str(),
             safe(&p.message)

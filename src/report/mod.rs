@@ -1,9 +1,16 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
+pub mod causes;
 pub mod discovery;
 pub mod escape;
+pub mod html;
 pub mod human;
+pub mod nagios;
 pub mod problem;
+pub mod prometheus;
+pub mod summary;
+pub mod timing;
+pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +30,7 @@ pub enum Status {
     NotOffered,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertReport {
     pub subject: String,
     pub issuer: String,
@@ -33,6 +40,42 @@ pub struct CertReport {
     pub days_left: i64,
     pub trusted: bool,
     pub hostname_match: bool,
+    /// SHA-256 of the DER certificate, lowercase hex (a `--pin-sha256` value).
+    pub sha256: String,
+    /// SHA-256 of the certificate's SubjectPublicKeyInfo, base64 (RFC 7469; a `--pin-sha256`
+    /// value, also written `sha256//…`). Survives a renewal that keeps the key.
+    #[serde(default)]
+    pub spki_sha256: String,
+    /// The certificate was accepted because it matches a `--pin-sha256`.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Which form of pin matched; null when none did (or no pin was given).
+    #[serde(default)]
+    pub pin_matched: Option<PinForm>,
+    /// The certificate's "CA Issuers" URLs (Authority Information Access): where its issuer's
+    /// certificate can be downloaded.
+    #[serde(default)]
+    pub ca_issuers: Vec<String>,
+    /// The other certificates the server sent after this one, in the order sent.
+    #[serde(default)]
+    pub chain: Vec<ChainCert>,
+}
+
+/// A form of `--pin-sha256`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinForm {
+    /// SHA-256 of the whole certificate (hex), as in `sha256`.
+    CertificateSha256,
+    /// SHA-256 of the public key (base64, RFC 7469), as in `spki_sha256`.
+    SpkiSha256,
+}
+
+/// One certificate of the chain a server sent (besides its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainCert {
+    pub subject: String,
+    pub issuer: String,
     pub sha256: String,
 }
 
@@ -79,6 +122,9 @@ pub struct EndpointReport {
     pub trust_reason: Option<crate::model::TrustReason>,
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// What the time went on, in order, in ms since the run started (docs/json.md).
+    #[serde(default)]
+    pub phases: timing::Phases,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +220,7 @@ impl EndpointReport {
             trust_reason: None,
             problems: Vec::new(),
             elapsed_ms: 0,
+            phases: timing::Phases::default(),
         }
     }
 
@@ -242,4 +289,30 @@ pub fn sort_endpoints(endpoints: &mut [EndpointReport]) {
     endpoints.sort_by(|a, b| {
         (a.protocol, a.security, &a.host, a.port).cmp(&(b.protocol, b.security, &b.host, b.port))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificates_of_older_reports_still_read() {
+        // A certificate as reports before issue 12 wrote it (no pin or chain fields).
+        let old = r#"{"subject":"CN=a","issuer":"CN=b","sans":["a"],"not_before":"x",
+            "not_after":"y","days_left":3,"trusted":true,"hostname_match":true,"sha256":"00"}"#;
+        let c: CertReport = serde_json::from_str(old).unwrap();
+        assert!(!c.pinned && c.pin_matched.is_none() && c.spki_sha256.is_empty());
+        assert!(c.chain.is_empty() && c.ca_issuers.is_empty());
+        let v = serde_json::to_value(CertReport {
+            pinned: true,
+            pin_matched: Some(PinForm::SpkiSha256),
+            ..c
+        })
+        .unwrap();
+        assert_eq!(v["pin_matched"], "spki-sha256");
+        assert_eq!(
+            serde_json::to_value(PinForm::CertificateSha256).unwrap(),
+            "certificate-sha256"
+        );
+    }
 }

@@ -65,6 +65,29 @@ pub enum Code {
     DiscoveryDocumentRefused,
     /// Parsing a discovery answer had not finished at the deadline: abandoned.
     DiscoveryParseTimeout,
+    /// The server's certificate is self-signed (its own issuer).
+    TlsCertSelfSigned,
+    /// The server did not send the intermediate certificate between its own and a trusted CA.
+    TlsCertChainIncomplete,
+    /// The server sent certificates that are not part of its chain, or sent them out of order.
+    TlsCertChainExtra,
+    /// `--pin-sha256` was given and the certificate matches none of the pins.
+    TlsPinMismatch,
+    // Precise login refusal causes (proto::refusal, report::causes).
+    LoginServerUnavailable,
+    LoginTemporaryFailure,
+    LoginServerError,
+    LoginNotAuthorized,
+    LoginPasswordExpired,
+    LoginPrivacyRequired,
+    LoginContactAdmin,
+    LoginMailboxInUse,
+    LoginMechanismTooWeak,
+    LoginPolicyRefused,
+    LoginAppPasswordRequired,
+    LoginWebLoginRequired,
+    LoginAccessDisabled,
+    LoginServerAlert,
 }
 
 impl Code {
@@ -88,13 +111,17 @@ impl Code {
             ConnectionClosed => "The server closed the connection; it may limit connections per IP or reject this client's address.",
             TlsHandshakeFailed => "TLS could not be negotiated. Check that this port really uses this TLS mode (993/995/465 implicit TLS, 143/110/587 STARTTLS).",
             TlsHandshakeTimeout => "The server stopped answering during the TLS handshake; a middlebox may be interfering.",
-            TlsCertUntrusted => "The certificate is not signed by a trusted authority (self-signed or private CA). Ask the provider for a proper certificate; to trust a private CA add --ca-file CA.pem, or pin this exact certificate with --pin-sha256.",
+            TlsCertUntrusted => "The certificate comes from a certificate authority this computer does not trust (a private or unknown CA). If it is your organisation's own CA, get its CA certificate from the administrator and add --ca-file CA.pem (and install it in your mail programs); otherwise ask the provider for a certificate from a public CA. To accept exactly this server, pin it with --pin-sha256.",
+            TlsCertSelfSigned => "The server's certificate is self-signed: nobody vouches for it, so an attacker's certificate would look the same. Ask the administrator for a certificate from a CA (Let's Encrypt is free). If you run the server yourself and checked the fingerprint on it, accept exactly this certificate with --pin-sha256 (sha256 or spki_sha256 from this report).",
+            TlsCertChainIncomplete => "The server sends its own certificate without the intermediate certificate that links it to a trusted CA, the most common server mistake; many mail programs will refuse it too. The administrator must configure the full chain (the certificate file must hold the server certificate followed by the intermediate, e.g. Let's Encrypt's fullchain.pem). --ca-file is not the fix.",
+            TlsCertChainExtra => "Nothing breaks for mailsetup, but the server sends certificates that are not part of its chain (or in the wrong order), which stricter mail programs may refuse: the administrator should serve only the server certificate followed by its intermediates, in order.",
+            TlsPinMismatch => "The certificate matches none of the --pin-sha256 values, so nothing was sent. If the server renewed its certificate, check the new one (sha256 / spki_sha256 in this report) with the administrator and pin that; an spki_sha256 pin survives renewals that keep the key.",
             TlsCertExpired => "The server's certificate has expired: the administrator must renew it. Don't work around this for real accounts.",
             TlsCertNotYetValid => "The certificate is not valid yet: check this computer's clock, or the server's certificate dates.",
             TlsCertHostnameMismatch => "The certificate is for another name: use the host name the certificate names (see sans), which is usually the provider's documented server name.",
             TlsVersionTooOld => "The server only speaks TLS older than 1.2, which is insecure (RFC 8996); the server must be upgraded.",
             TlsInsecureAccepted => "Certificate checks were turned off with --insecure: the connection could be intercepted. Use --ca-file or --pin-sha256 instead.",
-            TlsPinMatched => "The certificate was accepted because it matches --pin-sha256.",
+            TlsPinMatched => "The certificate was accepted because it matches --pin-sha256; with a pin, the CA chain is not required.",
             TlsPlaintextOnTlsPort => "The server answered in plaintext on a TLS port: use the STARTTLS URL for this port (imap://, pop3://, smtp://).",
             CertExpiresSoon => "The certificate expires soon; tell the server's administrator.",
             PlaintextEndpoint => "This endpoint has no TLS: a password sent here can be read by anyone on the network. Use the TLS or STARTTLS endpoint.",
@@ -108,7 +135,7 @@ impl Code {
             ReplyTooLarge => "The server sent an absurdly large reply; it is broken or hostile.",
             Timeout => "The server stopped answering in time; try again, or raise --timeout.",
             LoginFailed => "Check the password. Try the other user name form (the full address, or only the part before @ with --username). If two-step verification is on, the provider may require an app password or OAuth2; IMAP/POP access may also have to be enabled in the provider's webmail settings.",
-            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 use --oauth2-token-command.",
+            LoginMechanismUnsupported => "The server offers no login method mailsetup can use with the credentials given (e.g. only OAuth2, or only GSSAPI/NTLM). For OAuth2 sign in once with `mailsetup oauth2 login ADDRESS` (then check uses it), or give --oauth2-token-command.",
             PlaintextLoginRefused => "This endpoint has no TLS, so the password was not sent. Use the TLS or STARTTLS endpoint; only if you accept that anyone on the network can read it, add --allow-plaintext-login.",
             LoginDisabled => "The server forbids the LOGIN command (LOGINDISABLED) and offers no login mechanism mailsetup can use here: use a TLS-protected endpoint, or ask the provider which login it supports.",
             LoginUnverified => "The server's answer to the login was neither a clear success nor a clear refusal; the login could not be verified. The server may be broken or something interferes.",
@@ -118,12 +145,26 @@ impl Code {
             ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
-            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: log in with --oauth2-token-command, or use an app password if the provider offers them.",
+            Oauth2Required => "If a password login is refused here, the provider wants OAuth2: sign in with `mailsetup oauth2 login ADDRESS` (or the setup wizard), or use an app password if the provider offers them.",
             DiscoveryCandidatesDropped => "A source listed more servers than any real provider has; only the best-ranked were probed (16 per lookup, 64 in all). A config file or DNS zone listing that many is broken or hostile: if the provider's servers are not among those probed, give them with --server.",
             DiscoveryDocumentRefused => "A discovery answer was far larger or more complex than any real one (size, nesting, elements, attributes) and was ignored: the server is broken or hostile. If nothing else found your servers, give them with --server.",
             DiscoveryParseTimeout => "Reading a discovery answer took until the deadline and was abandoned: the server sent something absurd. If nothing else found your servers, give them with --server (or raise --timeout).",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
             NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
+            LoginServerUnavailable => "A part of the server (its password check or its mail storage) is down for the moment; your settings may well be right. Try again in a few minutes; if it lasts, tell the provider.",
+            LoginTemporaryFailure => "The server could not check the password just now (its authentication service is busy, or it slows down an address after several failed attempts). Wait a few minutes and try once more; retrying in a loop prolongs a lockout.",
+            LoginServerError => "The server reports a permanent problem on its side (not your password). Tell the provider's support, quoting the server's message.",
+            LoginNotAuthorized => "The password was accepted, but this account may not use the mailbox it asked for (wrong user name form, a shared mailbox, or the account is not allowed to use this service). Check the user name, or ask the administrator to grant access.",
+            LoginPasswordExpired => "The password (or the account) has expired: set a new password in the provider's webmail or account page, then try again with the new one.",
+            LoginPrivacyRequired => "The server refuses this login on this connection for privacy reasons: use the implicit-TLS port (993/995/465) or a stronger login method.",
+            LoginContactAdmin => "The server says only its administrator can fix this login (e.g. the account is locked or not set up for mail): contact your provider's support or your IT department.",
+            LoginMailboxInUse => "Another program holds the mailbox: a POP3 mailbox can be open in only one session at a time. Close other mail programs or phones that fetch this account over POP3 (or wait until they finish), then try again.",
+            LoginMechanismTooWeak => "The server wants a stronger login method for this account than the one tried; with two-step verification the provider usually requires an app password or OAuth2 (--oauth2-token-command).",
+            LoginPolicyRefused => "The server refused the login for a security policy reason rather than the password (it may want TLS first, another port, or block your network or country). Read the server's message; try the implicit-TLS port or another network.",
+            LoginAppPasswordRequired => "The provider requires an app password for mail programs (two-step verification is on): create one in the provider's account security settings and use it instead of your normal password.",
+            LoginWebLoginRequired => "The provider blocked this sign-in until you confirm it: sign in once in a web browser (from the same network), confirm the security prompt, then try again. If it keeps happening, use an app password or OAuth2.",
+            LoginAccessDisabled => "Access by this protocol is turned off for the account: enable IMAP/POP (or authenticated SMTP) in the provider's webmail settings, or ask the administrator to allow it.",
+            LoginServerAlert => "The server sent an alert meant for you (quoted above): it says what is wrong and what to do.",
         }
     }
 }
@@ -134,6 +175,11 @@ pub struct Problem {
     pub code: Code,
     pub message: String,
     pub hint: Option<String>,
+    /// The server's own machine-readable reason, next to our code: IMAP response code
+    /// (`UNAVAILABLE`), POP3 extended code (`IN-USE`), SMTP reply and enhanced status
+    /// (`454 4.7.0`). Absent when the server gave none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_code: Option<String>,
 }
 
 impl Problem {
@@ -143,7 +189,14 @@ impl Problem {
             code,
             message: message.into(),
             hint: Some(code.hint().to_string()),
+            server_code: None,
         }
+    }
+
+    /// The same problem, carrying the server's code.
+    pub fn with_server_code(mut self, server_code: Option<String>) -> Self {
+        self.server_code = server_code;
+        self
     }
     pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
@@ -169,5 +222,12 @@ mod tests {
         assert_eq!(Code::PreauthBeforeTls.as_str(), "preauth-before-tls");
         assert_eq!(Code::StarttlsInjection.as_str(), "starttls-injection");
         assert_eq!(Code::DnsFailed.as_str(), "dns-failed");
+        assert_eq!(Code::TlsCertSelfSigned.as_str(), "tls-cert-self-signed");
+        assert_eq!(
+            Code::TlsCertChainIncomplete.as_str(),
+            "tls-cert-chain-incomplete"
+        );
+        assert_eq!(Code::TlsCertChainExtra.as_str(), "tls-cert-chain-extra");
+        assert_eq!(Code::TlsPinMismatch.as_str(), "tls-pin-mismatch");
     }
 }

@@ -10,10 +10,10 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::tls::TlsContext;
+use super::tls::{CertCheck, ChainFindings, ChainProblem, TlsContext, Verdict};
 use super::Trace;
 use crate::proto::{LineReader, ProtoError, MAX_LINE};
-use crate::report::{Code, EndpointReport, Problem, TlsReport};
+use crate::report::{Code, EndpointReport, PinForm, Problem, TlsReport};
 
 /// Remembers the first bytes read through it: after a failed handshake, plaintext there
 /// means the peer spoke the mail protocol instead of TLS (or injected bytes after STARTTLS).
@@ -266,7 +266,7 @@ impl Conn {
         let connector = tokio_rustls::TlsConnector::from(config);
         let result = tokio::time::timeout_at(deadline.into(), connector.connect(name, tap)).await;
         let check = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let mut problems = cert_problems(check.as_ref(), tls);
+        let mut problems = cert_problems(check.as_ref());
         match result {
             Err(_) => {
                 rep.tls = Some(TlsReport {
@@ -286,7 +286,7 @@ impl Conn {
                     cipher: None,
                     certificate: check.as_ref().map(|c| c.report.clone()),
                 });
-                let cert_refused = check.as_ref().is_some_and(|c| !c.accepted);
+                let cert_refused = check.as_ref().is_some_and(|c| !c.accepted());
                 if !cert_refused {
                     let seen = first.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     problems.push(handshake_problem(&e, &seen, after_starttls));
@@ -330,51 +330,37 @@ impl Conn {
     }
 }
 
-/// Problems from the certificate check; errors when the certificate was refused,
-/// warnings/info when it was accepted anyway (--insecure, --pin-sha256).
-fn cert_problems(check: Option<&super::tls::CertCheck>, tls: &TlsContext) -> Vec<Problem> {
+/// Problems from the certificate check. What decided (the verdict of the run's verifier
+/// kind) is an error when it refused; the other findings are errors when they are the
+/// reason for a refusal, warnings when `--insecure` overrode them, and information when a pin
+/// decided (then they are facts, not reasons).
+fn cert_problems(check: Option<&CertCheck>) -> Vec<Problem> {
+    use crate::report::Severity;
     let Some(c) = check else { return vec![] };
     let mut out = vec![];
-    let valid =
-        c.trust_error.is_none() && c.report.hostname_match && !c.expired && !c.not_yet_valid;
-    let sev = |p: Problem| -> Problem {
-        if !c.accepted {
-            p
-        } else if c.pinned {
-            Problem {
-                severity: crate::report::Severity::Info,
-                ..p
-            }
-        } else {
-            Problem {
-                severity: crate::report::Severity::Warning,
-                ..p
-            }
-        }
+    let findings = match c.verdict {
+        Verdict::Valid | Verdict::Refused => Severity::Error,
+        Verdict::Insecure => Severity::Warning,
+        Verdict::Pinned(_) | Verdict::PinMismatch => Severity::Info,
     };
+    let finding = |code: Code, message: String| Problem::new(findings, code, message);
     if let Some(e) = &c.trust_error {
-        out.push(sev(Problem::error(
-            Code::TlsCertUntrusted,
-            format!(
-                "the certificate chain is not trusted ({e}); issuer: {}",
-                c.report.issuer
-            ),
-        )));
+        out.push(chain_problem(c, e, findings));
     }
     if c.expired {
-        out.push(sev(Problem::error(
+        out.push(finding(
             Code::TlsCertExpired,
             format!("the certificate expired on {}", c.report.not_after),
-        )));
+        ));
     }
     if c.not_yet_valid {
-        out.push(sev(Problem::error(
+        out.push(finding(
             Code::TlsCertNotYetValid,
             format!("the certificate is only valid from {}", c.report.not_before),
-        )));
+        ));
     }
     if !c.report.hostname_match {
-        out.push(sev(Problem::error(
+        out.push(finding(
             Code::TlsCertHostnameMismatch,
             format!(
                 "the certificate is not valid for this host name; it names: {}",
@@ -384,23 +370,40 @@ fn cert_problems(check: Option<&super::tls::CertCheck>, tls: &TlsContext) -> Vec
                     c.report.sans.join(", ")
                 }
             ),
-        )));
+        ));
     }
-    if c.accepted && !valid && c.pinned {
-        out.push(Problem::info(
+    if let Some(p) = chain_layout_problem(&c.chain, findings.max(Severity::Warning)) {
+        out.push(p);
+    }
+    match c.verdict {
+        Verdict::Pinned(form) => out.push(Problem::info(
             Code::TlsPinMatched,
             format!(
-                "certificate accepted because its SHA-256 matches --pin-sha256 {}",
-                c.report.sha256
+                "certificate accepted because its {} matches --pin-sha256 ({})",
+                match form {
+                    PinForm::CertificateSha256 => "SHA-256",
+                    PinForm::SpkiSha256 => "public key's SHA-256",
+                },
+                match form {
+                    PinForm::CertificateSha256 => c.report.sha256.clone(),
+                    PinForm::SpkiSha256 => format!("sha256//{}", c.report.spki_sha256),
+                }
             ),
-        ));
-    } else if c.accepted && !valid && tls.insecure {
-        out.push(Problem::warning(
+        )),
+        Verdict::PinMismatch => out.push(Problem::error(
+            Code::TlsPinMismatch,
+            format!(
+                "the certificate matches no --pin-sha256: its SHA-256 is {}, its public key's sha256//{}",
+                c.report.sha256, c.report.spki_sha256
+            ),
+        )),
+        Verdict::Insecure => out.push(Problem::warning(
             Code::TlsInsecureAccepted,
             "this certificate would have been refused; accepted only because of --insecure",
-        ));
+        )),
+        Verdict::Valid | Verdict::Refused => {}
     }
-    if valid && (0..30).contains(&c.report.days_left) {
+    if c.valid() && (0..30).contains(&c.report.days_left) {
         out.push(Problem::warning(
             Code::CertExpiresSoon,
             format!(
@@ -410,6 +413,68 @@ fn cert_problems(check: Option<&super::tls::CertCheck>, tls: &TlsContext) -> Vec
         ));
     }
     out
+}
+
+/// Why the chain is not trusted, with the code that tells the user what to do.
+fn chain_problem(c: &CertCheck, rustls_words: &str, severity: crate::report::Severity) -> Problem {
+    let (code, message) = match &c.chain.problem {
+        Some(ChainProblem::SelfSigned) => (
+            Code::TlsCertSelfSigned,
+            format!(
+                "the certificate is self-signed (issued by itself, {}): no authority vouches for it",
+                c.report.subject
+            ),
+        ),
+        Some(ChainProblem::Incomplete { issuer, ca_issuers }) => (
+            Code::TlsCertChainIncomplete,
+            format!(
+                "the chain is incomplete: the server did not send the certificate of the intermediate CA \"{issuer}\", which issued its certificate{}",
+                match ca_issuers.first() {
+                    Some(url) => format!(" (the certificate says it can be downloaded from {url})"),
+                    None => " (it is not among the trusted authorities either, so if it is in fact a private root CA, the --ca-file given is not the one that issued this certificate)".into(),
+                }
+            ),
+        ),
+        Some(ChainProblem::UntrustedRoot { root }) => (
+            Code::TlsCertUntrusted,
+            format!("the chain ends at the root CA \"{root}\", which is not a trusted authority here"),
+        ),
+        Some(ChainProblem::UnknownIssuer { issuer }) => (
+            Code::TlsCertUntrusted,
+            format!("the certificate is issued by \"{issuer}\", which is not a trusted authority here (a private or unknown CA)"),
+        ),
+        Some(ChainProblem::Other { detail }) => (
+            Code::TlsCertUntrusted,
+            format!("the certificate chain is not trusted ({detail}); issuer: {}", c.report.issuer),
+        ),
+        None => (
+            Code::TlsCertUntrusted,
+            format!("the certificate chain is not trusted ({rustls_words}); issuer: {}", c.report.issuer),
+        ),
+    };
+    Problem::new(severity, code, message)
+}
+
+/// Certificates sent that are not part of the chain, or a chain sent out of order.
+fn chain_layout_problem(
+    chain: &ChainFindings,
+    severity: crate::report::Severity,
+) -> Option<Problem> {
+    let mut parts = Vec::new();
+    if !chain.extras.is_empty() {
+        let names: Vec<String> = chain.extras.iter().map(|s| format!("\"{s}\"")).collect();
+        parts.push(format!(
+            "the server sent certificates that are not part of its chain: {}",
+            names.join(", ")
+        ));
+    }
+    if chain.misordered {
+        parts.push(
+            "the server sent its chain out of order (each certificate should be followed by its issuer)"
+                .to_string(),
+        );
+    }
+    (!parts.is_empty()).then(|| Problem::new(severity, Code::TlsCertChainExtra, parts.join("; ")))
 }
 
 fn handshake_problem(e: &io::Error, first: &[u8], after_starttls: bool) -> Problem {

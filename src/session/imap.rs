@@ -8,6 +8,7 @@ use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
 use crate::proto::imap::{self, GreetingError, Response, ResponseParser, Status, Step, Tags};
 use crate::proto::sasl::{self, SaslClient};
+use crate::report::timing::PhaseName;
 use crate::report::Quota;
 use crate::report::{Code, EndpointReport, Problem};
 
@@ -38,6 +39,7 @@ pub(super) async fn establish_state(
 ) -> Result<ImapState, Vec<Problem>> {
     let mut parser = ResponseParser::new();
     let mut tags = Tags::default();
+    cfg.begin_phase(rep, PhaseName::Greeting);
     let greeting = conn
         .read(
             cfg.phase(cfg.timeouts.greeting),
@@ -68,10 +70,12 @@ pub(super) async fn establish_state(
             )])
         }
     }
+    cfg.begin_phase(rep, PhaseName::Capabilities);
     let mut caps = capability(conn, &mut parser, &mut tags, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(caps.clone());
         imap::starttls_offered(&caps).map_err(|r| vec![starttls_problem(r)])?;
+        cfg.begin_phase(rep, PhaseName::Starttls);
         let (status, text) = if cfg.check_injection {
             // STARTTLS and NOOP in one segment; only STARTTLS's completion is awaited.
             let starttls = tags.next_tag();
@@ -93,6 +97,7 @@ pub(super) async fn establish_state(
         super::injection_verdict(conn, cfg, rep, "NOOP").await?;
         // Everything learned before TLS is discarded and read again.
         parser = ResponseParser::new();
+        cfg.begin_phase(rep, PhaseName::Capabilities);
         caps = capability(conn, &mut parser, &mut tags, cfg).await?;
     }
     rep.auth_mechanisms = imap::auth_mechanisms(&caps);

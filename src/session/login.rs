@@ -7,6 +7,7 @@ use super::{open_state, ProtoState, SessionConfig};
 use crate::model::{AuthMethod, Endpoint, Secret, Security};
 use crate::proto::imap;
 use crate::proto::sasl::Mechanism;
+use crate::report::timing::{PhaseName, PhaseStatus};
 use crate::report::{Code, EndpointReport, LoginAttempt, LoginReport, LoginStatus, Problem, Quota};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +209,7 @@ pub async fn check_endpoint(
     let mut rep = EndpointReport::new(endpoint);
     let opened = open_state(endpoint, cfg, &mut rep).await;
     let quota = verify(endpoint, cfg, creds, opts, trusted, opened, &mut rep).await;
+    cfg.end_phase(&mut rep, PhaseStatus::Ok);
     rep.elapsed_ms = start.elapsed().as_millis() as u64;
     rep.finish();
     (rep, quota)
@@ -324,7 +326,12 @@ async fn verify(
             None => {
                 // Each further attempt gets a fresh, freshly verified connection.
                 let mut scratch = EndpointReport::new(endpoint);
-                match open_state(endpoint, cfg, &mut scratch).await {
+                let reopened = open_state(endpoint, cfg, &mut scratch).await;
+                cfg.end_phase(&mut scratch, PhaseStatus::Ok);
+                for phase in scratch.phases.list() {
+                    rep.phases.push(phase.clone());
+                }
+                match reopened {
                     Some(c) => c,
                     None => {
                         let why = scratch
@@ -341,8 +348,21 @@ async fn verify(
                 }
             }
         };
+        cfg.begin_phase(rep, PhaseName::Login);
         let outcome = attempt(&mut conn, &mut state, method, creds, cfg, endpoint).await;
-        if matches!(outcome, Outcome::Ok(_)) && quota.is_none() {
+        cfg.end_phase(
+            rep,
+            match outcome {
+                Outcome::Ok(_) => PhaseStatus::Ok,
+                _ => PhaseStatus::Error,
+            },
+        );
+        // SMTP has no quota to ask for.
+        if matches!(outcome, Outcome::Ok(_))
+            && quota.is_none()
+            && !matches!(state, ProtoState::Smtp(_))
+        {
+            cfg.begin_phase(rep, PhaseName::Quota);
             quota = match &mut state {
                 ProtoState::Imap(st) => {
                     super::imap::quota(&mut conn, st, cfg, &endpoint.url()).await
@@ -350,6 +370,12 @@ async fn verify(
                 ProtoState::Pop3(_) => super::pop3::quota(&mut conn, cfg, &endpoint.url()).await,
                 ProtoState::Smtp(_) => None,
             };
+            let status = if quota.is_some() {
+                PhaseStatus::Ok
+            } else {
+                PhaseStatus::Error
+            };
+            cfg.end_phase(rep, status);
         }
         close(&mut conn, state).await;
         let stop = !opts.all_mechanisms && !matches!(outcome, Outcome::Refused(_));
@@ -438,13 +464,13 @@ fn summarize(
             });
             let message = match (refused, last_o) {
                 (Some((m, t)), _) => {
-                    rep.problems.push(Problem::error(
-                        Code::LoginFailed,
-                        format!(
-                            "the server refused the login as {:?} with {}: {t}",
-                            creds.username,
-                            m.name()
-                        ),
+                    // The server's reason decides the code: login-failed only for credentials.
+                    let refusal = crate::proto::refusal::from_outcome_text(rep.protocol, t);
+                    rep.problems.push(crate::report::causes::login_refused(
+                        &refusal,
+                        &creds.username,
+                        m.name(),
+                        t,
                     ));
                     t.clone()
                 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crate::model::{Endpoint, Protocol, Security};
 use crate::proto::StartTlsRefusal;
 use crate::report::escape::terminal_safe;
+use crate::report::timing::{PhaseName, PhaseStatus, RunClock};
 use crate::report::{Code, EndpointReport, Problem};
 use conn::Conn;
 use net::{ConnectError, ConnectTo};
@@ -78,9 +79,21 @@ pub struct SessionConfig {
     /// `--check-injection`: pipeline a harmless command with STARTTLS and report a server
     /// that answers it inside TLS (CVE-2011-0411 class). Never combined with credentials.
     pub check_injection: bool,
+    /// The run's clock: phases are recorded in ms since the run started.
+    pub clock: RunClock,
 }
 
 impl SessionConfig {
+    /// Starts phase `name` of `rep` now (the running phase ends as ok).
+    pub fn begin_phase(&self, rep: &mut EndpointReport, name: PhaseName) {
+        rep.phases.begin(name, self.clock.now_ms());
+    }
+
+    /// Ends the running phase of `rep` now.
+    pub fn end_phase(&self, rep: &mut EndpointReport, status: PhaseStatus) {
+        rep.phases.end(self.clock.now_ms(), status);
+    }
+
     /// The end of a phase that may take `d`, never past the overall deadline.
     pub fn phase(&self, d: Duration) -> Instant {
         (Instant::now() + d).min(self.deadline)
@@ -92,6 +105,7 @@ pub async fn probe_endpoint(endpoint: &Endpoint, cfg: &SessionConfig) -> Endpoin
     let start = Instant::now();
     let mut rep = EndpointReport::new(endpoint);
     if let Some(mut conn) = open(endpoint, cfg, &mut rep).await {
+        cfg.end_phase(&mut rep, PhaseStatus::Ok);
         conn.shutdown().await;
     }
     rep.elapsed_ms = start.elapsed().as_millis() as u64;
@@ -124,6 +138,10 @@ pub async fn open_state(
     rep: &mut EndpointReport,
 ) -> Option<(Conn, ProtoState)> {
     let opened = open_once(endpoint, cfg, rep).await;
+    if opened.is_none() {
+        // Whatever stopped the session ends the phase that was running.
+        cfg.end_phase(rep, PhaseStatus::from_problems(&rep.problems));
+    }
     if opened.is_none() && cfg.check_injection && rep.has(Code::StarttlsInjectionNotVulnerable) {
         // The injection check cost us this connection; probe normally on a fresh one.
         let verdict: Vec<Problem> = rep
@@ -138,6 +156,9 @@ pub async fn open_state(
             ..cfg.clone()
         };
         let opened = open_once(endpoint, &plain_cfg, rep).await;
+        if opened.is_none() {
+            cfg.end_phase(rep, PhaseStatus::from_problems(&rep.problems));
+        }
         rep.problems.extend(verdict);
         return opened;
     }
@@ -155,15 +176,21 @@ async fn open_once(
             "no TLS on this endpoint: anything sent here, passwords included, can be read on the network",
         ));
     }
-    let connected = match net::connect(
+    cfg.begin_phase(rep, PhaseName::Dns);
+    let mut resolved = None;
+    let connected = net::connect_timed(
         &cfg.connect_to,
         &cfg.dns,
         &endpoint.host,
         endpoint.port,
         cfg.phase(cfg.timeouts.connect),
+        &mut resolved,
     )
-    .await
-    {
+    .await;
+    if let Some(t) = resolved {
+        rep.phases.begin(PhaseName::Connect, cfg.clock.ms(t));
+    }
+    let connected = match connected {
         Ok(c) => c,
         Err(e) => {
             rep.problems.push(connect_problem(&e));
@@ -178,6 +205,7 @@ async fn open_once(
     let mut conn = Conn::new(connected.stream, cfg.trace.clone(), label);
 
     if endpoint.security == Security::Tls {
+        cfg.begin_phase(rep, PhaseName::TlsHandshake);
         if let Err(problems) = conn
             .start_tls(
                 &cfg.tls,
@@ -229,6 +257,7 @@ async fn upgrade_after_starttls(
             format!("{buffered} byte(s) arrived after the positive STARTTLS reply, before encryption began"),
         )]);
     }
+    cfg.begin_phase(rep, PhaseName::TlsHandshake);
     let result = conn
         .start_tls(
             &cfg.tls,

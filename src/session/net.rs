@@ -149,9 +149,23 @@ pub async fn connect(
     port: u16,
     deadline: Instant,
 ) -> Result<Connected, ConnectError> {
+    connect_timed(rules, dns, host, port, deadline, &mut None).await
+}
+
+/// As [`connect`]; `resolved` is set to when name resolution finished (the DNS/connect
+/// boundary of the report's phases), also when the connect itself then fails.
+pub async fn connect_timed(
+    rules: &[ConnectTo],
+    dns: &Dns,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    resolved: &mut Option<Instant>,
+) -> Result<Connected, ConnectError> {
     let start = Instant::now();
     let (target_host, target_port) = resolve_target(rules, host, port);
     let addrs = resolve(dns, &target_host, target_port, deadline).await?;
+    *resolved = Some(Instant::now());
     let shown = addrs
         .iter()
         .map(|a| a.to_string())

@@ -8,6 +8,7 @@ use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
 use crate::proto::pop3::{self, MultiLine, Reply};
 use crate::proto::sasl::{self, SaslClient};
+use crate::report::timing::PhaseName;
 use crate::report::Quota;
 use crate::report::{Code, EndpointReport, Problem};
 
@@ -23,6 +24,7 @@ pub(super) async fn establish_state(
     cfg: &SessionConfig,
     rep: &mut EndpointReport,
 ) -> Result<Pop3State, Vec<Problem>> {
+    cfg.begin_phase(rep, PhaseName::Greeting);
     let greeting = conn
         .read(
             cfg.phase(cfg.timeouts.greeting),
@@ -45,11 +47,13 @@ pub(super) async fn establish_state(
     };
     rep.greeting = Some(format!("+OK {}", g.text));
     let mut apop_timestamp = g.apop_timestamp;
+    cfg.begin_phase(rep, PhaseName::Capabilities);
     let mut capa = read_capa(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(pop3::capabilities(&capa));
         pop3::starttls_offered(&pop3::capabilities(&capa))
             .map_err(|r| vec![starttls_problem(r)])?;
+        cfg.begin_phase(rep, PhaseName::Starttls);
         let stls = super::starttls_bytes(cfg, pop3::command("STLS"), pop3::command("NOOP"));
         conn.send(&stls, None, cfg.phase(cfg.timeouts.command))
             .await
@@ -68,6 +72,7 @@ pub(super) async fn establish_state(
         super::injection_verdict(conn, cfg, rep, "NOOP").await?;
         // Everything learned before TLS is discarded: capabilities are read again, and the
         // APOP timestamp (from the plaintext greeting, so attacker-controlled) is dropped.
+        cfg.begin_phase(rep, PhaseName::Capabilities);
         capa = read_capa(conn, cfg).await?;
         apop_timestamp = None;
     }

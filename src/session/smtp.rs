@@ -8,6 +8,7 @@ use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
 use crate::model::{Endpoint, Security};
 use crate::proto::sasl::{self, SaslClient};
 use crate::proto::smtp::{self, Reply, ReplyParser};
+use crate::report::timing::PhaseName;
 use crate::report::{Code, EndpointReport, Problem};
 
 /// Returns the EHLO reply read over the secured connection.
@@ -17,6 +18,7 @@ pub(super) async fn establish_state(
     cfg: &SessionConfig,
     rep: &mut EndpointReport,
 ) -> Result<Reply, Vec<Problem>> {
+    cfg.begin_phase(rep, PhaseName::Greeting);
     let greeting = read_reply(
         conn,
         cfg,
@@ -34,11 +36,13 @@ pub(super) async fn establish_state(
         };
         return Err(vec![Problem::error(code, e.to_string())]);
     }
+    cfg.begin_phase(rep, PhaseName::Capabilities);
     let mut ehlo = send_ehlo(conn, cfg).await?;
     if endpoint.security == Security::StartTls {
         rep.capabilities_before_tls = Some(smtp::ehlo_capabilities(&ehlo));
         smtp::starttls_offered(&smtp::ehlo_keywords(&ehlo))
             .map_err(|r| vec![starttls_problem(r)])?;
+        cfg.begin_phase(rep, PhaseName::Starttls);
         let starttls = super::starttls_bytes(cfg, smtp::command("STARTTLS"), smtp::command("RSET"));
         conn.send(&starttls, None, cfg.phase(cfg.timeouts.command))
             .await
@@ -55,6 +59,7 @@ pub(super) async fn establish_state(
         upgrade_after_starttls(conn, endpoint, cfg, rep).await?;
         super::injection_verdict(conn, cfg, rep, "RSET").await?;
         // Pre-TLS EHLO is discarded; RFC 3207 §4.2 requires a fresh EHLO.
+        cfg.begin_phase(rep, PhaseName::Capabilities);
         ehlo = send_ehlo(conn, cfg).await?;
     }
     rep.capabilities = smtp::ehlo_capabilities(&ehlo);
@@ -188,8 +193,10 @@ pub(super) async fn login(
                     Err(e) => Outcome::Unverified(e.to_string()),
                 }
             }
-            // 535 bad credentials, 534 mechanism too weak / app password, 538 encryption required.
-            500..=599 => return Outcome::Refused(format!("{} {}", reply.code, reply.text())),
+            // 535 bad credentials, 534 mechanism too weak / app password, 538 encryption
+            // required; 454 (4.7.0) a temporary failure: all clear refusals, classified by
+            // proto::refusal.
+            400..=599 => return Outcome::Refused(format!("{} {}", reply.code, reply.text())),
             code => {
                 return Outcome::Unverified(format!(
                     "{code} {} is not a login success (only 235 is)",

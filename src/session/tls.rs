@@ -1,6 +1,14 @@
 //! TLS: one rustls configuration (ring provider, TLS 1.2+), trust roots, and a verifier that
 //! records everything about the server certificate before deciding — so a refused
 //! certificate is still reported in full, while the handshake itself fails closed.
+//!
+//! What decides is the [`VerifierKind`], chosen once per run: the trust store (system roots
+//! and `--ca-file`), pins (`--pin-sha256`: only a matching certificate, the chain is not
+//! required), or nothing (`--insecure`). The facts about the certificate (chain, name, dates,
+//! [`chain::classify_chain`]) are gathered the same way under every kind.
+
+pub mod chain;
+pub mod pin;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,17 +20,81 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::report::{CertReport, TlsReport};
+use crate::report::{CertReport, ChainCert, PinForm, TlsReport};
+pub use chain::{Anchors, ChainFindings, ChainProblem};
+pub use pin::Pin;
+
+/// How certificates are judged in a run; chosen once, when the context is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifierKind {
+    /// The system trust store plus `--ca-file`: chain, host name and dates must all be valid.
+    Authorities,
+    /// `--pin-sha256`: only a certificate matching one of the pins is accepted (curl's
+    /// `--pinnedpubkey`); chain, name and dates are reported but not required.
+    Pinned(Vec<Pin>),
+    /// `--insecure`: any certificate is accepted; what is wrong with it is still reported.
+    Insecure,
+}
+
+impl VerifierKind {
+    /// The kind for the command-line flags (`--insecure` and `--pin-sha256` exclude each
+    /// other; the command line refuses both at once).
+    pub fn from_flags(insecure: bool, pins: Vec<Pin>) -> VerifierKind {
+        if !pins.is_empty() {
+            VerifierKind::Pinned(pins)
+        } else if insecure {
+            VerifierKind::Insecure
+        } else {
+            VerifierKind::Authorities
+        }
+    }
+
+    /// The verdict on a certificate: `valid` = chain, name and dates all good.
+    fn decide(&self, valid: bool, cert_sha256: &[u8], spki_sha256: &[u8]) -> Verdict {
+        match self {
+            VerifierKind::Authorities if valid => Verdict::Valid,
+            VerifierKind::Authorities => Verdict::Refused,
+            VerifierKind::Pinned(pins) => match pin::matching(pins, cert_sha256, spki_sha256) {
+                Some(form) => Verdict::Pinned(form),
+                None => Verdict::PinMismatch,
+            },
+            VerifierKind::Insecure if valid => Verdict::Valid,
+            VerifierKind::Insecure => Verdict::Insecure,
+        }
+    }
+}
+
+/// What the verifier decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Chain, host name and dates are valid.
+    Valid,
+    /// Accepted because it matches a pin (whatever the chain, name and dates say).
+    Pinned(PinForm),
+    /// Accepted only because of `--insecure`.
+    Insecure,
+    /// Refused: the chain, the name or the dates fail.
+    Refused,
+    /// Refused: pins were given and none matches.
+    PinMismatch,
+}
+
+impl Verdict {
+    pub fn accepted(self) -> bool {
+        matches!(
+            self,
+            Verdict::Valid | Verdict::Pinned(_) | Verdict::Insecure
+        )
+    }
+}
 
 /// Trust configuration for a run.
 #[derive(Clone)]
 pub struct TlsContext {
     provider: Arc<CryptoProvider>,
     roots: Arc<RootCertStore>,
-    /// `--insecure`: accept any certificate (reported on every endpoint).
-    pub insecure: bool,
-    /// `--pin-sha256`: accept exactly these leaf certificates.
-    pub pins: Vec<String>,
+    anchors: Arc<Anchors>,
+    kind: Arc<VerifierKind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +104,10 @@ pub enum TlsSetupError {
 }
 
 impl TlsContext {
-    /// System trust store plus the certificates in `extra_ca_files`.
+    /// System trust store plus the certificates in `extra_ca_files`, judged by `kind`.
     pub fn new(
         extra_ca_files: &[impl AsRef<Path>],
-        insecure: bool,
-        pins: Vec<String>,
+        kind: VerifierKind,
     ) -> Result<Self, TlsSetupError> {
         let mut roots = RootCertStore::empty();
         let native = rustls_native_certs::load_native_certs();
@@ -62,24 +133,53 @@ impl TlsContext {
                 return Err(err("no PEM certificate in it".into()));
             }
         }
+        let anchors = Anchors::new(&roots, !extra_ca_files.is_empty());
         Ok(TlsContext {
             provider: Arc::new(rustls::crypto::ring::default_provider()),
             roots: Arc::new(roots),
-            insecure,
-            pins: pins
-                .into_iter()
-                .map(|p| normalize_fingerprint(&p))
-                .collect(),
+            anchors: Arc::new(anchors),
+            kind: Arc::new(kind),
         })
     }
 
-    /// A client config whose verifier records its findings in `slot`.
+    /// How certificates of mail servers are judged in this run.
+    pub fn kind(&self) -> &VerifierKind {
+        &self.kind
+    }
+
+    /// `--insecure`: certificate checks are off (reported on every endpoint).
+    pub fn insecure(&self) -> bool {
+        matches!(*self.kind, VerifierKind::Insecure)
+    }
+
+    /// A client config for a mail server, whose verifier records its findings in `slot`.
     pub fn client_config(&self, slot: Arc<Mutex<Option<CertCheck>>>) -> Arc<rustls::ClientConfig> {
+        self.config_of(self.kind.clone(), slot)
+    }
+
+    /// A client config for HTTPS discovery lookups. Pins name mail servers' certificates, so
+    /// with `--pin-sha256` these are judged by the trust store (`--insecure` still applies).
+    pub fn discovery_config(
+        &self,
+        slot: Arc<Mutex<Option<CertCheck>>>,
+    ) -> Arc<rustls::ClientConfig> {
+        let kind = match *self.kind {
+            VerifierKind::Pinned(_) => Arc::new(VerifierKind::Authorities),
+            _ => self.kind.clone(),
+        };
+        self.config_of(kind, slot)
+    }
+
+    fn config_of(
+        &self,
+        kind: Arc<VerifierKind>,
+        slot: Arc<Mutex<Option<CertCheck>>>,
+    ) -> Arc<rustls::ClientConfig> {
         let verifier = Arc::new(RecordingVerifier {
             provider: self.provider.clone(),
             roots: self.roots.clone(),
-            insecure: self.insecure,
-            pins: self.pins.clone(),
+            anchors: self.anchors.clone(),
+            kind,
             slot,
         });
         let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
@@ -92,33 +192,40 @@ impl TlsContext {
     }
 }
 
-/// `AA:bb:..` or `aabb..` → lowercase hex without separators.
-pub fn normalize_fingerprint(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
 /// What the verifier found about the server's certificate.
 #[derive(Debug, Clone)]
 pub struct CertCheck {
     pub report: CertReport,
     pub expired: bool,
     pub not_yet_valid: bool,
-    pub pinned: bool,
-    /// Why the chain is not trusted, when it isn't.
+    /// Why the chain is not trusted, when it isn't (rustls's words).
     pub trust_error: Option<String>,
-    /// The verifier accepted the certificate (all checks passed, or pinned, or --insecure).
-    pub accepted: bool,
+    /// Why, in the chain's own terms, and certificates sent that don't belong to it.
+    pub chain: ChainFindings,
+    pub verdict: Verdict,
+}
+
+impl CertCheck {
+    /// Chain, host name and dates all valid (whatever the verdict).
+    pub fn valid(&self) -> bool {
+        self.trust_error.is_none()
+            && self.report.hostname_match
+            && !self.expired
+            && !self.not_yet_valid
+    }
+
+    /// The verifier accepted the certificate.
+    pub fn accepted(&self) -> bool {
+        self.verdict.accepted()
+    }
 }
 
 #[derive(Debug)]
 struct RecordingVerifier {
     provider: Arc<CryptoProvider>,
     roots: Arc<RootCertStore>,
-    insecure: bool,
-    pins: Vec<String>,
+    anchors: Arc<Anchors>,
+    kind: Arc<VerifierKind>,
     slot: Arc<Mutex<Option<CertCheck>>>,
 }
 
@@ -131,25 +238,18 @@ impl ServerCertVerifier for RecordingVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        use rustls::CertificateError as E;
         let check = self.check(end_entity, intermediates, server_name, now);
-        let verdict = if check.accepted {
-            Ok(ServerCertVerified::assertion())
-        } else if check.trust_error.is_some() {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ))
-        } else if check.expired {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::Expired,
-            ))
-        } else if check.not_yet_valid {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidYet,
-            ))
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForName,
-            ))
+        let refused = |e: E| Err(rustls::Error::InvalidCertificate(e));
+        let verdict = match check.verdict {
+            Verdict::Valid | Verdict::Pinned(_) | Verdict::Insecure => {
+                Ok(ServerCertVerified::assertion())
+            }
+            Verdict::PinMismatch => refused(E::ApplicationVerificationFailure),
+            Verdict::Refused if check.trust_error.is_some() => refused(E::UnknownIssuer),
+            Verdict::Refused if check.expired => refused(E::Expired),
+            Verdict::Refused if check.not_yet_valid => refused(E::NotValidYet),
+            Verdict::Refused => refused(E::NotValidForName),
         };
         *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(check);
         verdict
@@ -198,10 +298,19 @@ impl RecordingVerifier {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> CertCheck {
-        let sha256 = hex(ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref()).as_ref());
-        let (mut report, validity) = describe(end_entity, &sha256, now);
+        let cert_digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+        let (mut report, facts) = describe(end_entity, now);
+        report.chain = intermediates.iter().map(|c| chain_cert(c)).collect();
+        let spki_digest = facts
+            .spki
+            .as_deref()
+            .map(|spki| ring::digest::digest(&ring::digest::SHA256, spki));
+        report.spki_sha256 = spki_digest
+            .as_ref()
+            .map(|d| pin::spki_base64(d.as_ref()))
+            .unwrap_or_default();
         let now_secs = now.as_secs() as i64;
-        let (expired, not_yet_valid, check_time) = match validity {
+        let (expired, not_yet_valid, check_time) = match facts.validity {
             Some((nb, na)) => (
                 now_secs > na,
                 now_secs < nb,
@@ -228,20 +337,36 @@ impl RecordingVerifier {
             .err()
             .map(|e| e.to_string()),
         };
+        let sent: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
+        let chain = chain::classify_chain(
+            end_entity.as_ref(),
+            &sent,
+            &self.anchors,
+            trust_error.as_deref(),
+        );
         let hostname_match = parsed
             .as_ref()
             .is_ok_and(|p| rustls::client::verify_server_name(p, server_name).is_ok());
         report.trusted = trust_error.is_none();
         report.hostname_match = hostname_match;
-        let pinned = self.pins.contains(&sha256);
         let valid = trust_error.is_none() && hostname_match && !expired && !not_yet_valid;
+        // A certificate without a parseable key matches no key pin.
+        let verdict = self.kind.decide(
+            valid,
+            cert_digest.as_ref(),
+            spki_digest.as_ref().map_or(&[][..], |d| d.as_ref()),
+        );
+        if let Verdict::Pinned(form) = verdict {
+            report.pinned = true;
+            report.pin_matched = Some(form);
+        }
         CertCheck {
             report,
             expired,
             not_yet_valid,
-            pinned,
             trust_error,
-            accepted: valid || pinned || self.insecure,
+            chain,
+            verdict,
         }
     }
 }
@@ -250,12 +375,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Certificate details for the report, and its validity window in Unix seconds.
-fn describe(
-    der: &CertificateDer<'_>,
-    sha256: &str,
-    now: UnixTime,
-) -> (CertReport, Option<(i64, i64)>) {
+/// What [`describe`] reads besides the report: the validity window in Unix seconds and the
+/// DER SubjectPublicKeyInfo (None when the certificate can't be parsed).
+struct Facts {
+    validity: Option<(i64, i64)>,
+    spki: Option<Vec<u8>>,
+}
+
+/// Certificate details for the report.
+fn describe(der: &CertificateDer<'_>, now: UnixTime) -> (CertReport, Facts) {
     use x509_parser::prelude::*;
     let mut report = CertReport {
         subject: String::new(),
@@ -266,11 +394,22 @@ fn describe(
         days_left: 0,
         trusted: false,
         hostname_match: false,
-        sha256: sha256.to_string(),
+        sha256: sha256_hex(der.as_ref()),
+        spki_sha256: String::new(),
+        pinned: false,
+        pin_matched: None,
+        ca_issuers: Vec::new(),
+        chain: Vec::new(),
     };
     let Ok((_, cert)) = X509Certificate::from_der(der.as_ref()) else {
         report.subject = "(unparseable certificate)".into();
-        return (report, None);
+        return (
+            report,
+            Facts {
+                validity: None,
+                spki: None,
+            },
+        );
     };
     report.subject = cert.subject().to_string();
     report.issuer = cert.issuer().to_string();
@@ -283,12 +422,35 @@ fn describe(
             }
         }
     }
+    report.ca_issuers = chain::ca_issuers(&cert);
     let nb = cert.validity().not_before.timestamp();
     let na = cert.validity().not_after.timestamp();
     report.not_before = rfc3339(nb);
     report.not_after = rfc3339(na);
     report.days_left = (na - now.as_secs() as i64).div_euclid(86_400);
-    (report, Some((nb, na)))
+    let facts = Facts {
+        validity: Some((nb, na)),
+        spki: Some(cert.public_key().raw.to_vec()),
+    };
+    (report, facts)
+}
+
+fn sha256_hex(der: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+}
+
+/// One certificate of the sent chain, for the report.
+fn chain_cert(der: &CertificateDer<'_>) -> ChainCert {
+    use x509_parser::prelude::*;
+    let (subject, issuer) = match X509Certificate::from_der(der.as_ref()) {
+        Ok((_, c)) => (c.subject().to_string(), c.issuer().to_string()),
+        Err(_) => ("(unparseable certificate)".into(), String::new()),
+    };
+    ChainCert {
+        subject,
+        issuer,
+        sha256: sha256_hex(der.as_ref()),
+    }
 }
 
 fn format_ip(b: &[u8]) -> String {
@@ -358,15 +520,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_kind_alone_decides() {
+        let (cert, key) = ([1u8; 32], [2u8; 32]);
+        let a = VerifierKind::Authorities;
+        assert_eq!(a.decide(true, &cert, &key), Verdict::Valid);
+        assert_eq!(a.decide(false, &cert, &key), Verdict::Refused);
+        let i = VerifierKind::Insecure;
+        assert_eq!(i.decide(true, &cert, &key), Verdict::Valid);
+        assert_eq!(i.decide(false, &cert, &key), Verdict::Insecure);
+        // A pin restricts: validity does not matter either way.
+        let p = VerifierKind::Pinned(vec![Pin::Spki(key)]);
+        for valid in [true, false] {
+            assert_eq!(
+                p.decide(valid, &cert, &key),
+                Verdict::Pinned(PinForm::SpkiSha256)
+            );
+            assert_eq!(p.decide(valid, &key, &cert), Verdict::PinMismatch);
+        }
+        assert_eq!(
+            VerifierKind::from_flags(false, vec![Pin::Certificate(cert)]),
+            VerifierKind::Pinned(vec![Pin::Certificate(cert)])
+        );
+        assert_eq!(
+            VerifierKind::from_flags(true, vec![]),
+            VerifierKind::Insecure
+        );
+        assert_eq!(VerifierKind::from_flags(false, vec![]), a);
+        assert!(!Verdict::PinMismatch.accepted() && !Verdict::Refused.accepted());
+    }
+
+    #[test]
     fn rfc3339_dates() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
         assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
-    }
-
-    #[test]
-    fn fingerprints_normalize() {
-        assert_eq!(normalize_fingerprint("AB:cd:0F"), "abcd0f");
     }
 }

@@ -16,10 +16,12 @@ const OUTSIDE: &str = "imap.elsewhere.test";
 
 /// Implicit-TLS IMAP with a certificate the client trusts (test CA): greeting, CAPABILITY
 /// (no AUTH=: a client would use the LOGIN command, password in the clear inside TLS), then
-/// either refuse a LOGIN (`answer_login`) or just record until the client hangs up.
-fn fake_imaps(ca: &TestCa, answer_login: bool) -> FakeServer {
+/// either refuse a LOGIN (`answer_login`) or just record until the client hangs up. Returns
+/// the server and its certificate's SHA-256: a pin restricts, so the run pins it too.
+fn fake_imaps(ca: &TestCa, answer_login: bool) -> (FakeServer, String) {
+    let leaf = ca.leaf(&[OUTSIDE]);
     let mut script = vec![
-        Step::StartTls(ca.leaf(&[OUTSIDE]).server_config()),
+        Step::StartTls(leaf.server_config()),
         send("* OK fake IMAP ready\r\n"),
         expect_tagged("CAPABILITY"),
         send("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n"),
@@ -29,7 +31,7 @@ fn fake_imaps(ca: &TestCa, answer_login: bool) -> FakeServer {
         script.push(send("{tag} NO [AUTHENTICATIONFAILED] fake refuses\r\n"));
     }
     script.push(Step::ReadUntilEof);
-    FakeServer::start(script)
+    (FakeServer::start(script), leaf.sha256_hex())
 }
 
 fn contains_ci(haystack: &[u8], needle: &str) -> bool {
@@ -40,7 +42,7 @@ fn contains_ci(haystack: &[u8], needle: &str) -> bool {
 #[test]
 fn srv_target_outside_the_domain_gets_no_credentials() {
     let ca = TestCa::new("outside");
-    let fake = fake_imaps(&ca, false);
+    let (fake, fake_pin) = fake_imaps(&ca, false);
     let fake_port = fake.port;
     let Some(e) = E2e::start("srv_target_outside_the_domain_gets_no_credentials", |s| {
         vec![
@@ -68,6 +70,8 @@ fn srv_target_outside_the_domain_gets_no_credentials() {
             "demo@example.test".into(),
             "--ca-file".into(),
             outside_ca.to_str().unwrap().into(),
+            "--pin-sha256".into(),
+            fake_pin.clone(),
         ],
     );
     let ctx = format!("exit {}\n{}\n{}", run.code, run.stdout, run.stderr);
@@ -150,7 +154,7 @@ fn srv_target_outside_the_domain_gets_no_credentials() {
 #[test]
 fn trust_host_lets_the_password_reach_the_outside_target_control() {
     let ca = TestCa::new("outside-control");
-    let fake = fake_imaps(&ca, true);
+    let (fake, fake_pin) = fake_imaps(&ca, true);
     let fake_port = fake.port;
     let Some(e) = E2e::start(
         "trust_host_lets_the_password_reach_the_outside_target_control",
@@ -172,6 +176,8 @@ fn trust_host_lets_the_password_reach_the_outside_target_control() {
             OUTSIDE.into(),
             "--ca-file".into(),
             outside_ca.to_str().unwrap().into(),
+            "--pin-sha256".into(),
+            fake_pin.clone(),
         ],
     );
     let eps = run.endpoints();

@@ -6,6 +6,10 @@
 //!   now (negative = in the past), e.g. `(-30, -1)` expired, `(1, 30)` not yet valid,
 //!   `(-1, 10)` expires in 10 days. [`TestCa::leaf_with_validity`] takes `SystemTime`s.
 //! * [`self_signed_leaf`] is a leaf that no CA vouches for ("untrusted" tests).
+//! * [`TestCa::intermediate`] makes an intermediate CA signed by this one;
+//!   [`TestCa::leaf_with_ca_issuers`] a leaf carrying an AIA "CA Issuers" URL (as public CAs
+//!   issue them); [`Leaf::server_config_with_chain`] serves a leaf followed by other
+//!   certificates (an intermediate, or unrelated ones).
 //! * [`Leaf::server_config`] gives a rustls `ServerConfig` (ring provider, TLS 1.2 + 1.3)
 //!   for [`super::fake::Step::StartTls`]; [`TestCa::client_config`] gives a client config
 //!   trusting only this CA.
@@ -18,8 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
-    BasicConstraints, Certificate, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
+    BasicConstraints, Certificate, CertificateParams, CustomExtension, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -28,6 +32,7 @@ const DAY: u64 = 24 * 60 * 60;
 /// A throwaway certificate authority.
 pub struct TestCa {
     name: String,
+    common_name: String,
     cert: Certificate,
     key: KeyPair,
 }
@@ -103,32 +108,78 @@ fn make_leaf(cert: &Certificate, key: &KeyPair) -> Leaf {
     }
 }
 
+fn ca_params(common_name: &str) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "mailsetup tests");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    to_rcgen_time(days_from_now(-1), &mut params, TimeField::NotBefore);
+    to_rcgen_time(days_from_now(3650), &mut params, TimeField::NotAfter);
+    params
+}
+
+/// The DER value of an Authority Information Access extension with one "CA Issuers" URI
+/// (RFC 5280 4.2.2.1); short URLs only (< 100 bytes: one-byte DER lengths).
+fn ca_issuers_extension(url: &str) -> CustomExtension {
+    assert!(url.len() < 100, "URL too long for this encoder");
+    // AccessDescription ::= SEQUENCE { id-ad-caIssuers, [6] IA5String uniformResourceIdentifier }
+    let mut desc = vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    desc.extend([0x86, url.len() as u8]);
+    desc.extend_from_slice(url.as_bytes());
+    let mut one = vec![0x30, desc.len() as u8];
+    one.extend(desc);
+    let mut all = vec![0x30, one.len() as u8];
+    all.extend(one);
+    // id-pe-authorityInfoAccess
+    CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], all)
+}
+
 impl TestCa {
     /// A self-signed CA named `name` (CN "`name` Test CA"), valid now-1 day .. now+10 years.
     pub fn new(name: &str) -> TestCa {
         let key = KeyPair::generate().expect("generate CA key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, format!("{name} Test CA"));
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "mailsetup tests");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        to_rcgen_time(days_from_now(-1), &mut params, TimeField::NotBefore);
-        to_rcgen_time(days_from_now(3650), &mut params, TimeField::NotAfter);
-        let cert = params.self_signed(&key).expect("self-sign CA");
+        let common_name = format!("{name} Test CA");
+        let cert = ca_params(&common_name)
+            .self_signed(&key)
+            .expect("self-sign CA");
         TestCa {
             name: name.to_string(),
+            common_name,
             cert,
             key,
         }
+    }
+
+    /// An intermediate CA (CN "`name` Intermediate CA") signed by this CA.
+    pub fn intermediate(&self, name: &str) -> TestCa {
+        let key = KeyPair::generate().expect("generate intermediate key");
+        let common_name = format!("{name} Intermediate CA");
+        let mut params = ca_params(&common_name);
+        params.use_authority_key_identifier_extension = true;
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("sign intermediate");
+        TestCa {
+            name: name.to_string(),
+            common_name,
+            cert,
+            key,
+        }
+    }
+
+    /// The CA's subject as the report prints it (`CN=…, O=mailsetup tests`).
+    pub fn subject(&self) -> String {
+        format!("CN={}, O=mailsetup tests", self.common_name)
     }
 
     /// The CA's name as given to [`TestCa::new`].
@@ -173,6 +224,18 @@ impl TestCa {
     ) -> Leaf {
         let key = KeyPair::generate().expect("generate leaf key");
         let params = leaf_params(dns_names, not_before, not_after);
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("sign leaf");
+        make_leaf(&cert, &key)
+    }
+
+    /// A server leaf for `dns_names` that names `url` as where its issuer's certificate can be
+    /// downloaded (AIA "CA Issuers"), valid now-1 day .. now+365 days.
+    pub fn leaf_with_ca_issuers(&self, dns_names: &[&str], url: &str) -> Leaf {
+        let key = KeyPair::generate().expect("generate leaf key");
+        let mut params = leaf_params(dns_names, days_from_now(-1), days_from_now(365));
+        params.custom_extensions.push(ca_issuers_extension(url));
         let cert = params
             .signed_by(&key, &self.cert, &self.key)
             .expect("sign leaf");
@@ -228,6 +291,34 @@ impl Leaf {
         )
         .expect("server cert/key");
         Arc::new(cfg)
+    }
+
+    /// Like [`Leaf::server_config`], but the server sends `chain` (DER certificates, in this
+    /// order) after the leaf.
+    pub fn server_config_with_chain(&self, chain: &[Vec<u8>]) -> Arc<rustls::ServerConfig> {
+        let mut certs = vec![CertificateDer::from(self.cert_der.clone())];
+        certs.extend(chain.iter().map(|c| CertificateDer::from(c.clone())));
+        let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            certs,
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone())),
+        )
+        .expect("server cert/key");
+        Arc::new(cfg)
+    }
+
+    /// RFC 7469 pin: base64 of the SHA-256 of the public key (SubjectPublicKeyInfo DER), taken
+    /// from the key pair rather than parsed out of the certificate.
+    pub fn spki_sha256_base64(&self) -> String {
+        use base64::Engine as _;
+        let key = KeyPair::from_pem(&self.key_pem).expect("leaf key");
+        let digest = ring::digest::digest(&ring::digest::SHA256, &key.public_key_der());
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
     }
 
     /// Lowercase hex SHA-256 of the DER certificate, no separators.

@@ -2,10 +2,12 @@
 //! Each integration test file includes it with `mod support;`.
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod certs;
 pub mod dns;
 pub mod fake;
 pub mod http;
+pub mod oauth2;
 pub mod run;
 pub mod stack;
 

@@ -45,6 +45,12 @@ impl MailStack {
     /// `MAILSETUP_REQUIRE_STACK=1` those cases panic instead. A stack that is installed but
     /// fails to start always panics with the script's output.
     pub fn start(test_name: &str) -> Option<MailStack> {
+        Self::start_with_env(test_name, &[])
+    }
+
+    /// Like [`MailStack::start`], with environment for `scripts/mailstack start` (e.g.
+    /// `MAILSTACK_OAUTH2=1` for the OAuth2 mode; see `scripts/mailstack --help`).
+    pub fn start_with_env(test_name: &str, env: &[(&str, &str)]) -> Option<MailStack> {
         if let Some(reason) = unavailable_reason() {
             return skip(test_name, &reason);
         }
@@ -57,7 +63,7 @@ impl MailStack {
         // traverse it; tempdirs are created 0700. (The script does this too.)
         set_mode(dir.path(), 0o755);
 
-        let out = run_script("start", dir.path());
+        let out = run_script_env("start", dir.path(), env);
         if !out.status.success() {
             if out.status.code() == Some(EXIT_NOT_INSTALLED) {
                 let reason = format!(
@@ -256,10 +262,15 @@ impl Drop for MailStack {
 /// Runs `scripts/mailstack CMD DIR` with no stdin, capturing its output. Started through
 /// bash so that a lost executable bit does not matter.
 fn run_script(cmd: &str, dir: &Path) -> Output {
+    run_script_env(cmd, dir, &[])
+}
+
+fn run_script_env(cmd: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
     Command::new("bash")
         .arg(stack_script())
         .arg(cmd)
         .arg(dir)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run bash {} {cmd}: {e}", stack_script().display()))
