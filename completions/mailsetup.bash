@@ -112,7 +112,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__check)
-            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
+            opts="-v -h -V --server --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --all-mechanisms --allow-plaintext-login --prefer --strict --name --no-guess --sources --trust-host --trust-mx --round-trip --round-trip-timeout --round-trip-to --write --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --format --json --verbose --html --timings --warn-cert-days --crit-cert-days --warn-quota --crit-quota --warn-time --crit-time --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -155,6 +155,14 @@ _mailsetup() {
                     return 0
                     ;;
                 --trust-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --round-trip-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --round-trip-to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -702,7 +710,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__setup)
-            opts="-y -h -V --email --name --server --client --prefer --yes --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --oauth2-flow --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-y -h -V --email --name --server --client --prefer --yes --round-trip --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --oauth2-flow --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --out --install --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

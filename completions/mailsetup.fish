@@ -70,6 +70,8 @@ pop3\t'Mail is downloaded to one device'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l name -d 'Your name as it should appear in sent mail (used in the recommended settings)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host -d 'Vouch for a discovered host the trust policy does not trust (outside the address\'s domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and be recommended and written (repeatable)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-timeout -d 'How long the test message may take to arrive, in seconds' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-to -d 'Send the test message to this address instead (another mailbox, an autoresponder) and only report whether the server accepted it; implies --round-trip' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write into (`-` prints the files to stdout instead)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
@@ -97,6 +99,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l allow-plai
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l strict -d 'Every checked endpoint counts for the exit status (for monitoring a server): an error on any discovered server, or a refused port, fails the run'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip -d 'After the logins verified, send a test message to yourself through the recommended outgoing server, watch it arrive on the recommended incoming server, then delete it'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l install -d 'Write each file to the client\'s conventional location (e.g. ~/.mbsyncrc) instead of --out'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l dry-run -d 'Show what would be written, write nothing'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l force -d 'Replace existing files (the old one is kept as FILE.bak)'
@@ -202,6 +205,7 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l ca-file -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l pin-sha256 -d 'Accept only a mail server certificate matching this pin (curl\'s --pinnedpubkey): the certificate\'s SHA-256 (64 hex digits, colons allowed) or its public key\'s SHA-256 in base64 (RFC 7469, also written sha256//BASE64). The CA chain is then not required; a certificate matching no pin is refused even when a CA vouches for it. Repeatable, or several separated by \';\'' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l dns-server -d 'DNS server for every lookup (discovery and connections), e.g. 127.0.0.1:5353; default: the system resolver' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -s y -l yes -d 'Answer every question with its flag or default; never prompt (for scripts)'
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l round-trip -d 'Send a test message to yourself after the check and watch it arrive (asked when interactive; the message is deleted again)'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l no-guess -d 'Don\'t guess host names (imap.DOMAIN, mail.DOMAIN, ...) when nothing else finds servers'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l trust-mx -d 'Confirm the provider found through the domain\'s MX record (a custom domain hosted by a provider): its servers may then receive the password and be recommended and written'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l oauth2 -d 'Log in with the OAuth2 sign-in stored by `mailsetup oauth2 login` (the default when one is stored for the address and no other credential is given)'

@@ -169,7 +169,20 @@ fn wizard_to_the_end_then_msmtp_sends_with_the_written_config() {
         "the password is not echoed: {screen}"
     );
     pty.keys(&["Enter"]);
+    // The test message (Enter = yes): sent through the chosen servers, seen arriving, deleted.
+    pty.wait_for("Send a test message to yourself");
+    pty.keys(&["Enter"]);
     let screen = pty.wait_for("Write them?");
+    assert!(
+        screen.contains("Test message: delivered in")
+            && screen.contains("sending and receiving both work"),
+        "{screen}"
+    );
+    assert_eq!(
+        s.inbox_count("demo@example.test"),
+        0,
+        "the test message was deleted again"
+    );
     assert!(
         screen.contains("Incoming mail: IMAP on 127.0.0.1, encrypted (SSL/TLS"),
         "{screen}"

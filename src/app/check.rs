@@ -220,6 +220,7 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         recommended,
         problems,
         elapsed_ms: start.elapsed().as_millis() as u64,
+        round_trip: None,
     }
 }
 
@@ -433,7 +434,8 @@ fn best<'a>(
 /// incoming and outgoing endpoint (login verified when credentials were given) for every
 /// direction that was checked, and every endpoint the user named is fine; 1 otherwise, or when
 /// the account as a whole has an error. Errors of other discovered candidates are reported at
-/// their severity but don't fail a working account; `--strict` makes every endpoint count.
+/// their severity but don't fail a working account; `--strict` makes every endpoint count; a
+/// failed `--round-trip` fails the check.
 pub fn exit_code(report: &CheckReport, strict: bool, prefer: Protocol) -> i32 {
     let account_error = report
         .problems
@@ -461,7 +463,13 @@ pub fn exit_code(report: &CheckReport, strict: bool, prefer: Protocol) -> i32 {
             )
             .is_none()
     });
-    let failed = account_error || named_error || direction_missing || (strict && any_error);
+    // `--round-trip`: mail that does not make the whole trip fails the check.
+    let round_trip_failed = report.round_trip.as_ref().is_some_and(|r| r.failed());
+    let failed = account_error
+        || named_error
+        || direction_missing
+        || (strict && any_error)
+        || round_trip_failed;
     i32::from(failed)
 }
 

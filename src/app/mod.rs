@@ -4,6 +4,7 @@ pub mod check;
 pub mod files;
 pub mod probe;
 pub mod progress;
+pub mod roundtrip;
 pub mod trust;
 
 use std::future::Future;

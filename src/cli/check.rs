@@ -12,8 +12,10 @@ use super::write::OutputTargetArgs;
 use super::{write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
 use crate::app::progress::{Event, Progress};
+use crate::app::roundtrip::RoundTripOptions;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
 use crate::report::{CheckReport, Code, Problem};
+use crate::session::handoff::Keeper;
 use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
@@ -53,6 +55,24 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
 
+    /// After the logins verified, send a test message to yourself through the recommended
+    /// outgoing server, watch it arrive on the recommended incoming server, then delete it
+    #[arg(long = "round-trip")]
+    pub round_trip: bool,
+
+    /// How long the test message may take to arrive, in seconds
+    #[arg(
+        long = "round-trip-timeout",
+        value_name = "SECS",
+        default_value_t = 60.0
+    )]
+    pub round_trip_timeout: f64,
+
+    /// Send the test message to this address instead (another mailbox, an autoresponder) and
+    /// only report whether the server accepted it; implies --round-trip
+    #[arg(long = "round-trip-to", value_name = "ADDRESS")]
+    pub round_trip_to: Option<Address>,
+
     /// After a successful check, write configs for these mail clients from the recommended
     /// settings (repeatable; see `mailsetup write --list`)
     #[arg(long = "write", value_name = "CLIENT")]
@@ -85,6 +105,8 @@ pub struct CheckPlan<'a> {
     pub live: bool,
     /// How discovery runs when no `--server` is given.
     pub discovery: &'a DiscoveryArgs,
+    /// `--round-trip`: send a test message after the check and watch it arrive.
+    pub round_trip: Option<RoundTripOptions>,
     /// `--strict`: every endpoint counts.
     pub strict: bool,
     /// Asks the user to confirm a provider derived from the MX record (the wizard); without
@@ -94,7 +116,10 @@ pub struct CheckPlan<'a> {
 
 /// Runs a check and returns its report.
 pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
-    let cfg = plan.net.session_config(plan.verbose)?;
+    let mut cfg = plan.net.session_config(plan.verbose)?;
+    // With --round-trip the check keeps its verified sessions for the round trip.
+    let keeper = plan.round_trip.as_ref().map(|_| Keeper::new());
+    cfg.keep = keeper.clone();
     let live = Live::for_stderr(plan.live);
     let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
     let (targets, discovery) = if plan.servers.is_empty() {
@@ -170,6 +195,18 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             format!("no mail server was found for {}", report.address),
         ));
     }
+    if let Some(opts) = &plan.round_trip {
+        if live.is_some() {
+            eprintln!(
+                "mailsetup: sending a test message to {} and watching for it (up to {:.0} s)...",
+                opts.to.as_deref().unwrap_or(&report.address),
+                opts.timeout.as_secs_f64()
+            );
+        }
+        let rt = crate::app::roundtrip::run(&report, opts, &cfg, keeper.as_ref()).await;
+        report.round_trip = Some(rt);
+        crate::app::roundtrip::record_phases(&mut report);
+    }
     // What discovery's bounds left out or refused (problems stay ordered by severity, code).
     if let Some(d) = &report.discovery {
         let found = crate::report::discovery::problems(d);
@@ -199,6 +236,26 @@ fn source_progress(progress: &Progress) -> crate::discover::AttemptHook {
     })
 }
 
+/// `--round-trip`, `--round-trip-to`, `--round-trip-timeout` as options (None: no round trip).
+fn round_trip_options(
+    args: &CheckArgs,
+    credentials: Option<Credentials>,
+) -> Result<Option<RoundTripOptions>> {
+    if !args.round_trip && args.round_trip_to.is_none() {
+        return Ok(None);
+    }
+    let secs = args.round_trip_timeout;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        bail!("--round-trip-timeout must be between 0 and 3600 seconds");
+    }
+    Ok(Some(RoundTripOptions {
+        timeout: std::time::Duration::from_secs_f64(secs),
+        to: args.round_trip_to.as_ref().map(|a| a.to_string()),
+        credentials,
+        allow_plaintext: args.allow_plaintext_login,
+    }))
+}
+
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
     super::output::validate(&args.output)?;
@@ -214,6 +271,7 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     } else {
         None
     };
+    let round_trip = round_trip_options(&args, creds.clone())?;
     let plan = CheckPlan {
         address,
         servers: &args.server,
@@ -231,6 +289,7 @@ pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         pop3: args.target.pop3_policy(),
         live: args.output.format() == Format::Human,
         discovery: &args.discovery,
+        round_trip,
         strict: args.strict,
         confirm_mx: None,
     };

@@ -267,6 +267,7 @@ impl NetArgs {
             },
             ehlo_name: "mailsetup.invalid".into(),
             check_injection: false,
+            keep: None,
             clock: crate::report::timing::RunClock::starting_now(),
         })
     }

@@ -17,11 +17,13 @@ use super::write::{emit, on_path, render_all, write_options, OutputTargetArgs};
 use super::{stdout_style, NetArgs, Prefer};
 use crate::app::check::{recommend, Preferences};
 use crate::app::files::{self, Destination};
+use crate::app::roundtrip::{RoundTripOptions, DEFAULT_TIMEOUT};
 use crate::clients::CLIENTS;
 use crate::model::{Address, Endpoint, Protocol, Security, ServerSettings};
 use crate::report::escape::terminal_safe as safe;
-use crate::report::{human, CheckReport, LoginStatus};
-use crate::session::login::LoginOptions;
+use crate::report::roundtrip::RoundTripStatus;
+use crate::report::{human, CheckReport, LoginStatus, Recommended};
+use crate::session::login::{Credentials, LoginOptions};
 
 #[derive(Debug, Args)]
 pub struct SetupArgs {
@@ -48,6 +50,11 @@ pub struct SetupArgs {
     /// Answer every question with its flag or default; never prompt (for scripts)
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Send a test message to yourself after the check and watch it arrive (asked when
+    /// interactive; the message is deleted again)
+    #[arg(long = "round-trip")]
+    pub round_trip: bool,
 
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
@@ -118,6 +125,7 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         .load(&address.to_string())?
         .context("setup needs your password: --password-command, --password-env or --password-file (or run it in a terminal)")?;
     let secret = creds.secret.clone();
+    let round_trip_creds = creds.clone();
 
     // 2. Check, with live progress.
     if ask {
@@ -140,6 +148,7 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         pop3: args.target.pop3_policy(),
         live: true,
         discovery: &args.discovery,
+        round_trip: None,
         strict: false,
         confirm_mx: if ask {
             Some(&confirm_mx_provider)
@@ -199,6 +208,18 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     human::recommended_block(&mut block, &rec, stdout_style());
     print!("{block}");
 
+    // 4b. A test message: does mail actually flow through these servers?
+    let test_message = args.round_trip
+        || (ask && Confirm::new()
+            .with_prompt(
+                "Send a test message to yourself to check that mail arrives? (it is deleted again)",
+            )
+            .default(true)
+            .interact()?);
+    if test_message {
+        test_message_step(&report, &rec, round_trip_creds, &args.net, runtime)?;
+    }
+
     // 5. Which clients.
     let chosen = choose_clients(&args, ask, rec.settings.incoming.endpoint.protocol)?;
     if chosen.is_empty() {
@@ -255,6 +276,44 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         safe(&address.to_string())
     );
     Ok(0)
+}
+
+/// Sends the test message through the chosen servers (fresh sessions: the check's are
+/// closed by now) and says in plain words whether it arrived.
+fn test_message_step(
+    report: &CheckReport,
+    rec: &Recommended,
+    credentials: Credentials,
+    net: &NetArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<()> {
+    println!(
+        "\nSending a test message to {} and waiting for it to arrive (up to {} s)…",
+        safe(&report.address),
+        DEFAULT_TIMEOUT.as_secs()
+    );
+    let mut chosen = report.clone();
+    chosen.recommended = Some(rec.clone());
+    let opts = RoundTripOptions {
+        timeout: DEFAULT_TIMEOUT,
+        to: None,
+        credentials: Some(credentials),
+        allow_plaintext: false,
+    };
+    let cfg = net.session_config(false)?;
+    let rt = runtime.block_on(crate::app::roundtrip::run(&chosen, &opts, &cfg, None));
+    if rt.status == RoundTripStatus::Delivered && !rt.failed() {
+        println!(
+            "Test message: delivered in {:.1} s and deleted again — sending and receiving both work.",
+            rt.delivery_ms.unwrap_or_default() as f64 / 1000.0
+        );
+    } else {
+        let mut block = String::new();
+        crate::report::roundtrip::render(&mut block, &rt, stdout_style());
+        print!("{block}");
+        println!("Logging in works, but the test message did not make the whole trip (see above); the settings are still written if you go on.");
+    }
+    Ok(())
 }
 
 /// The provider was derived from the domain's MX record, which only says where mail is

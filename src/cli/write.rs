@@ -120,6 +120,7 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
                 pop3,
                 live: true,
                 discovery: &args.discovery,
+                round_trip: None,
                 strict: false,
                 confirm_mx: None,
             };

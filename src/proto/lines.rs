@@ -37,6 +37,13 @@ impl LineReader {
         self.scanned = 0;
     }
 
+    /// Hands out everything buffered (and forgets it): a session handed over to other code
+    /// passes on what already arrived instead of losing it.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        self.scanned = 0;
+        std::mem::take(&mut self.buf)
+    }
+
     /// The next complete line without its line end, `None` when more bytes are needed.
     /// Errors when a line exceeds the limit, whether or not its end has arrived.
     pub fn next_line(&mut self) -> Result<Option<Vec<u8>>, ProtoError> {

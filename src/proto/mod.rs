@@ -5,6 +5,8 @@
 //! security decision (STARTTLS replies, PREAUTH, LOGINDISABLED, what counts as success)
 //! is made here, so it is unit-testable byte for byte and fuzzable.
 
+pub mod client;
+pub mod guard;
 pub mod imap;
 pub mod lines;
 pub mod pop3;

@@ -104,7 +104,8 @@ pub enum SaslError {
 /// Secret bytes for the wire.
 pub type Response = Zeroizing<Vec<u8>>;
 
-/// One authentication exchange.
+/// One authentication exchange, as an explicit state machine (no `Option` standing in for a
+/// state): every server challenge moves it forward or ends it with an error.
 pub struct SaslClient {
     mech: Mechanism,
     user: String,
@@ -112,17 +113,32 @@ pub struct SaslClient {
     /// For OAUTHBEARER's host/port fields.
     host: String,
     port: u16,
+    /// Challenges answered so far (bounded by [`MAX_ROUND_TRIPS`]).
     round: usize,
-    scram: Option<ScramState>,
-    /// After an OAuth error challenge we answer once with a dummy, then expect failure.
-    oauth_error: bool,
+    state: State,
 }
 
-struct ScramState {
-    client_first_bare: String,
-    nonce: String,
-    server_signature: Option<Vec<u8>>,
-    verified: bool,
+/// Where an exchange stands.
+enum State {
+    /// Nothing sent yet (the initial response, if the mechanism has one, is still to come).
+    Start,
+    /// PLAIN, XOAUTH2, OAUTHBEARER: the credentials went out; only the result is left.
+    Sent,
+    /// LOGIN: the user name went out, the password is next.
+    LoginUserSent,
+    /// CRAM-MD5: the digest went out.
+    CramSent,
+    /// SCRAM: client-first sent, the server-first (nonce, salt, iterations) is expected.
+    ScramClientFirst {
+        client_first_bare: String,
+        nonce: String,
+    },
+    /// SCRAM: client-final sent; the server must prove it knows the password.
+    ScramClientFinal { server_signature: Vec<u8> },
+    /// SCRAM: the server's signature matched.
+    ScramVerified,
+    /// OAuth: the server sent its error report and got the one dummy answer (RFC 7628 §3.2.3).
+    OAuthErrorAnswered,
 }
 
 impl SaslClient {
@@ -134,8 +150,7 @@ impl SaslClient {
             host: host.to_string(),
             port,
             round: 0,
-            scram: None,
-            oauth_error: false,
+            state: State::Start,
         }
     }
 
@@ -145,48 +160,75 @@ impl SaslClient {
 
     /// With a fixed nonce, for tests against RFC vectors.
     pub fn with_nonce(mut self, nonce: &str) -> Self {
-        self.scram = Some(ScramState::new(&self.user, nonce));
+        if matches!(self.mech, Mechanism::ScramSha1 | Mechanism::ScramSha256) {
+            self.state = State::ScramClientFirst {
+                client_first_bare: format!("n={},r={nonce}", saslname(&self.user)),
+                nonce: nonce.to_string(),
+            };
+        }
         self
     }
 
-    /// The initial response, for mechanisms that send one.
+    /// The initial response, for mechanisms that send one (client-first mechanisms).
     pub fn initial_response(&mut self) -> Option<Response> {
         match self.mech {
-            Mechanism::Plain => {
-                let mut v = Vec::new();
+            Mechanism::Login | Mechanism::CramMd5 => None,
+            Mechanism::Plain | Mechanism::XOAuth2 | Mechanism::OAuthBearer => {
+                self.state = State::Sent;
+                Some(self.credentials_message())
+            }
+            Mechanism::ScramSha1 | Mechanism::ScramSha256 => {
+                let (bare, nonce) = match std::mem::replace(&mut self.state, State::Start) {
+                    State::ScramClientFirst {
+                        client_first_bare,
+                        nonce,
+                    } => (client_first_bare, nonce),
+                    _ => {
+                        let nonce = random_nonce();
+                        (format!("n={},r={nonce}", saslname(&self.user)), nonce)
+                    }
+                };
+                let message = format!("n,,{bare}").into_bytes();
+                self.state = State::ScramClientFirst {
+                    client_first_bare: bare,
+                    nonce,
+                };
+                Some(Zeroizing::new(message))
+            }
+        }
+    }
+
+    /// PLAIN's, XOAUTH2's and OAUTHBEARER's one message.
+    fn credentials_message(&self) -> Response {
+        Zeroizing::new(match self.mech {
+            Mechanism::XOAuth2 => format!(
+                "user={}\x01auth=Bearer {}\x01\x01",
+                self.user, &*self.secret
+            )
+            .into_bytes(),
+            Mechanism::OAuthBearer => format!(
+                "n,a={},\x01host={}\x01port={}\x01auth=Bearer {}\x01\x01",
+                saslname(&self.user),
+                self.host,
+                self.port,
+                &*self.secret
+            )
+            .into_bytes(),
+            _ => {
+                let mut v = Vec::with_capacity(self.user.len() + self.secret.len() + 2);
                 v.push(0);
                 v.extend_from_slice(self.user.as_bytes());
                 v.push(0);
                 v.extend_from_slice(self.secret.as_bytes());
-                Some(Zeroizing::new(v))
+                v
             }
-            Mechanism::XOAuth2 => Some(Zeroizing::new(
-                format!(
-                    "user={}\x01auth=Bearer {}\x01\x01",
-                    self.user, &*self.secret
-                )
-                .into_bytes(),
-            )),
-            Mechanism::OAuthBearer => Some(Zeroizing::new(
-                format!(
-                    "n,a={},\x01host={}\x01port={}\x01auth=Bearer {}\x01\x01",
-                    saslname(&self.user),
-                    self.host,
-                    self.port,
-                    &*self.secret
-                )
-                .into_bytes(),
-            )),
-            Mechanism::ScramSha1 | Mechanism::ScramSha256 => {
-                if self.scram.is_none() {
-                    self.scram = Some(ScramState::new(&self.user, &random_nonce()));
-                }
-                let s = self.scram.as_ref().expect("just set");
-                Some(Zeroizing::new(
-                    format!("n,,{}", s.client_first_bare).into_bytes(),
-                ))
-            }
-            Mechanism::Login | Mechanism::CramMd5 => None,
+        })
+    }
+
+    fn bad(&self, reason: &str) -> SaslError {
+        SaslError::BadChallenge {
+            mech: self.mech.name(),
+            reason: reason.to_string(),
         }
     }
 
@@ -196,119 +238,129 @@ impl SaslClient {
         if self.round > MAX_ROUND_TRIPS {
             return Err(SaslError::TooManyRoundTrips(self.round));
         }
-        let bad = |reason: &str| SaslError::BadChallenge {
-            mech: self.mech.name(),
-            reason: reason.to_string(),
-        };
-        match self.mech {
-            Mechanism::Plain => {
-                // A server that sends an empty challenge wants the initial response now.
-                if challenge.is_empty() && self.round == 1 {
-                    Ok(self.initial_response().expect("PLAIN has one"))
-                } else {
-                    Err(bad("PLAIN takes no challenge"))
-                }
+        match (std::mem::replace(&mut self.state, State::Start), self.mech) {
+            // A server that sends an empty challenge first wants the initial response now.
+            (State::Start, Mechanism::Plain | Mechanism::XOAuth2 | Mechanism::OAuthBearer)
+                if challenge.is_empty() =>
+            {
+                self.state = State::Sent;
+                Ok(self.credentials_message())
             }
-            Mechanism::Login => match self.round {
-                1 => Ok(Zeroizing::new(self.user.as_bytes().to_vec())),
-                2 => Ok(Zeroizing::new(self.secret.as_bytes().to_vec())),
-                _ => Err(bad("LOGIN asks only for a user name and a password")),
-            },
-            Mechanism::CramMd5 => {
-                if self.round != 1 || challenge.is_empty() {
-                    return Err(bad("CRAM-MD5 takes exactly one non-empty challenge"));
-                }
-                let mut mac = <Hmac<md5::Md5> as Mac>::new_from_slice(self.secret.as_bytes())
-                    .expect("HMAC takes any key length");
-                mac.update(challenge);
-                let digest = mac.finalize().into_bytes();
+            (State::Start, Mechanism::ScramSha1 | Mechanism::ScramSha256)
+                if challenge.is_empty() =>
+            {
+                self.initial_response()
+                    .ok_or_else(|| self.bad("no client-first"))
+            }
+            (State::Start, Mechanism::Login) => {
+                self.state = State::LoginUserSent;
+                Ok(Zeroizing::new(self.user.as_bytes().to_vec()))
+            }
+            (State::LoginUserSent, Mechanism::Login) => {
+                self.state = State::Sent;
+                Ok(Zeroizing::new(self.secret.as_bytes().to_vec()))
+            }
+            (State::Start, Mechanism::CramMd5) if !challenge.is_empty() => {
+                let digest = hmac_md5_hex(self.secret.as_bytes(), challenge);
+                self.state = State::CramSent;
                 Ok(Zeroizing::new(
-                    format!("{} {}", self.user, hex(&digest)).into_bytes(),
+                    format!("{} {}", self.user, &*digest).into_bytes(),
                 ))
             }
-            Mechanism::XOAuth2 | Mechanism::OAuthBearer => {
-                if challenge.is_empty() && self.round == 1 {
-                    return Ok(self.initial_response().expect("OAuth has one"));
-                }
-                // An error report (JSON); RFC 7628 §3.2.3: answer with a dummy to get the failure.
-                if self.oauth_error {
-                    return Err(bad("the server repeated its OAuth error challenge"));
-                }
-                self.oauth_error = true;
+            // An OAuth error report (JSON); RFC 7628 §3.2.3: answer once with a dummy to get
+            // the failure.
+            (State::Sent, Mechanism::XOAuth2 | Mechanism::OAuthBearer) => {
+                self.state = State::OAuthErrorAnswered;
                 Ok(Zeroizing::new(match self.mech {
                     Mechanism::OAuthBearer => vec![1],
                     _ => vec![],
                 }))
             }
-            Mechanism::ScramSha1 | Mechanism::ScramSha256 => self.scram_step(challenge),
+            (
+                State::ScramClientFirst {
+                    client_first_bare,
+                    nonce,
+                },
+                Mechanism::ScramSha1 | Mechanism::ScramSha256,
+            ) => self.scram_server_first(challenge, &client_first_bare, &nonce),
+            (State::ScramClientFinal { server_signature }, _) => {
+                self.scram_server_final(challenge, &server_signature)?;
+                self.state = State::ScramVerified;
+                Ok(Zeroizing::new(Vec::new()))
+            }
+            (State::OAuthErrorAnswered, _) => {
+                Err(self.bad("the server repeated its OAuth error challenge"))
+            }
+            (State::Start, Mechanism::CramMd5) => {
+                Err(self.bad("CRAM-MD5 takes exactly one non-empty challenge"))
+            }
+            (State::Sent | State::LoginUserSent, _) | (State::CramSent, _) => {
+                Err(self
+                    .bad("the server sent another challenge after the mechanism's last message"))
+            }
+            (State::ScramVerified, _) => {
+                Err(self.bad("a challenge after the server's final message"))
+            }
+            (State::Start | State::ScramClientFirst { .. }, _) => {
+                Err(self.bad("a challenge this mechanism does not take"))
+            }
         }
     }
 
-    fn scram_step(&mut self, challenge: &[u8]) -> Result<Response, SaslError> {
-        let mech = self.mech;
-        let bad = |reason: &str| SaslError::BadChallenge {
-            mech: mech.name(),
-            reason: reason.to_string(),
-        };
-        let text = std::str::from_utf8(challenge).map_err(|_| bad("not UTF-8"))?;
-        if self.scram.is_none() {
-            // Server sent an empty challenge first: the client-first message comes now.
-            if text.is_empty() && self.round == 1 {
-                return Ok(self.initial_response().expect("SCRAM has one"));
-            }
-            return Err(bad("challenge before client-first"));
-        }
-        let secret = self.secret.clone();
-        let state = self.scram.as_mut().expect("checked");
-        if let Some(expected) = &state.server_signature {
-            // server-final: v=signature (or e=error)
-            let v = attr(text, 'v').ok_or_else(|| bad("no server signature"))?;
-            let got = base64::engine::general_purpose::STANDARD
-                .decode(v)
-                .map_err(|_| bad("server signature is not base64"))?;
-            if &got != expected {
-                return Err(SaslError::ServerSignatureMismatch);
-            }
-            state.verified = true;
-            return Ok(Zeroizing::new(Vec::new()));
-        }
+    /// SCRAM server-first → client-final with the proof (RFC 5802 §5).
+    fn scram_server_first(
+        &mut self,
+        challenge: &[u8],
+        client_first_bare: &str,
+        nonce: &str,
+    ) -> Result<Response, SaslError> {
+        let text = std::str::from_utf8(challenge).map_err(|_| self.bad("not UTF-8"))?;
         if text.starts_with("m=") {
-            return Err(bad("mandatory extension not supported"));
+            return Err(self.bad("mandatory extension not supported"));
         }
-        let nonce = attr(text, 'r').ok_or_else(|| bad("no nonce"))?;
-        if !nonce.starts_with(&state.nonce) || nonce.len() == state.nonce.len() {
-            return Err(bad("the server nonce does not extend ours"));
+        let server_nonce = attr(text, 'r').ok_or_else(|| self.bad("no nonce"))?;
+        if !server_nonce.starts_with(nonce) || server_nonce.len() == nonce.len() {
+            return Err(self.bad("the server nonce does not extend ours"));
         }
         let salt = base64::engine::general_purpose::STANDARD
-            .decode(attr(text, 's').ok_or_else(|| bad("no salt"))?)
-            .map_err(|_| bad("salt is not base64"))?;
-        let iterations: u32 = attr(text, 'i')
-            .and_then(|i| i.parse().ok())
-            .ok_or_else(|| bad("no iteration count"))?;
+            .decode(attr(text, 's').ok_or_else(|| self.bad("no salt"))?)
+            .map_err(|_| self.bad("salt is not base64"))?;
+        let iterations = attr(text, 'i')
+            .and_then(|i| i.parse::<u32>().ok())
+            .ok_or_else(|| self.bad("no iteration count"))?;
         // Bound the work a hostile server can make us do.
-        if !(1..=1_000_000).contains(&iterations) {
-            return Err(bad("iteration count out of range"));
-        }
-        let without_proof = format!("c=biws,r={nonce}");
-        let auth_message = format!("{},{},{}", state.client_first_bare, text, without_proof);
-        let (proof, server_sig) = scram_proof(mech, &secret, &salt, iterations, &auth_message);
-        state.server_signature = Some(server_sig);
+        let iterations = std::num::NonZeroU32::new(iterations)
+            .filter(|i| i.get() <= 1_000_000)
+            .ok_or_else(|| self.bad("iteration count out of range"))?;
+        let without_proof = format!("c=biws,r={server_nonce}");
+        let auth_message = format!("{client_first_bare},{text},{without_proof}");
+        let (proof, server_signature) =
+            scram_proof(self.mech, &self.secret, &salt, iterations, &auth_message);
+        self.state = State::ScramClientFinal { server_signature };
         let proof = base64::engine::general_purpose::STANDARD.encode(proof);
         Ok(Zeroizing::new(
             format!("{without_proof},p={proof}").into_bytes(),
         ))
     }
 
+    /// SCRAM server-final: `v=signature` must match (or `e=error`).
+    fn scram_server_final(&self, challenge: &[u8], expected: &[u8]) -> Result<(), SaslError> {
+        let text = std::str::from_utf8(challenge).map_err(|_| self.bad("not UTF-8"))?;
+        let v = attr(text, 'v').ok_or_else(|| self.bad("no server signature"))?;
+        let got = base64::engine::general_purpose::STANDARD
+            .decode(v)
+            .map_err(|_| self.bad("server signature is not base64"))?;
+        if got != expected {
+            return Err(SaslError::ServerSignatureMismatch);
+        }
+        Ok(())
+    }
+
     /// Called on the server's success: SCRAM must have verified the server by now.
     pub fn check_success(&self) -> Result<(), SaslError> {
-        match &self.scram {
-            Some(s) if matches!(self.mech, Mechanism::ScramSha1 | Mechanism::ScramSha256) => {
-                if s.verified {
-                    Ok(())
-                } else {
-                    Err(SaslError::ServerNotVerified)
-                }
-            }
+        match (&self.state, self.mech) {
+            (State::ScramVerified, _) => Ok(()),
+            (_, Mechanism::ScramSha1 | Mechanism::ScramSha256) => Err(SaslError::ServerNotVerified),
             _ => Ok(()),
         }
     }
@@ -316,26 +368,25 @@ impl SaslClient {
     /// A success message may carry the SCRAM server-final (SMTP 235 / IMAP OK with data):
     /// verify it if it is there.
     pub fn success_data(&mut self, data: &[u8]) -> Result<(), SaslError> {
-        let pending = self
-            .scram
-            .as_ref()
-            .is_some_and(|s| s.server_signature.is_some() && !s.verified);
-        if pending && !data.is_empty() {
-            self.scram_step(data)?;
+        if let State::ScramClientFinal { server_signature } = &self.state {
+            if !data.is_empty() {
+                self.scram_server_final(data, server_signature)?;
+                self.state = State::ScramVerified;
+            }
         }
         Ok(())
     }
 }
 
-impl ScramState {
-    fn new(user: &str, nonce: &str) -> Self {
-        ScramState {
-            client_first_bare: format!("n={},r={nonce}", saslname(user)),
-            nonce: nonce.to_string(),
-            server_signature: None,
-            verified: false,
-        }
-    }
+/// CRAM-MD5 (RFC 2195): HMAC-MD5 of the challenge keyed with the password, lowercase hex.
+fn hmac_md5_hex(key: &[u8], challenge: &[u8]) -> Zeroizing<String> {
+    // HMAC accepts keys of any length (RFC 2104): `new_from_slice` cannot fail for it.
+    let mut mac = match <Hmac<md5::Md5> as Mac>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return Zeroizing::new(String::new()),
+    };
+    mac.update(challenge);
+    Zeroizing::new(hex::encode(mac.finalize().into_bytes()))
 }
 
 /// RFC 5802 §3: the client proof and the expected server signature.
@@ -343,7 +394,7 @@ fn scram_proof(
     mech: Mechanism,
     password: &str,
     salt: &[u8],
-    iterations: u32,
+    iterations: std::num::NonZeroU32,
     auth_message: &str,
 ) -> (Vec<u8>, Vec<u8>) {
     use ring::{digest, hmac, pbkdf2};
@@ -360,7 +411,6 @@ fn scram_proof(
         ),
     };
     let mut salted = Zeroizing::new(vec![0u8; digest_alg.output_len()]);
-    let iterations = std::num::NonZeroU32::new(iterations).expect("range-checked by the caller");
     pbkdf2::derive(pbkdf, iterations, salt, password.as_bytes(), &mut salted);
     let mac = |key: &[u8], msg: &[u8]| -> Vec<u8> {
         hmac::sign(&hmac::Key::new(hmac_alg, key), msg)
@@ -392,17 +442,16 @@ fn saslname(user: &str) -> String {
     user.replace('=', "=3D").replace(',', "=2C")
 }
 
+/// A fresh client nonce. Startup invariant: the system random source works (ring reads
+/// getrandom; a machine without it cannot do TLS either), so a failure here is a bug.
 fn random_nonce() -> String {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 18];
+    #[allow(clippy::expect_used)]
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
-        .expect("the system random source works");
+        .expect("the system random source works (startup invariant)");
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// POP3 APOP: `md5(timestamp + password)` in lowercase hex (RFC 1939 §7).
@@ -410,7 +459,7 @@ pub fn apop_digest(timestamp: &str, password: &str) -> Zeroizing<String> {
     let mut h = md5::Md5::new();
     h.update(timestamp.as_bytes());
     h.update(password.as_bytes());
-    Zeroizing::new(hex(&h.finalize()))
+    Zeroizing::new(hex::encode(h.finalize()))
 }
 
 /// Decodes a base64 challenge; an empty or `=` challenge is empty.

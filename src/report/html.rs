@@ -232,6 +232,17 @@ fn recommended(rec: Option<&Recommended>) -> Markup {
     }
 }
 
+/// `check --round-trip`: the same block as the terminal's (server text already made visible
+/// there), escaped by maud like everything else.
+fn round_trip(rt: Option<&super::roundtrip::RoundTripReport>) -> Markup {
+    html! {
+        @if let Some(rt) = rt {
+            h2 id="round-trip" { "Round trip" }
+            pre { (super::roundtrip::text_block(rt)) }
+        }
+    }
+}
+
 fn quota(q: Option<&Quota>) -> Markup {
     html! {
         @if let Some(q) = q {
@@ -500,6 +511,7 @@ pub fn render_check(r: &CheckReport, meta: &Meta, exit_code: i32) -> String {
         (verdict_of(&r.endpoints, &r.problems, good, exit_code != 0))
         (problems(&r.endpoints, &r.problems))
         (recommended(r.recommended.as_ref()))
+        (round_trip(r.round_trip.as_ref()))
         (quota(r.quota.as_ref()))
         (waterfall(&rows))
         (endpoints_table(&r.endpoints))

@@ -369,6 +369,9 @@ pub fn render_check(r: &CheckReport, st: Style) -> String {
     if let Some(rec) = &r.recommended {
         recommended_block(&mut out, rec, st);
     }
+    if let Some(rt) = &r.round_trip {
+        super::roundtrip::render(&mut out, rt, st);
+    }
     let logins = r
         .endpoints
         .iter()

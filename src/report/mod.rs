@@ -8,6 +8,7 @@ pub mod human;
 pub mod nagios;
 pub mod problem;
 pub mod prometheus;
+pub mod roundtrip;
 pub mod summary;
 pub mod timing;
 pub mod waterfall;
@@ -186,6 +187,9 @@ pub struct CheckReport {
     /// Problems of the account as a whole (e.g. quota-nearly-full).
     pub problems: Vec<Problem>,
     pub elapsed_ms: u64,
+    /// `--round-trip`: the test message's journey (null without it).
+    #[serde(default)]
+    pub round_trip: Option<roundtrip::RoundTripReport>,
 }
 
 /// Recommended account settings. `verified` is true when login worked on both servers;

@@ -65,6 +65,11 @@ pub enum Code {
     DiscoveryDocumentRefused,
     /// Parsing a discovery answer had not finished at the deadline: abandoned.
     DiscoveryParseTimeout,
+    RoundtripSubmitRejected,
+    RoundtripNotDelivered,
+    RoundtripCleanupFailed,
+    RoundtripWatchFailed,
+    RoundtripNotRun,
     /// The server's certificate is self-signed (its own issuer).
     TlsCertSelfSigned,
     /// The server did not send the intermediate certificate between its own and a trusted CA.
@@ -165,6 +170,11 @@ impl Code {
             LoginWebLoginRequired => "The provider blocked this sign-in until you confirm it: sign in once in a web browser (from the same network), confirm the security prompt, then try again. If it keeps happening, use an app password or OAuth2.",
             LoginAccessDisabled => "Access by this protocol is turned off for the account: enable IMAP/POP (or authenticated SMTP) in the provider's webmail settings, or ask the administrator to allow it.",
             LoginServerAlert => "The server sent an alert meant for you (quoted above): it says what is wrong and what to do.",
+            RoundtripSubmitRejected => "The submission server refused the test message; its reply says why. \"Relay access denied\" or \"not owned by user\": the sender address must be one your login may use (check the address and user name; some providers only allow the login's own address). \"Message too big\" or a quota reply: the account's sending or storage limit is reached. Fix that in the provider's settings, then run the round trip again.",
+            RoundtripNotDelivered => "The server accepted the message but it did not arrive in time. A full mailbox (see Storage), a spam filter or a slow queue delays or refuses delivery: check the mailbox quota and the spam/junk folder, look for a bounce in the inbox, try a longer --round-trip-timeout, or ask the provider whether mail for this address is delivered to this mailbox.",
+            RoundtripCleanupFailed => "The test message arrived but could not be deleted again: delete the message with the subject \"mailsetup round-trip test\" in your mail client.",
+            RoundtripWatchFailed => "The mailbox could not be watched for the test message (the server broke off or misbehaved while we waited); the message may still arrive: look for the subject \"mailsetup round-trip test\" and delete it. Run the round trip again, or with -v to see the conversation.",
+            RoundtripNotRun => "The round trip needs a verified incoming and outgoing server: fix the problems of the check first (see above), then run it again.",
         }
     }
 }

@@ -60,9 +60,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
     }
 }
 
-type TlsStream = tokio_rustls::client::TlsStream<Tap<TcpStream>>;
+pub(super) type TlsStream = tokio_rustls::client::TlsStream<Tap<TcpStream>>;
 
-enum Stream {
+/// The socket under a connection (`pub(super)`: `session::handoff` takes it over).
+pub(super) enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream>),
     Gone,
@@ -310,6 +311,17 @@ impl Conn {
                 Ok(())
             }
         }
+    }
+
+    /// The socket and whatever arrived but was not read yet, for `session::handoff`.
+    pub(super) fn into_parts(mut self) -> (Stream, Vec<u8>) {
+        let buffered = self.reader.take_buffered();
+        (std::mem::replace(&mut self.stream, Stream::Gone), buffered)
+    }
+
+    /// The trace and its label, for `session::handoff`.
+    pub(super) fn trace_label(&self) -> (Trace, String) {
+        (self.trace.clone(), self.label.clone())
     }
 
     /// Best-effort polite close.

@@ -110,7 +110,7 @@ pub(super) async fn establish_state(
 }
 
 /// `CAPABILITY`, collecting the untagged reply (or the code on the tagged OK).
-async fn capability(
+pub(super) async fn capability(
     conn: &mut Conn,
     parser: &mut ResponseParser,
     tags: &mut Tags,

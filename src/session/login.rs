@@ -377,7 +377,16 @@ async fn verify(
             };
             cfg.end_phase(rep, status);
         }
-        close(&mut conn, state).await;
+        // `check --round-trip` continues on the verified session (session::handoff).
+        let unkept = match (&outcome, &cfg.keep) {
+            (Outcome::Ok(_), Some(keeper)) => {
+                keeper.offer(endpoint, method, &creds.username, conn, state)
+            }
+            _ => Some((conn, state)),
+        };
+        if let Some((mut conn, state)) = unkept {
+            close(&mut conn, state).await;
+        }
         let stop = !opts.all_mechanisms && !matches!(outcome, Outcome::Refused(_));
         attempts.push((method, outcome));
         if stop {

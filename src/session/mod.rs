@@ -2,6 +2,7 @@
 //! Protocol decisions are made by `proto`; this layer does I/O, deadlines and limits.
 
 pub mod conn;
+pub mod handoff;
 mod imap;
 pub mod login;
 pub mod net;
@@ -79,6 +80,8 @@ pub struct SessionConfig {
     /// `--check-injection`: pipeline a harmless command with STARTTLS and report a server
     /// that answers it inside TLS (CVE-2011-0411 class). Never combined with credentials.
     pub check_injection: bool,
+    /// `check --round-trip`: verified logged-in sessions are kept here instead of closed.
+    pub keep: Option<handoff::Keeper>,
     /// The run's clock: phases are recorded in ms since the run started.
     pub clock: RunClock,
 }

@@ -3,7 +3,10 @@
 
 #![allow(dead_code)] // not every target uses every helper
 
-use mailsetup::proto::MAX_LINE;
+use mailsetup::proto::{MAX_LINE, MAX_REPLY};
+
+/// At most this many capability atoms fit in one reply (one byte and a space each).
+pub const MAX_ATOMS: usize = MAX_REPLY / 2 + 1;
 
 /// The input split into its framing header and the server's bytes.
 pub struct Wire<'a> {

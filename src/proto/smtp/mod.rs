@@ -1,5 +1,9 @@
 //! SMTP submission client side (RFC 5321, STARTTLS RFC 3207, AUTH RFC 4954).
 
+pub mod client;
+
+pub use client::Client;
+
 use super::{lossy, text, LineReader, ProtoError, StartTlsRefusal, MAX_REPLY, MAX_REPLY_LINES};
 
 /// A complete (possibly multi-line) reply.

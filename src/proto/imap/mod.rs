@@ -1,5 +1,9 @@
 //! IMAP4rev1/rev2 client side, as much as probing and login need (RFC 3501, RFC 9051).
 
+pub mod client;
+
+pub use client::Client;
+
 use super::{lossy, text, LineReader, ProtoError, StartTlsRefusal, MAX_LITERAL, MAX_REPLY};
 
 /// Status of a tagged or untagged condition response.

@@ -1,5 +1,9 @@
 //! POP3 client side (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034).
 
+pub mod client;
+
+pub use client::Client;
+
 use super::{lossy, text, LineReader, ProtoError, StartTlsRefusal, MAX_REPLY, MAX_REPLY_LINES};
 
 /// A single-line status reply.
