@@ -380,28 +380,34 @@ fn parse_xml(text: &str) -> El {
         match reader.read_event().expect("well-formed XML") {
             Event::Start(e) => {
                 let mut el = El {
-                    name: String::from_utf8(e.name().as_ref().to_vec()).unwrap(),
+                    name: e.name().as_ref().to_string(),
                     ..Default::default()
                 };
                 for a in e.attributes() {
                     let a = a.expect("attribute");
                     el.attrs.push((
-                        String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
-                        a.unescape_value().expect("attribute value").into_owned(),
+                        a.key.as_ref().to_string(),
+                        // XML attribute-value normalization, as every real reader applies it.
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .expect("attribute value")
+                            .into_owned(),
                     ));
                 }
                 stack.push(el);
             }
             Event::Empty(e) => {
                 let mut el = El {
-                    name: String::from_utf8(e.name().as_ref().to_vec()).unwrap(),
+                    name: e.name().as_ref().to_string(),
                     ..Default::default()
                 };
                 for a in e.attributes() {
                     let a = a.expect("attribute");
                     el.attrs.push((
-                        String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
-                        a.unescape_value().expect("attribute value").into_owned(),
+                        a.key.as_ref().to_string(),
+                        // XML attribute-value normalization, as every real reader applies it.
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .expect("attribute value")
+                            .into_owned(),
                     ));
                 }
                 stack.last_mut().unwrap().children.push(el);
@@ -414,20 +420,12 @@ fn parse_xml(text: &str) -> El {
                 }
                 stack.last_mut().unwrap().children.push(el);
             }
-            Event::Text(t) => stack
-                .last_mut()
-                .unwrap()
-                .text
-                .push_str(&t.decode().unwrap()),
-            Event::CData(t) => stack
-                .last_mut()
-                .unwrap()
-                .text
-                .push_str(&t.decode().unwrap()),
+            Event::Text(t) => stack.last_mut().unwrap().text.push_str(&t.xml10_content()),
+            Event::CData(t) => stack.last_mut().unwrap().text.push_str(&t.xml10_content()),
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref().expect("char ref") {
                     Some(c) => c.to_string(),
-                    None => match r.decode().unwrap().as_ref() {
+                    None => match r.as_ref() {
                         "amp" => "&".into(),
                         "lt" => "<".into(),
                         "gt" => ">".into(),

@@ -1,12 +1,13 @@
 //! Microsoft Autodiscover (POX) response parser, then candidates from its settings. Whatever
 //! the response says, a candidate has a valid host, a port, and a username with no control
-//! characters, and Autodiscover alone never makes a foreign host trusted.
+//! characters, and a host outside the address's domain is never marked as inside it (the fact
+//! the trust policy decides from).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mailsetup::discover::autodiscover::{self, Response};
-use mailsetup::model::{validate_host, Address};
+use mailsetup::model::{validate_host, Address, Transport};
 
 fuzz_target!(|data: &[u8]| {
     let body = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
@@ -19,15 +20,16 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(!servers.is_empty());
     let address: Address = "alice@example.com".parse().expect("valid address");
-    for c in autodiscover::candidates(&servers, &address, "alice@example.com") {
+    for c in autodiscover::candidates(&servers, &address, "alice@example.com", Transport::Https) {
         let host = &c.endpoint.host;
         assert!(validate_host(host).is_ok(), "invalid host {host:?}");
         assert!(c.endpoint.port > 0);
         assert!(!c.username.chars().any(char::is_control));
-        if c.trusted {
+        assert!(!c.trusted, "discovery decides no trust (the policy does)");
+        if c.in_domain {
             assert!(
                 host == "example.com" || host.ends_with(".example.com"),
-                "foreign host {host:?} trusted"
+                "foreign host {host:?} marked in-domain"
             );
         }
     }

@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use mailsetup::discover::config_v11;
 use mailsetup::discover::Source;
-use mailsetup::model::{validate_host, Address};
+use mailsetup::model::{validate_host, Address, Transport};
 
 fuzz_target!(|data: &[u8]| {
     // As discovery decodes a body: BOM dropped, invalid UTF-8 replaced.
@@ -24,8 +24,8 @@ fuzz_target!(|data: &[u8]| {
     }
     for addr in ["alice@example.com", "jörg@bücher.example"] {
         let address: Address = addr.parse().expect("valid address");
-        for trusted_source in [false, true] {
-            for c in cfg.candidates(&address, Source::Autoconfig, trusted_source) {
+        for transport in [Transport::Https, Transport::Http, Transport::Builtin] {
+            for c in cfg.candidates(&address, Source::Autoconfig, transport) {
                 let host = &c.endpoint.host;
                 assert!(validate_host(host).is_ok(), "invalid host {host:?}");
                 assert!(host.is_ascii(), "non-ASCII host {host:?}");

@@ -207,6 +207,14 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
         report.round_trip = Some(rt);
         crate::app::roundtrip::record_phases(&mut report);
     }
+    // What discovery's bounds left out or refused (problems stay ordered by severity, code).
+    if let Some(d) = &report.discovery {
+        let found = crate::report::discovery::problems(d);
+        if !found.is_empty() {
+            report.problems.extend(found);
+            report.problems.sort_by_key(|p| (p.severity, p.code));
+        }
+    }
     Ok(report)
 }
 

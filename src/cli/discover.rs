@@ -11,6 +11,7 @@ use super::{write_stdout, NetArgs, OutputArgs};
 use crate::discover::{self, idn, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
 use crate::model::Address;
 use crate::report::escape::terminal_safe as safe;
+use crate::report::human::Style;
 use crate::session::tls::TlsContext;
 
 /// How discovery runs.
@@ -121,14 +122,21 @@ pub async fn command(args: DiscoverArgs) -> Result<i32> {
         report.elapsed_ms,
         &args.output,
         || super::json_text(&report),
-        || render(&address, &report.discovery, report.elapsed_ms),
+        || {
+            render(
+                &address,
+                &report.discovery,
+                report.elapsed_ms,
+                super::stdout_style(),
+            )
+        },
     )?;
     write_stdout(&text)?;
     Ok(code)
 }
 
 /// Human rendering: what was tried, then the ranked candidates.
-pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64) -> String {
+pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "Servers for {}{}\n\nTried:\n",
@@ -155,8 +163,15 @@ pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64) -> String {
             AttemptResult::Error => "error",
             AttemptResult::Timeout => "timeout",
         };
+        let mut notes = String::new();
+        if let Some(p) = a.problem {
+            notes.push_str(&format!(" [{}]", p.as_str()));
+        }
+        if a.dropped > 0 {
+            notes.push_str(&format!(" [{} more not used]", a.dropped));
+        }
         out.push_str(&format!(
-            "  {:<w$}  {:<9}  {}  {} ({} ms)\n",
+            "  {:<w$}  {:<9}  {}  {} ({} ms){notes}\n",
             a.source.as_str(),
             result,
             safe(&a.target),
@@ -174,6 +189,9 @@ pub fn render(address: &Address, d: &Discovery, elapsed_ms: u64) -> String {
             out.push_str(&candidate_line(c));
         }
     }
+    // Bounds that cut discovery short (dropped servers, refused or abandoned answers).
+    let problems = crate::report::discovery::problems(d);
+    crate::report::human::problems(&mut out, &[], &problems, style);
     out.push_str(&format!("\n({:.2} s)\n", elapsed_ms as f64 / 1000.0));
     out
 }

@@ -301,7 +301,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    match cli.command {
+    let result = match cli.command {
         Command::Probe(args) => runtime.block_on(probe(args)),
         Command::Check(args) => check::command(args, &runtime),
         Command::Write(args) => write::command(args, &runtime),
@@ -311,7 +311,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Fetchmail(args) => fetchmail::fetchmail(args),
         Command::Deliver(args) => fetchmail::deliver(args),
         Command::Oauth2(args) => oauth2::command(args, &runtime),
-    }
+    };
+    // Work abandoned at the deadline (a parse on the blocking pool) may still be running:
+    // dropping the runtime would wait for it, so let it go (the process exits next).
+    runtime.shutdown_background();
+    result
 }
 
 async fn probe(args: ProbeArgs) -> Result<i32> {

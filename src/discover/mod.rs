@@ -6,6 +6,7 @@
 //! unit-tested; `net` and `run` do the I/O.
 
 pub mod autodiscover;
+mod bounds;
 pub mod config_v11;
 pub mod guess;
 pub mod idn;
@@ -27,6 +28,7 @@ use crate::model::{AuthMethod, Endpoint, Transport, TrustReason};
 use crate::session::net::ConnectTo;
 use crate::session::tls::TlsContext;
 
+pub use bounds::{AttemptProblem, MAX_PER_LOOKUP, MAX_PER_RUN};
 pub use run::discover;
 
 /// Where a candidate came from. Declared in rank order (best first): the provider's own
@@ -221,6 +223,12 @@ pub struct Attempt {
     /// What was found, or why not (one line, from the network: escape before printing).
     pub detail: String,
     pub elapsed_ms: u64,
+    /// Distinct candidates this lookup found beyond [`MAX_PER_LOOKUP`]: never probed.
+    #[serde(default)]
+    pub dropped: usize,
+    /// A named problem with this lookup's answer (hostile or broken), when there is one.
+    #[serde(default)]
+    pub problem: Option<AttemptProblem>,
     /// The lookup on the run's time axis (ms since the run started): one phase named `dns`,
     /// `http` or `database` (docs/json.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -236,6 +244,10 @@ pub struct Discovery {
     pub candidates: Vec<Candidate>,
     /// The provider's name from the best-ranked config file that named one.
     pub provider: Option<String>,
+    /// Candidates left out by the bounds, never probed: every attempt's `dropped` plus those
+    /// ranked beyond [`MAX_PER_RUN`] after merging.
+    #[serde(default)]
+    pub dropped: usize,
 }
 
 /// Settings for one discovery run, passed down as a value.
@@ -344,12 +356,20 @@ mod tests {
             result: AttemptResult::NotFound,
             detail: String::new(),
             elapsed_ms: 3,
+            dropped: 0,
+            problem: None,
             phases: Vec::new(),
         };
         assert_eq!(
             serde_json::to_string(&a).unwrap(),
-            r#"{"source":"mx-builtin-db","target":"x","result":"not-found","detail":"","elapsed_ms":3}"#
+            r#"{"source":"mx-builtin-db","target":"x","result":"not-found","detail":"","elapsed_ms":3,"dropped":0,"problem":null}"#
         );
+        // Reports of older versions (without the bounds fields) still read.
+        let old: Attempt = serde_json::from_str(
+            r#"{"source":"srv","target":"x","result":"found","detail":"","elapsed_ms":1}"#,
+        )
+        .unwrap();
+        assert_eq!((old.dropped, old.problem), (0, None));
     }
 
     #[test]

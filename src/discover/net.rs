@@ -32,12 +32,17 @@ pub enum NetError {
     NotFound(String),
     Timeout(String),
     Failed(String),
+    /// The body exceeded [`MAX_BODY`] (not read further).
+    TooLarge(String),
 }
 
 impl NetError {
     pub fn detail(&self) -> &str {
         match self {
-            NetError::NotFound(s) | NetError::Timeout(s) | NetError::Failed(s) => s,
+            NetError::NotFound(s)
+            | NetError::Timeout(s)
+            | NetError::Failed(s)
+            | NetError::TooLarge(s) => s,
         }
     }
 }
@@ -208,14 +213,14 @@ impl Net {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-                return Err(NetError::Failed(format!(
+                return Err(NetError::TooLarge(format!(
                     "HTTP {status}: body larger than 1 MiB"
                 )));
             }
             let mut body = Vec::new();
             while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, &host))? {
                 if body.len() + chunk.len() > MAX_BODY {
-                    return Err(NetError::Failed(format!(
+                    return Err(NetError::TooLarge(format!(
                         "HTTP {status}: body larger than 1 MiB"
                     )));
                 }

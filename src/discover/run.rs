@@ -10,9 +10,11 @@ use tokio::task::JoinSet;
 use crate::model::{Address, Transport};
 use crate::report::timing::{Phase, PhaseName, PhaseStatus, RunClock};
 
+use super::bounds::{self, AttemptProblem, Unfinished, MAX_PER_LOOKUP, MAX_PER_RUN};
 use super::net::Net;
+use super::xml::decode_body;
 use super::{
-    guess, idn, ispdb, merge, Attempt, AttemptResult, Candidate, DiscoverConfig, Discovery, Source,
+    guess, idn, ispdb, Attempt, AttemptResult, Candidate, DiscoverConfig, Discovery, Source,
 };
 
 /// One recorded lookup; `done` stays `None` while it runs.
@@ -21,6 +23,11 @@ struct Slot {
     target: String,
     started: Instant,
     done: Option<(AttemptResult, String, u64)>,
+    /// Candidates beyond [`MAX_PER_LOOKUP`], dropped.
+    dropped: usize,
+    problem: Option<AttemptProblem>,
+    /// Its answer is being parsed (off the async workers) right now.
+    parsing: bool,
     ended: Option<Instant>,
 }
 
@@ -42,6 +49,7 @@ pub(super) struct Outcome {
     pub detail: String,
     pub candidates: Vec<Candidate>,
     pub provider: Option<String>,
+    pub problem: Option<AttemptProblem>,
 }
 
 impl Outcome {
@@ -55,6 +63,7 @@ impl Outcome {
             detail: detail.into(),
             candidates,
             provider,
+            problem: None,
         }
     }
 
@@ -64,7 +73,25 @@ impl Outcome {
             detail: detail.into(),
             candidates: Vec::new(),
             provider: None,
+            problem: None,
         }
+    }
+
+    /// An answer ignored because it exceeded a bound (when `bound`; else unchanged).
+    pub fn refused_if(mut self, bound: bool) -> Self {
+        if bound {
+            self.problem = Some(AttemptProblem::DiscoveryDocumentRefused);
+        }
+        self
+    }
+
+    fn parse_timeout() -> Self {
+        let mut o = Outcome::empty(
+            AttemptResult::Timeout,
+            "parsing the answer had not finished at the deadline: abandoned",
+        );
+        o.problem = Some(AttemptProblem::DiscoveryParseTimeout);
+        o
     }
 
     pub fn from_error(e: &super::net::NetError) -> Self {
@@ -72,9 +99,9 @@ impl Outcome {
         let result = match e {
             NotFound(_) => AttemptResult::NotFound,
             Timeout(_) => AttemptResult::Timeout,
-            Failed(_) => AttemptResult::Error,
+            Failed(_) | TooLarge(_) => AttemptResult::Error,
         };
-        Outcome::empty(result, e.detail())
+        Outcome::empty(result, e.detail()).refused_if(matches!(e, TooLarge(_)))
     }
 
     pub fn is_found(&self) -> bool {
@@ -99,13 +126,23 @@ impl Recorder {
             target,
             started: Instant::now(),
             done: None,
+            dropped: 0,
+            problem: None,
+            parsing: false,
             ended: None,
         });
         st.slots.len() - 1
     }
 
-    /// Records how a lookup ended, with what it found.
+    /// Marks a lookup's answer as being parsed (or no longer).
+    fn parsing(&self, id: usize, parsing: bool) {
+        self.state().slots[id].parsing = parsing;
+    }
+
+    /// Records how a lookup ended, with what it found: at most [`MAX_PER_LOOKUP`] candidates,
+    /// the best-ranked; the rest are counted as dropped.
     pub fn end(&self, id: usize, outcome: Outcome) {
+        let (kept, dropped) = bounds::keep_best(outcome.candidates, MAX_PER_LOOKUP);
         let mut st = self.state();
         let source = st.slots[id].source;
         let elapsed = st.slots[id].started.elapsed().as_millis() as u64;
@@ -113,10 +150,13 @@ impl Recorder {
         if let Some(hook) = &self.1 {
             hook(source, &st.slots[id].target, Some(outcome.result));
         }
-        st.slots[id].done = Some((outcome.result, detail, elapsed));
-        st.slots[id].ended = Some(Instant::now());
-        st.candidates
-            .extend(outcome.candidates.into_iter().map(|c| (id, c)));
+        let slot = &mut st.slots[id];
+        slot.done = Some((outcome.result, detail, elapsed));
+        slot.ended = Some(Instant::now());
+        slot.dropped = dropped;
+        slot.problem = outcome.problem;
+        slot.parsing = false;
+        st.candidates.extend(kept.into_iter().map(|c| (id, c)));
         if let Some(p) = outcome.provider {
             st.providers.push((source, p));
         }
@@ -135,8 +175,10 @@ impl Recorder {
         }
     }
 
-    /// The report. Unfinished lookups are `timeout` when the deadline stopped the run, else
-    /// `error` (their task ended without saying how: a bug, reported rather than hidden).
+    /// The report. Unfinished lookups are `timeout` when the deadline stopped the run (with
+    /// `discovery-parse-timeout` when their answer was being parsed), else `error` (their task
+    /// ended without saying how: a bug, reported rather than hidden). At most [`MAX_PER_RUN`]
+    /// candidates, the best-ranked; the rest are counted as dropped.
     fn finish(&self, deadline_hit: bool, address: &Address, domain_ascii: &str) -> Discovery {
         let st = self.state();
         let mut order: Vec<usize> = (0..st.slots.len()).collect();
@@ -145,8 +187,14 @@ impl Recorder {
             .iter()
             .map(|&i| {
                 let s = &st.slots[i];
+                let mut problem = s.problem;
                 let (result, detail, elapsed_ms) = match &s.done {
                     Some((r, d, e)) => (*r, d.clone(), *e),
+                    None if deadline_hit && s.parsing => {
+                        let o = Outcome::parse_timeout();
+                        problem = o.problem;
+                        (o.result, o.detail, s.started.elapsed().as_millis() as u64)
+                    }
                     None if deadline_hit => (
                         AttemptResult::Timeout,
                         "still running at the deadline".to_string(),
@@ -175,6 +223,8 @@ impl Recorder {
                     result,
                     detail,
                     elapsed_ms,
+                    dropped: s.dropped,
+                    problem,
                     phases: vec![phase],
                 }
             })
@@ -194,10 +244,13 @@ impl Recorder {
             .iter()
             .min_by_key(|(s, _)| *s)
             .map(|(_, p)| p.clone());
+        let (candidates, beyond_run) = bounds::keep_best(found, MAX_PER_RUN);
+        let dropped = attempts.iter().map(|a| a.dropped).sum::<usize>() + beyond_run;
         Discovery {
             attempts,
-            candidates: merge(found),
+            candidates,
             provider,
+            dropped,
         }
     }
 }
@@ -240,6 +293,27 @@ impl Ctx {
     /// The deadline has passed: start no further lookup (it could only time out).
     pub fn expired(&self) -> bool {
         Instant::now() >= self.cfg.deadline
+    }
+
+    /// Parses attempt `id`'s answer with `parse`, off the async workers and only until the
+    /// deadline (see [`bounds`]): `Err` is the attempt's outcome when it did not finish.
+    pub async fn parse<T: Send + 'static>(
+        &self,
+        id: usize,
+        body: Vec<u8>,
+        parse: fn(&str) -> T,
+    ) -> Result<T, Outcome> {
+        self.rec.parsing(id, true);
+        let done = bounds::off_runtime(self.cfg.deadline, move || parse(&decode_body(&body))).await;
+        self.rec.parsing(id, false);
+        match done {
+            Ok(v) => Ok(v),
+            Err(Unfinished::Deadline) => Err(Outcome::parse_timeout()),
+            Err(Unfinished::Panicked) => Err(Outcome::empty(
+                AttemptResult::Error,
+                "the parser failed on this answer (a bug in mailsetup: please report it)",
+            )),
+        }
     }
 }
 
@@ -375,5 +449,69 @@ mod tests {
         assert_eq!(d.attempts[1].result, AttemptResult::NotFound);
         let d = rec.finish(false, &a, "d.org");
         assert_eq!(d.attempts[0].result, AttemptResult::Error);
+    }
+
+    fn servers(prefix: &str, n: usize) -> Vec<Candidate> {
+        (0..n)
+            .map(|i| {
+                Candidate::new(
+                    format!("imaps://{prefix}{i}.d.org:993").parse().unwrap(),
+                    "u@d.org".into(),
+                    vec![],
+                    Source::Srv,
+                    Transport::Dns,
+                    "d.org",
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lookups_and_runs_are_bounded_and_drops_counted() {
+        let a: Address = "u@d.org".parse().unwrap();
+        let rec = Recorder::default();
+        // Six lookups: 20,000 servers, 16, 15, then three of 20 each.
+        for (i, n) in [20_000, 16, 15, 20, 20, 20].into_iter().enumerate() {
+            let id = rec.begin(Source::Srv, format!("name{i}"));
+            rec.end(id, Outcome::found("x", servers(&format!("h{i}-"), n), None));
+        }
+        let d = rec.finish(false, &a, "d.org");
+        let per: Vec<usize> = d.attempts.iter().map(|a| a.dropped).collect();
+        assert_eq!(per, [20_000 - 16, 0, 0, 4, 4, 4]);
+        // 16 + 16 + 15 + 3 × 16 = 95 kept by the lookups, 64 by the run.
+        assert_eq!(d.candidates.len(), MAX_PER_RUN);
+        assert_eq!(d.dropped, 20_000 - 16 + 12 + (95 - 64));
+        // Rank order, then discovery order: the first lookup's first 16 come first.
+        assert_eq!(d.candidates[0].endpoint.host, "h0-0.d.org");
+        assert_eq!(d.candidates[15].endpoint.host, "h0-15.d.org");
+        assert_eq!(d.candidates[16].endpoint.host, "h1-0.d.org");
+    }
+
+    #[test]
+    fn a_parse_cut_by_the_deadline_is_a_named_timeout() {
+        let a: Address = "u@d.org".parse().unwrap();
+        let rec = Recorder::default();
+        let id = rec.begin(Source::Autoconfig, "https://autoconfig.d.org/");
+        rec.parsing(id, true);
+        let other = rec.begin(Source::Autodiscover, "https://d.org/autodiscover");
+        let d = rec.finish(true, &a, "d.org");
+        assert_eq!(d.attempts[0].result, AttemptResult::Timeout);
+        assert_eq!(
+            d.attempts[0].problem,
+            Some(AttemptProblem::DiscoveryParseTimeout)
+        );
+        assert!(
+            d.attempts[0].detail.contains("parsing"),
+            "{:?}",
+            d.attempts[0]
+        );
+        assert_eq!(d.attempts[1].problem, None);
+        // Ended by the parser itself: the same named result.
+        rec.end(other, Outcome::parse_timeout());
+        let d = rec.finish(true, &a, "d.org");
+        assert_eq!(
+            d.attempts[1].problem,
+            Some(AttemptProblem::DiscoveryParseTimeout)
+        );
     }
 }

@@ -14,7 +14,6 @@ use super::config_v11;
 use super::net::NetError;
 use super::run::{Ctx, Outcome};
 use super::srv::{self, SrvAnswer};
-use super::xml::decode_body;
 use super::{ispdb, AttemptResult, Source};
 
 /// Redirects followed when fetching a config-v1.1 file.
@@ -83,7 +82,7 @@ pub async fn config_source(ctx: Arc<Ctx>, source: Source) {
 /// `mx_host`: the MX host the looked-up domain was derived from (MX sources).
 async fn fetch_config(ctx: &Ctx, source: Source, url: Url, mx_host: Option<&str>) -> bool {
     let id = ctx.rec.begin(source, url.as_str());
-    let mut outcome = config_outcome(ctx, source, url).await;
+    let mut outcome = config_outcome(ctx, id, source, url).await;
     for c in &mut outcome.candidates {
         c.mx_host = mx_host.map(str::to_string);
     }
@@ -92,7 +91,7 @@ async fn fetch_config(ctx: &Ctx, source: Source, url: Url, mx_host: Option<&str>
     found
 }
 
-async fn config_outcome(ctx: &Ctx, source: Source, mut url: Url) -> Outcome {
+async fn config_outcome(ctx: &Ctx, id: usize, source: Source, mut url: Url) -> Outcome {
     let mut hops = Vec::new();
     // HTTPS only when every request of the chain was: a plain-HTTP hop could have chosen the
     // rest.
@@ -134,7 +133,11 @@ async fn config_outcome(ctx: &Ctx, source: Source, mut url: Url) -> Outcome {
                 }
             }
         }
-        let outcome = match config_v11::parse(&decode_body(&resp.body)) {
+        let parsed = match ctx.parse(id, resp.body, config_v11::parse).await {
+            Ok(p) => p,
+            Err(unfinished) => return with_hops(unfinished, &hops),
+        };
+        let outcome = match parsed {
             Ok(cfg) => {
                 let name = cfg.name();
                 let candidates = cfg.candidates(&ctx.address, source, transport);
@@ -155,7 +158,8 @@ async fn config_outcome(ctx: &Ctx, source: Source, mut url: Url) -> Outcome {
             Err(e) => Outcome::empty(
                 AttemptResult::Error,
                 format!("not a usable config-v1.1 file: {e}"),
-            ),
+            )
+            .refused_if(matches!(&e, config_v11::ConfigError::Xml(x) if x.is_bound())),
         };
         return with_hops(outcome, &hops);
     }
@@ -295,7 +299,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
                     } else {
                         Transport::Https
                     };
-                    ad_chain(&ctx, u, Vec::new(), transport).await
+                    ad_chain(&ctx, id, u, Vec::new(), transport).await
                 }
                 Err(e) => Outcome::empty(AttemptResult::Error, e.to_string()),
             };
@@ -306,7 +310,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
     let id = ctx.rec.begin(Source::Autodiscover, format!("GET {probe}"));
     let c = ctx.clone();
     tasks.spawn(async move {
-        let outcome = ad_redirect_probe(&c, &probe).await;
+        let outcome = ad_redirect_probe(&c, id, &probe).await;
         c.rec.end(id, outcome);
     });
     let name = autodiscover::srv_name(&d);
@@ -320,7 +324,8 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
                     let url = autodiscover::srv_url(&t[0].target, t[0].port);
                     match Url::parse(&url) {
                         Ok(u) => {
-                            ad_chain(&c, u, vec![format!("SRV → {url}")], Transport::Dns).await
+                            let hops = vec![format!("SRV → {url}")];
+                            ad_chain(&c, id, u, hops, Transport::Dns).await
                         }
                         Err(e) => Outcome::empty(AttemptResult::Error, format!("{url}: {e}")),
                     }
@@ -334,7 +339,7 @@ pub async fn autodiscover(ctx: Arc<Ctx>) {
 }
 
 /// Unauthenticated GET on http, only to learn a redirect to https (then POSTed to).
-async fn ad_redirect_probe(ctx: &Ctx, probe: &str) -> Outcome {
+async fn ad_redirect_probe(ctx: &Ctx, id: usize, probe: &str) -> Outcome {
     let Ok(url) = Url::parse(probe) else {
         return Outcome::empty(AttemptResult::Error, "bad URL");
     };
@@ -343,7 +348,7 @@ async fn ad_redirect_probe(ctx: &Ctx, probe: &str) -> Outcome {
         Ok(resp) => match resp.redirect_target(&url) {
             Some(t) if t.scheme() == "https" => {
                 let hop = format!("redirected to {t}");
-                ad_chain(ctx, t, vec![hop], Transport::Http).await
+                ad_chain(ctx, id, t, vec![hop], Transport::Http).await
             }
             Some(t) => Outcome::empty(
                 AttemptResult::Error,
@@ -361,8 +366,14 @@ async fn ad_redirect_probe(ctx: &Ctx, probe: &str) -> Outcome {
 /// (address or URL), at most [`MAX_REDIRECTS`] in all. `transport`: how the first URL was
 /// learned (HTTPS for the domain's own URLs, plain HTTP for the redirect probe, DNS for
 /// `_autodiscover._tcp`); `in_domain` is judged against the original address's domain,
-/// however the chain went.
-async fn ad_chain(ctx: &Ctx, first: Url, mut hops: Vec<String>, transport: Transport) -> Outcome {
+/// however the chain went. `id`: the attempt, marked while its answer is parsed.
+async fn ad_chain(
+    ctx: &Ctx,
+    id: usize,
+    first: Url,
+    mut hops: Vec<String>,
+    transport: Transport,
+) -> Outcome {
     let mut email = ctx.address.as_string();
     let mut queue = VecDeque::from([first]);
     let mut redirects = 0;
@@ -401,7 +412,11 @@ async fn ad_chain(ctx: &Ctx, first: Url, mut hops: Vec<String>, transport: Trans
                 }
             }
         } else {
-            match autodiscover::parse(&decode_body(&resp.body)) {
+            let parsed = match ctx.parse(id, resp.body, autodiscover::parse).await {
+                Ok(p) => p,
+                Err(unfinished) => return with_hops(unfinished, &hops),
+            };
+            match parsed {
                 Ok(AdResponse::Settings { servers, .. }) => {
                     let c = autodiscover::candidates(&servers, &ctx.address, &email, transport);
                     let mut detail = format!("{} server(s) from {url}", c.len());
@@ -442,7 +457,9 @@ async fn ad_chain(ctx: &Ctx, first: Url, mut hops: Vec<String>, transport: Trans
                     continue;
                 }
                 Err(e) => {
-                    last = Outcome::empty(AttemptResult::Error, e.to_string());
+                    let bound =
+                        matches!(&e, autodiscover::AutodiscoverError::Xml(x) if x.is_bound());
+                    last = Outcome::empty(AttemptResult::Error, e.to_string()).refused_if(bound);
                     continue;
                 }
             }

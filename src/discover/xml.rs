@@ -1,20 +1,33 @@
 //! A small, bounded XML tree for the two formats discovery reads (config-v1.1, Autodiscover).
 //!
 //! Input comes from the network, so everything is capped: input size, nesting depth, element
-//! count, text per element. Only the five predefined entities and character references are
-//! resolved; a DOCTYPE is ignored and custom entities are refused, so entity-expansion
-//! attacks have nothing to expand. Element names are local names (namespace prefixes
-//! dropped) because Autodiscover responses use default namespaces freely.
+//! count, attributes per element and per document, text per element. Every bound makes the
+//! parser stop at once, so the work done is linear in the input and bounded whatever the
+//! document (quick-xml's duplicate-attribute check is quadratic in a tag's attribute count
+//! before 0.41, RUSTSEC-2026-0194; we stop after [`MAX_ATTRIBUTES`] anyway). Only the five
+//! predefined entities and character references are resolved; a DOCTYPE is ignored and custom
+//! entities are refused, so entity-expansion attacks have nothing to expand. Element names are
+//! local names (namespace prefixes dropped) because Autodiscover responses use default
+//! namespaces freely; namespaces are never resolved (no `NsReader`, RUSTSEC-2026-0195), so an
+//! `xmlns` declaration is just an attribute, counted like the others.
+//!
+//! The bounds are far above real documents: the largest file of Thunderbird's ISPDB has 231
+//! elements, 22 attributes, at most 2 on one element, nesting depth 5.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::XmlVersion;
 
 /// Largest document accepted (bytes).
 pub const MAX_INPUT: usize = 1024 * 1024;
 /// Deepest element nesting accepted.
 pub const MAX_DEPTH: usize = 32;
-/// Most elements in one document.
-pub const MAX_ELEMENTS: usize = 20_000;
+/// Most elements in one document (a config file then lists at most ~1,360 servers).
+pub const MAX_ELEMENTS: usize = 4096;
+/// Most attributes (`xmlns` declarations included) on one element.
+pub const MAX_ATTRIBUTES: usize = 32;
+/// Most attributes in one document.
+pub const MAX_DOCUMENT_ATTRIBUTES: usize = 1024;
 /// Most text (bytes) collected inside one element.
 pub const MAX_TEXT: usize = 64 * 1024;
 
@@ -26,12 +39,24 @@ pub enum XmlError {
     TooDeep,
     #[error("more than {MAX_ELEMENTS} elements")]
     TooManyElements,
+    #[error("more than {MAX_ATTRIBUTES} attributes on one element")]
+    TooManyAttributes,
+    #[error("more than {MAX_DOCUMENT_ATTRIBUTES} attributes in the document")]
+    TooManyDocumentAttributes,
     #[error("more than {} KiB of text in one element", MAX_TEXT / 1024)]
     TooMuchText,
     #[error("no root element")]
     Empty,
     #[error("malformed XML: {0}")]
     Malformed(String),
+}
+
+impl XmlError {
+    /// The document exceeded one of our bounds (as opposed to being malformed): a sign of a
+    /// hostile or broken server, reported as such.
+    pub fn is_bound(&self) -> bool {
+        !matches!(self, XmlError::Empty | XmlError::Malformed(_))
+    }
 }
 
 /// One element: its local name, attributes, child elements and its own text (concatenated,
@@ -85,12 +110,11 @@ fn malformed(e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed(e.to_string())
 }
 
-fn local(name: &[u8]) -> String {
-    let local = match name.iter().rposition(|&b| b == b':') {
-        Some(i) => &name[i + 1..],
-        None => name,
-    };
-    String::from_utf8_lossy(local).into_owned()
+fn local(name: &str) -> String {
+    match name.rsplit_once(':') {
+        Some((_, local)) => local.to_string(),
+        None => name.to_string(),
+    }
 }
 
 fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
@@ -128,6 +152,7 @@ pub fn parse(input: &str) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut count = 0usize;
+    let mut attributes = 0usize;
     loop {
         let event = reader.read_event().map_err(malformed)?;
         match event {
@@ -146,9 +171,19 @@ pub fn parse(input: &str) -> Result<Element, XmlError> {
                     name: local(start.name().as_ref()),
                     ..Element::default()
                 };
+                // Counted before each is checked or stored: parsing stops at the first one over.
                 for attr in start.attributes() {
+                    if el.attrs.len() >= MAX_ATTRIBUTES {
+                        return Err(XmlError::TooManyAttributes);
+                    }
+                    attributes += 1;
+                    if attributes > MAX_DOCUMENT_ATTRIBUTES {
+                        return Err(XmlError::TooManyDocumentAttributes);
+                    }
                     let attr = attr.map_err(malformed)?;
-                    let value = attr.unescape_value().map_err(malformed)?;
+                    let value = attr
+                        .normalized_value(XmlVersion::Implicit1_0)
+                        .map_err(malformed)?;
                     el.attrs
                         .push((local(attr.key.as_ref()), value.into_owned()));
                 }
@@ -163,20 +198,14 @@ pub fn parse(input: &str) -> Result<Element, XmlError> {
                     None => root = Some(el),
                 }
             }
-            Event::Text(t) => {
-                let text = t.decode().map_err(malformed)?;
-                push_text(&mut stack, &text)?;
-            }
-            Event::CData(c) => {
-                let text = c.decode().map_err(malformed)?;
-                push_text(&mut stack, &text)?;
-            }
+            Event::Text(t) => push_text(&mut stack, &t.xml10_content())?,
+            Event::CData(c) => push_text(&mut stack, &c.xml10_content())?,
             Event::GeneralRef(r) => {
                 let ch = match r.resolve_char_ref().map_err(malformed)? {
                     Some(ch) => ch,
                     None => {
-                        let name = r.decode().map_err(malformed)?;
-                        predefined_entity(&name).ok_or_else(|| {
+                        let name: &str = r.as_ref();
+                        predefined_entity(name).ok_or_else(|| {
                             XmlError::Malformed(format!("unknown entity &{name};"))
                         })?
                     }
@@ -240,6 +269,98 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    /// `<tag a0="" a1="" …/>` with `n` distinct attributes (`xmlns:` ones when `ns`).
+    fn tag_with_attributes(tag: &str, n: usize, ns: bool) -> String {
+        let prefix = if ns { "xmlns:" } else { "" };
+        let attrs: String = (0..n).map(|i| format!(" {prefix}a{i}=\"\"")).collect();
+        format!("<{tag}{attrs}/>")
+    }
+
+    #[test]
+    fn attributes_are_bounded_per_element() {
+        let ok = parse(&tag_with_attributes("r", MAX_ATTRIBUTES, false)).unwrap();
+        assert_eq!(ok.attrs.len(), MAX_ATTRIBUTES);
+        assert_eq!(
+            ok.attrs[MAX_ATTRIBUTES - 1].0,
+            format!("a{}", MAX_ATTRIBUTES - 1)
+        );
+        assert_eq!(
+            parse(&tag_with_attributes("r", MAX_ATTRIBUTES + 1, false)),
+            Err(XmlError::TooManyAttributes)
+        );
+        // Namespace declarations are attributes like the others.
+        assert_eq!(
+            parse(&tag_with_attributes("r", MAX_ATTRIBUTES + 1, true)),
+            Err(XmlError::TooManyAttributes)
+        );
+        // On a nested element too, and on a start tag that is not self-closing.
+        let nested = format!(
+            "<clientConfig><emailProvider>{}</emailProvider></clientConfig>",
+            tag_with_attributes("incomingServer", MAX_ATTRIBUTES + 1, false)
+        );
+        assert_eq!(parse(&nested), Err(XmlError::TooManyAttributes));
+        let open = tag_with_attributes("r", MAX_ATTRIBUTES + 1, false).replace("/>", "></r>");
+        assert_eq!(parse(&open), Err(XmlError::TooManyAttributes));
+        // A duplicate among the first ones is still malformed.
+        assert!(matches!(
+            parse("<r a=\"1\" b=\"2\" a=\"3\"/>"),
+            Err(XmlError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn the_issue_document_is_refused_at_the_attribute_bound() {
+        // ~95,000 attributes on one tag, just under the input cap (the measured attack).
+        let mut doc = String::from("<clientConfig version=\"1.1\"><emailProvider");
+        let mut i = 0;
+        while doc.len() < MAX_INPUT - 64 {
+            doc.push_str(&format!(" a{i:x}=\"\""));
+            i += 1;
+        }
+        doc.push_str("/></clientConfig>");
+        assert!(
+            doc.len() <= MAX_INPUT && i > 90_000,
+            "{} bytes, {i}",
+            doc.len()
+        );
+        let err = parse(&doc).unwrap_err();
+        assert_eq!(err, XmlError::TooManyAttributes);
+        assert!(err.is_bound());
+    }
+
+    #[test]
+    fn attributes_are_bounded_per_document() {
+        let per = MAX_ATTRIBUTES;
+        let full = MAX_DOCUMENT_ATTRIBUTES / per;
+        let doc = |elements: usize| {
+            let inner: String = (0..elements)
+                .map(|_| tag_with_attributes("s", per, false))
+                .collect();
+            format!("<r>{inner}</r>")
+        };
+        assert!(parse(&doc(full)).is_ok());
+        assert_eq!(
+            parse(&doc(full + 1)),
+            Err(XmlError::TooManyDocumentAttributes)
+        );
+    }
+
+    #[test]
+    fn bounds_are_told_apart_from_malformed_input() {
+        for e in [
+            XmlError::TooLarge,
+            XmlError::TooDeep,
+            XmlError::TooManyElements,
+            XmlError::TooManyAttributes,
+            XmlError::TooManyDocumentAttributes,
+            XmlError::TooMuchText,
+        ] {
+            assert!(e.is_bound(), "{e}");
+        }
+        assert!(!XmlError::Empty.is_bound());
+        assert!(!XmlError::Malformed("x".into()).is_bound());
     }
 
     #[test]

@@ -653,9 +653,12 @@ mod tests {
                     end_ms: 5,
                     status: PhaseStatus::NotFound,
                 }],
+                dropped: 0,
+                problem: None,
             }],
             candidates: vec![],
             provider: None,
+            dropped: 0,
         };
         let page = render_discover("u@x.test", &d, 6, &meta());
         assert!(

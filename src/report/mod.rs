@@ -1,6 +1,7 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
 pub mod causes;
+pub mod discovery;
 pub mod escape;
 pub mod html;
 pub mod human;

@@ -59,6 +59,12 @@ pub enum Code {
     StarttlsInjectionNotVulnerable,
     DiscoveryFailed,
     Oauth2Required,
+    /// Discovery found more servers than it probes (16 per lookup, 64 per run).
+    DiscoveryCandidatesDropped,
+    /// A discovery answer exceeded a bound (size, XML nesting/elements/attributes/text).
+    DiscoveryDocumentRefused,
+    /// Parsing a discovery answer had not finished at the deadline: abandoned.
+    DiscoveryParseTimeout,
     RoundtripSubmitRejected,
     RoundtripNotDelivered,
     RoundtripCleanupFailed,
@@ -145,6 +151,9 @@ impl Code {
             StarttlsInjectionNotVulnerable => "Nothing to do: a server that ignores or refuses commands pipelined with STARTTLS is safe.",
             DiscoveryFailed => "No source knew this domain's mail servers. Check the spelling of the address; ask the provider for its IMAP/POP3/SMTP server names and give them with --server.",
             Oauth2Required => "If a password login is refused here, the provider wants OAuth2: sign in with `mailsetup oauth2 login ADDRESS` (or the setup wizard), or use an app password if the provider offers them.",
+            DiscoveryCandidatesDropped => "A source listed more servers than any real provider has; only the best-ranked were probed (16 per lookup, 64 in all). A config file or DNS zone listing that many is broken or hostile: if the provider's servers are not among those probed, give them with --server.",
+            DiscoveryDocumentRefused => "A discovery answer was far larger or more complex than any real one (size, nesting, elements, attributes) and was ignored: the server is broken or hostile. If nothing else found your servers, give them with --server.",
+            DiscoveryParseTimeout => "Reading a discovery answer took until the deadline and was abandoned: the server sent something absurd. If nothing else found your servers, give them with --server (or raise --timeout).",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
             NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
             LoginServerUnavailable => "A part of the server (its password check or its mail storage) is down for the moment; your settings may well be right. Try again in a few minutes; if it lasts, tell the provider.",

@@ -227,9 +227,12 @@ mod tests {
                 detail: String::new(),
                 elapsed_ms: 1,
                 phases: vec![ph(PhaseName::Dns, 0, 1, PhaseStatus::NotFound)],
+                dropped: 0,
+                problem: None,
             }],
             candidates: vec![],
             provider: None,
+            dropped: 0,
         };
         let text = render_text(&rows(Some(&d), &[]));
         assert!(!text.contains('\x1b'));

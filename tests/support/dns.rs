@@ -38,6 +38,8 @@ pub enum Record {
     },
     /// `srv-host=NAME` alone: the "not offered" answer (`0 0 1 .`).
     SrvNotOffered { name: String },
+    /// `address=/DOMAIN/IP`: every name under DOMAIN (and DOMAIN itself) resolves to IP.
+    Domain { domain: String, ip: String },
 }
 
 impl Record {
@@ -66,6 +68,12 @@ impl Record {
     pub fn srv_not_offered(name: &str) -> Record {
         Record::SrvNotOffered { name: name.into() }
     }
+    pub fn domain(domain: &str, ip: &str) -> Record {
+        Record::Domain {
+            domain: domain.into(),
+            ip: ip.into(),
+        }
+    }
 
     fn conf_line(&self) -> String {
         match self {
@@ -81,6 +89,7 @@ impl Record {
                 format!("srv-host={name},{target},{port},{prio},{weight}")
             }
             Record::SrvNotOffered { name } => format!("srv-host={name}"),
+            Record::Domain { domain, ip } => format!("address=/{domain}/{ip}"),
         }
     }
 }
