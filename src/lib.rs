@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clients;
 pub mod discover;
 pub mod model;
+pub mod net;
 pub mod oauth2;
 pub mod proto;
 pub mod report;

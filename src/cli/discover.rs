@@ -10,9 +10,9 @@ use serde::Serialize;
 use super::{write_stdout, NetArgs, OutputArgs};
 use crate::discover::{self, idn, AttemptResult, Candidate, DiscoverConfig, Discovery, Source};
 use crate::model::Address;
+use crate::net::tls::TlsContext;
 use crate::report::escape::terminal_safe as safe;
 use crate::report::human::Style;
-use crate::session::tls::TlsContext;
 
 /// How discovery runs.
 #[derive(Debug, Clone, Args)]

@@ -22,9 +22,9 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::model::{Endpoint, Protocol};
+use crate::net::connect::ConnectTo;
+use crate::net::tls::{Pin, TlsContext, VerifierKind};
 use crate::report::human;
-use crate::session::net::ConnectTo;
-use crate::session::tls::{Pin, TlsContext, VerifierKind};
 use crate::session::{SessionConfig, Timeouts, Trace};
 
 /// Exit codes (documented in README and `--help`).
@@ -274,9 +274,9 @@ impl NetArgs {
             tls,
             connect_to: Arc::new(self.connect_to.clone()),
             dns: match self.dns_server {
-                Some(addr) => crate::session::net::Dns::server(addr)
+                Some(addr) => crate::net::connect::Dns::server(addr)
                     .map_err(|e| anyhow::anyhow!("--dns-server {addr}: {e}"))?,
-                None => crate::session::net::Dns::System,
+                None => crate::net::connect::Dns::System,
             },
             trace: if verbose {
                 Trace::stderr()
@@ -286,7 +286,7 @@ impl NetArgs {
             ehlo_name: "mailsetup.invalid".into(),
             check_injection: false,
             keep: None,
-            clock: crate::report::timing::RunClock::starting_now(),
+            clock: crate::model::timing::RunClock::starting_now(),
         })
     }
 

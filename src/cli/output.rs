@@ -135,7 +135,7 @@ fn meta() -> html::Meta {
         .unwrap_or(0);
     html::Meta {
         tool: format!("mailsetup {}", env!("CARGO_PKG_VERSION")),
-        generated_at: crate::session::tls::rfc3339(now),
+        generated_at: crate::net::tls::rfc3339(now),
     }
 }
 

@@ -25,8 +25,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AuthMethod, Endpoint, Transport, TrustReason};
-use crate::session::net::ConnectTo;
-use crate::session::tls::TlsContext;
+use crate::net::connect::ConnectTo;
+use crate::net::tls::TlsContext;
 
 pub use bounds::{AttemptProblem, MAX_PER_LOOKUP, MAX_PER_RUN};
 pub use run::discover;
@@ -232,7 +232,7 @@ pub struct Attempt {
     /// The lookup on the run's time axis (ms since the run started): one phase named `dns`,
     /// `http` or `database` (docs/json.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub phases: Vec<crate::report::timing::Phase>,
+    pub phases: Vec<crate::model::timing::Phase>,
 }
 
 /// Everything discovery learned.
@@ -270,7 +270,7 @@ pub struct DiscoverConfig {
     /// Called when a lookup starts (`None`) and ends (its result), for live progress.
     pub on_attempt: Option<AttemptHook>,
     /// The run's clock: each attempt's phase is in ms since the run started.
-    pub clock: crate::report::timing::RunClock,
+    pub clock: crate::model::timing::RunClock,
 }
 
 /// A progress callback: (source, target, `None` at start / the result at the end).
@@ -288,7 +288,7 @@ impl DiscoverConfig {
             guess: true,
             sources: None,
             on_attempt: None,
-            clock: crate::report::timing::RunClock::starting_now(),
+            clock: crate::model::timing::RunClock::starting_now(),
         }
     }
 
@@ -435,11 +435,8 @@ mod tests {
 
     #[test]
     fn offline_and_filters() {
-        let tls = TlsContext::new(
-            &[] as &[&str],
-            crate::session::tls::VerifierKind::Authorities,
-        )
-        .unwrap();
+        let tls =
+            TlsContext::new(&[] as &[&str], crate::net::tls::VerifierKind::Authorities).unwrap();
         let mut cfg = DiscoverConfig::new(tls, Instant::now());
         assert!(Source::ALL.iter().all(|s| cfg.enabled(*s)));
         cfg.guess = false;

@@ -13,8 +13,8 @@ use hickory_resolver::proto::rr::RData;
 use hickory_resolver::TokioResolver;
 use reqwest::Url;
 
-use crate::session::net::{resolve_target, ConnectTo};
-use crate::session::tls::{CertCheck, TlsContext, Verdict};
+use crate::net::connect::{resolve_target, ConnectTo};
+use crate::net::tls::{CertCheck, TlsContext, Verdict};
 
 use super::srv::SrvRecord;
 
@@ -69,7 +69,7 @@ impl Net {
     ) -> Net {
         let dns = match dns_server {
             // The user named a server: ask it, not /etc/hosts.
-            Some(addr) => crate::session::net::resolver_for(addr),
+            Some(addr) => crate::net::connect::resolver_for(addr),
             None => TokioResolver::builder_tokio()
                 .and_then(|b| b.build())
                 .map_err(|e| format!("system resolver: {e}")),

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 
+use crate::model::timing::{Phase, PhaseName, PhaseStatus, RunClock};
 use crate::model::{Address, Transport};
-use crate::report::timing::{Phase, PhaseName, PhaseStatus, RunClock};
 
 use super::bounds::{self, AttemptProblem, Unfinished, MAX_PER_LOOKUP, MAX_PER_RUN};
 use super::net::Net;

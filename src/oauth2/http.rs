@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::OAuth2Error;
-use crate::session::tls::TlsContext;
+use crate::net::tls::TlsContext;
 
 /// Largest response body read from an authorization server.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -28,7 +28,7 @@ pub struct HttpError(pub String);
 impl Https {
     /// A client trusting the system roots plus `ca_files`.
     pub fn new(ca_files: &[PathBuf]) -> Result<Https, OAuth2Error> {
-        let tls = TlsContext::new(ca_files, crate::session::tls::VerifierKind::Authorities)
+        let tls = TlsContext::new(ca_files, crate::net::tls::VerifierKind::Authorities)
             .map_err(|e| OAuth2Error::Http(format!("--ca-file: {e}")))?;
         let mut config = (*tls.client_config(Arc::new(Mutex::new(None)))).clone();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];

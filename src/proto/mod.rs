@@ -6,8 +6,8 @@
 //! is made here, so it is unit-testable byte for byte and fuzzable.
 
 pub mod client;
-pub mod guard;
 pub mod folders;
+pub mod guard;
 pub mod imap;
 pub mod lines;
 pub mod pop3;

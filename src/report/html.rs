@@ -560,8 +560,8 @@ pub fn render_discover(address: &str, d: &Discovery, elapsed_ms: u64, meta: &Met
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::timing::{Phase, PhaseName, PhaseStatus, Phases};
     use crate::model::Endpoint;
-    use crate::report::timing::{Phase, PhaseName, PhaseStatus, Phases};
     use crate::report::Code;
 
     fn meta() -> Meta {

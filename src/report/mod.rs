@@ -10,11 +10,11 @@ pub mod problem;
 pub mod prometheus;
 pub mod roundtrip;
 pub mod summary;
-pub mod timing;
 pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::timing;
 use crate::model::{AuthMethod, Endpoint, Protocol, Security};
 pub use problem::{Code, Problem, Severity};
 
@@ -31,62 +31,7 @@ pub enum Status {
     NotOffered,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CertReport {
-    pub subject: String,
-    pub issuer: String,
-    pub sans: Vec<String>,
-    pub not_before: String,
-    pub not_after: String,
-    pub days_left: i64,
-    pub trusted: bool,
-    pub hostname_match: bool,
-    /// SHA-256 of the DER certificate, lowercase hex (a `--pin-sha256` value).
-    pub sha256: String,
-    /// SHA-256 of the certificate's SubjectPublicKeyInfo, base64 (RFC 7469; a `--pin-sha256`
-    /// value, also written `sha256//…`). Survives a renewal that keeps the key.
-    #[serde(default)]
-    pub spki_sha256: String,
-    /// The certificate was accepted because it matches a `--pin-sha256`.
-    #[serde(default)]
-    pub pinned: bool,
-    /// Which form of pin matched; null when none did (or no pin was given).
-    #[serde(default)]
-    pub pin_matched: Option<PinForm>,
-    /// The certificate's "CA Issuers" URLs (Authority Information Access): where its issuer's
-    /// certificate can be downloaded.
-    #[serde(default)]
-    pub ca_issuers: Vec<String>,
-    /// The other certificates the server sent after this one, in the order sent.
-    #[serde(default)]
-    pub chain: Vec<ChainCert>,
-}
-
-/// A form of `--pin-sha256`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PinForm {
-    /// SHA-256 of the whole certificate (hex), as in `sha256`.
-    CertificateSha256,
-    /// SHA-256 of the public key (base64, RFC 7469), as in `spki_sha256`.
-    SpkiSha256,
-}
-
-/// One certificate of the chain a server sent (besides its own).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChainCert {
-    pub subject: String,
-    pub issuer: String,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TlsReport {
-    /// `TLSv1.3`, `TLSv1.2`; null when the handshake was abandoned (e.g. a refused certificate).
-    pub version: Option<String>,
-    pub cipher: Option<String>,
-    pub certificate: Option<CertReport>,
-}
+pub use crate::net::tls::{CertReport, ChainCert, PinForm, TlsReport};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointReport {
@@ -326,5 +271,41 @@ mod tests {
             serde_json::to_value(PinForm::CertificateSha256).unwrap(),
             "certificate-sha256"
         );
+    }
+}
+
+/// The status of a phase stopped by `problems` (the worst one decides): a timeout when the
+/// first error is one, an error for any other error, else ok.
+pub fn phase_status(problems: &[Problem]) -> crate::model::timing::PhaseStatus {
+    use crate::model::timing::PhaseStatus;
+    let timeout = |c: Code| {
+        matches!(
+            c,
+            Code::Timeout
+                | Code::GreetingTimeout
+                | Code::ConnectTimeout
+                | Code::TlsHandshakeTimeout
+        )
+    };
+    match problems.iter().find(|p| p.severity == Severity::Error) {
+        Some(p) if timeout(p.code) => PhaseStatus::Timeout,
+        Some(_) => PhaseStatus::Error,
+        None => PhaseStatus::Ok,
+    }
+}
+
+#[cfg(test)]
+mod phase_status_tests {
+    use super::*;
+    use crate::model::timing::PhaseStatus;
+
+    #[test]
+    fn status_from_problems() {
+        let t = Problem::error(Code::GreetingTimeout, "x");
+        let e = Problem::error(Code::ConnectRefused, "x");
+        let w = Problem::warning(Code::CertExpiresSoon, "x");
+        assert_eq!(phase_status(&[t]), PhaseStatus::Timeout);
+        assert_eq!(phase_status(&[w.clone(), e]), PhaseStatus::Error);
+        assert_eq!(phase_status(&[w]), PhaseStatus::Ok);
     }
 }

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::timing::PhaseName;
 use super::{CheckReport, EndpointReport, LoginStatus, ProbeReport, Quota, Severity, Status};
 use crate::discover::Discovery;
+use crate::model::timing::PhaseName;
 
 /// A label value as the exposition format wants it.
 pub fn escape_label(v: &str) -> String {

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::escape::terminal_safe as safe;
-use super::timing::{span, Phase, PhaseName, PhaseStatus};
 use super::EndpointReport;
 use crate::discover::Discovery;
+use crate::model::timing::{span, Phase, PhaseName, PhaseStatus};
 
 /// What a row shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,8 +157,8 @@ fn clip(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::timing::Phases;
     use crate::model::Endpoint;
-    use crate::report::timing::Phases;
 
     fn endpoint(url: &str, phases: Vec<Phase>) -> EndpointReport {
         let ep: Endpoint = url.parse().unwrap();

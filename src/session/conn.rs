@@ -10,8 +10,8 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::tls::{CertCheck, ChainFindings, ChainProblem, TlsContext, Verdict};
 use super::Trace;
+use crate::net::tls::{CertCheck, ChainFindings, ChainProblem, TlsContext, Verdict};
 use crate::proto::{LineReader, ProtoError, MAX_LINE};
 use crate::report::{Code, EndpointReport, PinForm, Problem, TlsReport};
 
@@ -296,7 +296,7 @@ impl Conn {
             }
             Ok(Ok(stream)) => {
                 let (_, conn) = stream.get_ref();
-                let report = super::tls::tls_report(conn, check.clone());
+                let report = crate::net::tls::tls_report(conn, check.clone());
                 self.trace(
                     "--",
                     &format!(

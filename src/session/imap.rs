@@ -5,10 +5,10 @@ use zeroize::Zeroizing;
 use super::conn::Conn;
 use super::login::{percent, Credentials, Method, Outcome};
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
+use crate::model::timing::PhaseName;
 use crate::model::{Endpoint, Security};
 use crate::proto::imap::{self, GreetingError, Response, ResponseParser, Status, Step, Tags};
 use crate::proto::sasl::{self, SaslClient};
-use crate::report::timing::PhaseName;
 use crate::report::Quota;
 use crate::report::{Code, EndpointReport, Problem};
 

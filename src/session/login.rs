@@ -4,10 +4,10 @@
 use std::time::Instant;
 
 use super::{open_state, ProtoState, SessionConfig};
+use crate::model::timing::{PhaseName, PhaseStatus};
 use crate::model::{AuthMethod, Endpoint, Secret, Security};
 use crate::proto::imap;
 use crate::proto::sasl::Mechanism;
-use crate::report::timing::{PhaseName, PhaseStatus};
 use crate::report::{Code, EndpointReport, LoginAttempt, LoginReport, LoginStatus, Problem, Quota};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

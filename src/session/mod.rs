@@ -5,22 +5,20 @@ pub mod conn;
 pub mod handoff;
 mod imap;
 pub mod login;
-pub mod net;
 mod pop3;
 mod smtp;
-pub mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::model::timing::{PhaseName, PhaseStatus, RunClock};
 use crate::model::{Endpoint, Protocol, Security};
+use crate::net::connect::{self as net, ConnectError, ConnectTo};
+use crate::net::tls::TlsContext;
 use crate::proto::StartTlsRefusal;
 use crate::report::escape::terminal_safe;
-use crate::report::timing::{PhaseName, PhaseStatus, RunClock};
 use crate::report::{Code, EndpointReport, Problem};
 use conn::Conn;
-use net::{ConnectError, ConnectTo};
-use tls::TlsContext;
 
 /// Per-phase time limits; each is also capped by the overall deadline.
 #[derive(Debug, Clone, Copy)]
@@ -143,7 +141,7 @@ pub async fn open_state(
     let opened = open_once(endpoint, cfg, rep).await;
     if opened.is_none() {
         // Whatever stopped the session ends the phase that was running.
-        cfg.end_phase(rep, PhaseStatus::from_problems(&rep.problems));
+        cfg.end_phase(rep, crate::report::phase_status(&rep.problems));
     }
     if opened.is_none() && cfg.check_injection && rep.has(Code::StarttlsInjectionNotVulnerable) {
         // The injection check cost us this connection; probe normally on a fresh one.
@@ -160,7 +158,7 @@ pub async fn open_state(
         };
         let opened = open_once(endpoint, &plain_cfg, rep).await;
         if opened.is_none() {
-            cfg.end_phase(rep, PhaseStatus::from_problems(&rep.problems));
+            cfg.end_phase(rep, crate::report::phase_status(&rep.problems));
         }
         rep.problems.extend(verdict);
         return opened;

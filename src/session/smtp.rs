@@ -5,10 +5,10 @@ use zeroize::Zeroizing;
 use super::conn::Conn;
 use super::login::{Credentials, Method, Outcome};
 use super::{starttls_problem, upgrade_after_starttls, SessionConfig};
+use crate::model::timing::PhaseName;
 use crate::model::{Endpoint, Security};
 use crate::proto::sasl::{self, SaslClient};
 use crate::proto::smtp::{self, Reply, ReplyParser};
-use crate::report::timing::PhaseName;
 use crate::report::{Code, EndpointReport, Problem};
 
 /// Returns the EHLO reply read over the secured connection.

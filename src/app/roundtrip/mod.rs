@@ -24,12 +24,12 @@ mod submit;
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::model::timing::{Phase, PhaseName, PhaseStatus};
 use crate::model::{Endpoint, Protocol};
 use crate::proto::ProtoError;
 use crate::report::roundtrip::{
     Cleanup, RoundTripReport, RoundTripStatus, Stage, StageName, WatchMethod,
 };
-use crate::report::timing::{Phase, PhaseName, PhaseStatus};
 use crate::report::{CheckReport, Code, LoginStatus, Problem};
 use crate::session::handoff::{authenticated_stream, Facts, Keeper, VerifiedStream};
 use crate::session::login::Credentials;

@@ -20,9 +20,66 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::report::{CertReport, ChainCert, PinForm, TlsReport};
 pub use chain::{Anchors, ChainFindings, ChainProblem};
 pub use pin::Pin;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertReport {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    pub not_before: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub trusted: bool,
+    pub hostname_match: bool,
+    /// SHA-256 of the DER certificate, lowercase hex (a `--pin-sha256` value).
+    pub sha256: String,
+    /// SHA-256 of the certificate's SubjectPublicKeyInfo, base64 (RFC 7469; a `--pin-sha256`
+    /// value, also written `sha256//…`). Survives a renewal that keeps the key.
+    #[serde(default)]
+    pub spki_sha256: String,
+    /// The certificate was accepted because it matches a `--pin-sha256`.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Which form of pin matched; null when none did (or no pin was given).
+    #[serde(default)]
+    pub pin_matched: Option<PinForm>,
+    /// The certificate's "CA Issuers" URLs (Authority Information Access): where its issuer's
+    /// certificate can be downloaded.
+    #[serde(default)]
+    pub ca_issuers: Vec<String>,
+    /// The other certificates the server sent after this one, in the order sent.
+    #[serde(default)]
+    pub chain: Vec<ChainCert>,
+}
+
+/// A form of `--pin-sha256`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinForm {
+    /// SHA-256 of the whole certificate (hex), as in `sha256`.
+    CertificateSha256,
+    /// SHA-256 of the public key (base64, RFC 7469), as in `spki_sha256`.
+    SpkiSha256,
+}
+
+/// One certificate of the chain a server sent (besides its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainCert {
+    pub subject: String,
+    pub issuer: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsReport {
+    /// `TLSv1.3`, `TLSv1.2`; null when the handshake was abandoned (e.g. a refused certificate).
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub certificate: Option<CertReport>,
+}
 
 /// How certificates are judged in a run; chosen once, when the context is built.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,8 +10,6 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Code, Problem, Severity};
-
 /// The run's clock: every phase is measured from its `origin`.
 #[derive(Debug, Clone, Copy)]
 pub struct RunClock {
@@ -108,23 +106,6 @@ impl PhaseStatus {
             PhaseStatus::Timeout => "timeout",
         }
     }
-
-    /// The status of a phase stopped by `problems` (the worst one decides): a timeout when
-    /// the first error is one, an error for any other error, else ok.
-    pub fn from_problems(problems: &[Problem]) -> PhaseStatus {
-        match problems.iter().find(|p| p.severity == Severity::Error) {
-            Some(p) if is_timeout(p.code) => PhaseStatus::Timeout,
-            Some(_) => PhaseStatus::Error,
-            None => PhaseStatus::Ok,
-        }
-    }
-}
-
-fn is_timeout(code: Code) -> bool {
-    matches!(
-        code,
-        Code::Timeout | Code::GreetingTimeout | Code::ConnectTimeout | Code::TlsHandshakeTimeout
-    )
 }
 
 /// One phase on the run's time axis.
@@ -225,18 +206,5 @@ mod tests {
         p.begin(PhaseName::Login, 10);
         p.end(3, PhaseStatus::Ok);
         assert_eq!(p.list()[0].end_ms, 10);
-    }
-
-    #[test]
-    fn status_from_problems() {
-        let t = Problem::error(Code::GreetingTimeout, "x");
-        let e = Problem::error(Code::ConnectRefused, "x");
-        let w = Problem::warning(Code::CertExpiresSoon, "x");
-        assert_eq!(PhaseStatus::from_problems(&[t]), PhaseStatus::Timeout);
-        assert_eq!(
-            PhaseStatus::from_problems(&[w.clone(), e]),
-            PhaseStatus::Error
-        );
-        assert_eq!(PhaseStatus::from_problems(&[w]), PhaseStatus::Ok);
     }
 }

@@ -1,5 +1,7 @@
 //! Domain types shared by every layer. Imports nothing of ours.
 
+pub mod timing;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 
-use crate::report::PinForm;
+use super::PinForm;
 
 /// One pin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
