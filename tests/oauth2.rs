@@ -432,7 +432,13 @@ fn device_flow_honours_slow_down() {
         return;
     };
     let client = ["--flow", "device", "--oauth2-client-id", "mailsetup-test"];
-    let agent = device_agent(false);
+    // The user confirms only after 4 s, so the client polls (every 1 s as advertised) while
+    // the request is pending: the second poll comes too soon and gets slow_down.
+    let agent = |line: &str| {
+        let mut a = device_agent(false)(line);
+        a.extend(["--wait".to_string(), "4".to_string()]);
+        a
+    };
     let l = w.login(&client, DEVICE_LINE, Some(&agent));
     assert_eq!(l.run.code, 0, "{}\n{}", l.run.stderr, l.user_agent);
     let polls: Vec<serde_json::Value> = w

@@ -45,6 +45,9 @@ fn imap_watch_side_with(
         send(format!("* CAPABILITY {caps}\r\n{{tag}} OK done\r\n")),
         expect_tagged("STATUS INBOX"),
         send("* STATUS INBOX (MESSAGES 0)\r\n{tag} OK done\r\n"),
+        // The folders, once the capabilities after login are known (no SPECIAL-USE here).
+        expect_tagged("LIST"),
+        send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n{tag} OK done\r\n"),
         expect_tagged("SELECT INBOX"),
         send(format!("{selected}{{tag}} OK [READ-WRITE] selected\r\n")),
         expect_tagged("IDLE"),

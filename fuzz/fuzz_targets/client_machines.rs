@@ -70,12 +70,17 @@ fn drive(m: &mut dyn ClientMachine, tls: &mut bool, all: bool) {
                     *tls = true;
                     m.tls_established();
                 }
+                Event::Kept { .. } => {
+                    let _ = m.take_buffered();
+                }
                 Event::Ready => m.login(LoginRequest {
                     username: "fuzz@example.test".into(),
                     secret: Secret::new(SECRET.into()),
                     mechanisms: Mechanism::ALL.to_vec(),
                     all,
                     quota: true,
+                    folders: true,
+                    keep: all,
                     host: "fuzz.example.test".into(),
                     port: 993,
                 }),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::progress::{Event, Progress};
-use crate::discover::Candidate;
+use crate::discover::{Candidate, Source};
 use crate::model::{
     AccountSettings, Address, AuthMethod, Endpoint, Mechanism, Pop3Policy, Protocol, Security,
     ServerSettings, TrustReason,
@@ -13,6 +13,7 @@ use crate::report::{
     sort_endpoints, CheckReport, Code, EndpointReport, LoginStatus, Problem, Quota, Recommended,
     Status,
 };
+use crate::session::facts::{LoginFacts, Withheld};
 use crate::session::login::{check_endpoint, Credentials, LoginOptions};
 use crate::session::SessionConfig;
 
@@ -51,6 +52,9 @@ pub struct Target {
     pub notes: Vec<Problem>,
     /// The user named it (`--server`); discovered and guessed candidates are not named.
     pub named: bool,
+    /// A provider template fixes the form of the user name (ISPDB, autoconfig,
+    /// Autodiscover): no other form is tried.
+    pub username_fixed: bool,
 }
 
 impl Target {
@@ -65,6 +69,7 @@ impl Target {
             source: None,
             notes: Vec::new(),
             named: true,
+            username_fixed: false,
         }
     }
 
@@ -81,6 +86,7 @@ impl Target {
             source: Some(c.source.as_str().to_string()),
             notes: oauth2_only_note(c),
             named: false,
+            username_fixed: !matches!(c.source, Source::Srv | Source::Guess),
         }
     }
 }
@@ -265,19 +271,28 @@ async fn check_all(
             progress.emit(Event::EndpointStarted {
                 url: t.endpoint.url(),
             });
-            // A discovered user-name form applies unless the user gave --username.
+            // A discovered user-name form applies unless the user gave --username; without
+            // either, the local part is the second form tried (issue 14).
             let creds: Option<Credentials> = creds.as_ref().clone().map(|mut c| {
                 if let (Some(u), false) = (&t.username, opts.username_given) {
                     c.username = u.clone();
                 }
+                if !opts.username_given && !t.username_fixed {
+                    c.alternative = crate::session::login::local_part(&c.username);
+                }
                 c
             });
-            let refusal = match &t.untrusted {
-                Some(p) => Err(p.clone()),
-                None => Ok(()),
-            };
-            let (mut rep, quota) =
-                check_endpoint(&t.endpoint, &cfg, creds.as_ref(), &opts, refusal).await;
+            // Credentials go only where the trust policy allows (the endpoint is still
+            // probed, and the report says why nothing was sent).
+            let untrusted = t.untrusted.is_some();
+            let sent = creds.as_ref().filter(|_| !untrusted);
+            let mut facts = check_endpoint(&t.endpoint, &cfg, sent, &opts).await;
+            if let (true, Some(c)) = (untrusted, &creds) {
+                facts.login = Some(LoginFacts::Withheld(Withheld::Untrusted {
+                    username: c.username.clone(),
+                }));
+            }
+            let (mut rep, quota) = crate::report::endpoint::build(&facts);
             record_target(&mut rep, &t);
             rep.finish();
             progress.finished(&rep);
@@ -298,6 +313,12 @@ fn record_target(rep: &mut EndpointReport, t: &Target) {
     if let Some(p) = &t.untrusted {
         if !rep.has(Code::UntrustedCandidate) {
             rep.problems.push(p.clone());
+        }
+        // Credentials withheld by the policy: the login says why in the policy's words.
+        if let Some(l) = &mut rep.login {
+            if l.status == LoginStatus::NotAttempted {
+                l.message = p.message.clone();
+            }
         }
     }
     rep.problems.extend(t.notes.iter().cloned());

@@ -28,7 +28,7 @@ pub async fn probe_all(
         let (cfg, progress) = (cfg.clone(), progress.clone());
         async move {
             progress.emit(Event::EndpointStarted { url: ep.url() });
-            let mut rep = probe_endpoint(&ep, &cfg).await;
+            let (mut rep, _) = crate::report::endpoint::build(&probe_endpoint(&ep, &cfg).await);
             named_by_user(&mut rep, named);
             progress.finished(&rep);
             rep

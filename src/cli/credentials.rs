@@ -126,11 +126,7 @@ impl CredentialArgs {
         } else {
             return Ok(None);
         };
-        Ok(Some(Credentials {
-            username,
-            secret,
-            kind,
-        }))
+        Ok(Some(Credentials::new(username, secret, kind)))
     }
 }
 

@@ -648,6 +648,26 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Replaces control characters (C0, DEL, C1), bidirectional overrides and other invisible
+/// format characters with visible escapes, so server text can't move the cursor, change
+/// colours, retitle the terminal or reorder what the user reads.
+pub fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if is_unsafe_char(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,4 +4,5 @@
 //! certificate facts a report shows. Facts only: no problem or hint is worded here.
 
 pub mod connect;
+pub mod stream;
 pub mod tls;

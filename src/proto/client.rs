@@ -86,6 +86,13 @@ pub enum Event {
     Attempt(Attempt),
     /// What the mailbox uses (after a successful login, when asked for).
     Quota(QuotaFacts),
+    /// IMAP: the special folders (after a successful login, when asked for).
+    Folders(Box<crate::model::Folders>),
+    /// The logged-in session is kept ([`LoginRequest::keep`]): no goodbye was sent; the
+    /// driver hands the connection over with [`ClientMachine::take_buffered`]. The
+    /// capabilities are the ones after login (IMAP), the CAPA lines (POP3) or the EHLO lines
+    /// with their parameters (SMTP).
+    Kept { capabilities: Vec<String> },
     /// A login cannot start on this connection: nothing was sent.
     LoginImpossible(LoginImpossible),
     /// The conversation ended; `remaining` are planned attempts left that need a fresh
@@ -243,6 +250,11 @@ pub struct LoginRequest {
     pub all: bool,
     /// Read the quota after the first successful login.
     pub quota: bool,
+    /// IMAP: list the folders after the first successful login.
+    pub folders: bool,
+    /// Keep the session after the first successful login (`check --round-trip`): no
+    /// goodbye, [`Event::Kept`] instead of the logout.
+    pub keep: bool,
     /// For OAUTHBEARER's host/port fields.
     pub host: String,
     pub port: u16,
@@ -256,6 +268,8 @@ impl std::fmt::Debug for LoginRequest {
             .field("mechanisms", &self.mechanisms)
             .field("all", &self.all)
             .field("quota", &self.quota)
+            .field("folders", &self.folders)
+            .field("keep", &self.keep)
             .finish()
     }
 }
@@ -284,6 +298,9 @@ pub trait ClientMachine: Send {
     fn waiting(&self) -> Wait;
     /// Bytes received and not consumed.
     fn buffered(&self) -> usize;
+    /// After [`Event::Kept`]: the bytes received and not consumed, for whoever continues on
+    /// the session (they are no longer the machine's).
+    fn take_buffered(&mut self) -> Vec<u8>;
     /// The protocol.
     fn protocol(&self) -> Protocol;
 }

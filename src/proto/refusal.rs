@@ -62,6 +62,9 @@ pub struct Refusal {
     pub server_code: Option<String>,
     /// The server's human text (for IMAP `[ALERT]`, exactly what must be shown).
     pub text: String,
+    /// The reply as the server said it (IMAP `[CODE] text`, POP3's text after `-ERR`, SMTP
+    /// `code text`), for the report.
+    pub said: String,
 }
 
 impl Refusal {
@@ -142,6 +145,10 @@ pub fn imap(code: Option<&str>, text: &str) -> Refusal {
         .unwrap_or(Reason::BadCredentials);
     Refusal {
         reason,
+        said: match code {
+            Some(c) => format!("[{c}] {text}"),
+            None => text.to_string(),
+        },
         server_code: atom,
         text: text.to_string(),
     }
@@ -177,6 +184,7 @@ pub fn pop3(text: &str) -> Refusal {
         reason,
         server_code: code,
         text: rest.to_string(),
+        said: text.to_string(),
     }
 }
 
@@ -221,6 +229,7 @@ pub fn smtp(code: u16, text: &str) -> Refusal {
         reason,
         server_code: Some(server_code),
         text: strip_enhanced(text).to_string(),
+        said: format!("{code} {text}"),
     }
 }
 
@@ -265,6 +274,7 @@ pub fn from_outcome_text(protocol: Protocol, s: &str) -> Refusal {
                     reason: provider_text(s).unwrap_or(Reason::BadCredentials),
                     server_code: None,
                     text: s.to_string(),
+                    said: s.to_string(),
                 },
             }
         }

@@ -1,24 +1,6 @@
 //! Making server-controlled text safe for a terminal.
 
-/// Replaces control characters (C0, DEL, C1), bidirectional overrides and other invisible
-/// format characters with visible escapes, so server text can't move the cursor, change
-/// colours, retitle the terminal or reorder what the user reads.
-pub fn terminal_safe(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            c if dangerous(c) => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::model::terminal_safe;
 
 /// For showing whole files (`write --out -`, `--dry-run`): every control, deceptive (bidi,
 /// zero-width) and separator character becomes a visible `\u{…}` escape, while line breaks,

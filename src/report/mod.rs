@@ -2,6 +2,7 @@
 
 pub mod causes;
 pub mod discovery;
+pub mod endpoint;
 pub mod escape;
 pub mod html;
 pub mod human;
@@ -10,6 +11,7 @@ pub mod problem;
 pub mod prometheus;
 pub mod roundtrip;
 pub mod summary;
+pub mod tls_problems;
 pub mod waterfall;
 
 use serde::{Deserialize, Serialize};
@@ -92,6 +94,10 @@ pub struct LoginAttempt {
     pub mechanism: String,
     pub status: LoginStatus,
     pub message: String,
+    /// The user name of this attempt, when it is not the one given (the local part tried
+    /// after the full address was refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -93,6 +93,8 @@ pub enum Code {
     LoginWebLoginRequired,
     LoginAccessDisabled,
     LoginServerAlert,
+    /// The server refused the full address and accepted the local part as the user name.
+    LoginUsernameLocalPart,
 }
 
 impl Code {
@@ -145,6 +147,7 @@ impl Code {
             LoginDisabled => "The server forbids the LOGIN command (LOGINDISABLED) and offers no login mechanism mailsetup can use here: use a TLS-protected endpoint, or ask the provider which login it supports.",
             LoginUnverified => "The server's answer to the login was neither a clear success nor a clear refusal; the login could not be verified. The server may be broken or something interferes.",
             LoginSkipped => "No password was given and there is no terminal to ask on: pass --password-command, --password-env or --password-file.",
+            LoginUsernameLocalPart => "Nothing to do: mailsetup uses the form of the user name the server accepted (the part before the @) in what it recommends and writes. If you set up a client by hand, enter that user name.",
             LoginEncryptedFailed => "The challenge-response method (\"encrypted password\") failed but the normal password worked: choose \"Normal password\" in your mail client (it is safe over TLS).",
             QuotaNearlyFull => "The mailbox is almost full: delete or archive mail (IMAP and POP3 \"leave on server\" both use this storage), or upgrade the plan; new mail may bounce when it is full.",
             ServerStarttlsCommandInjection => "The server keeps commands sent before TLS started and runs them inside TLS (CVE-2011-0411 class). Its administrator must update the server software; meanwhile prefer the implicit-TLS port.",

@@ -14,8 +14,8 @@
 //! * [`authenticated_stream`]: a fresh session (POP3 polling: a POP3 session never sees mail
 //!   that arrived after its login; or when no kept session is there).
 //!
-//! The sans-I/O driver of issue 13 re-points both to itself; callers only see
-//! `(VerifiedStream, Facts)`.
+//! Both run on the one driver (`session::driver`) and the protocol machines: the machine
+//! skips its goodbye and hands over the bytes it had not consumed.
 
 use std::io;
 use std::pin::Pin;
@@ -24,11 +24,13 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::conn::{Conn, Stream};
-use super::login::{offered_methods, CredentialKind, Credentials, Method, Outcome};
-use super::{open_state, ProtoState, SessionConfig, Trace};
-use crate::model::{Endpoint, Security};
-use crate::report::{Code, EndpointReport, Problem};
+use super::driver::{self, Driver, Stop};
+use super::facts::{EndpointFacts, LoginFacts, UserAttempt, Withheld};
+use super::login::{CredentialKind, Credentials};
+use super::{SessionConfig, Trace};
+use crate::model::{Endpoint, Mechanism, Protocol, Security};
+use crate::net::stream::Stream;
+use crate::proto::client::{LoginRequest, Outcome};
 
 /// What the session layer verified about a handed-over session.
 #[derive(Clone)]
@@ -129,65 +131,84 @@ impl AsyncWrite for VerifiedStream {
     }
 }
 
-/// Turns a verified, logged-in connection into the handed-over pair.
-fn hand_over(
-    endpoint: &Endpoint,
-    conn: Conn,
-    state: &ProtoState,
-    method: Method,
-    username: &str,
-    kept: bool,
-) -> (VerifiedStream, Facts) {
-    let capabilities = match state {
-        ProtoState::Imap(st) => st.capabilities.clone(),
-        ProtoState::Pop3(st) => st.capa.clone(),
-        ProtoState::Smtp(ehlo) => crate::proto::smtp::ehlo_capabilities(ehlo),
-    };
-    let (trace, label) = conn.trace_label();
-    let (stream, handed_over) = conn.into_parts();
-    trace.line(
-        &label,
+/// Turns a kept, logged-in session into the handed-over pair.
+fn hand_over(k: Kept, kept: bool) -> (VerifiedStream, Facts) {
+    k.trace.line(
+        &k.label,
         "--",
         &format!(
             "logged-in session handed over ({} byte(s) already received, passed on)",
-            handed_over.len()
+            k.buffered.len()
         ),
     );
     let facts = Facts {
-        endpoint: endpoint.clone(),
-        capabilities,
-        mechanism: method.name().to_string(),
-        username: username.to_string(),
+        endpoint: k.endpoint,
+        capabilities: k.capabilities,
+        mechanism: k.mechanism.name().to_string(),
+        username: k.username,
         kept,
-        handed_over: handed_over.len(),
-        trace,
-        label: label.clone(),
+        handed_over: k.buffered.len(),
+        trace: k.trace,
+        label: k.label.clone(),
     };
     let stream = VerifiedStream {
-        handed_over,
+        handed_over: k.buffered,
         pos: 0,
-        stream,
-        label,
+        stream: k.stream,
+        label: k.label,
     };
     (stream, facts)
 }
 
-/// Logs out politely (best effort, bounded) and closes.
-async fn close(mut conn: Conn, state: ProtoState) {
-    match state {
-        ProtoState::Imap(mut st) => super::imap::logout(&mut conn, &mut st).await,
-        ProtoState::Pop3(_) => super::pop3::quit(&mut conn).await,
-        ProtoState::Smtp(_) => super::smtp::quit(&mut conn).await,
-    }
-    conn.shutdown().await;
-}
-
+/// A session kept after a verified login: the socket and what it had not consumed.
 struct Kept {
     endpoint: Endpoint,
-    method: Method,
+    mechanism: Mechanism,
     username: String,
-    conn: Conn,
-    state: ProtoState,
+    capabilities: Vec<String>,
+    stream: Stream,
+    buffered: Vec<u8>,
+    trace: Trace,
+    label: String,
+}
+
+impl Kept {
+    fn new(
+        endpoint: &Endpoint,
+        mechanism: Mechanism,
+        username: &str,
+        capabilities: Vec<String>,
+        driver: Driver,
+    ) -> Self {
+        let (stream, buffered, trace, label) = driver.into_kept();
+        Kept {
+            endpoint: endpoint.clone(),
+            mechanism,
+            username: username.to_string(),
+            capabilities,
+            stream,
+            buffered,
+            trace,
+            label,
+        }
+    }
+
+    /// Logs out politely (best effort, bounded) and closes.
+    async fn close(mut self) {
+        use tokio::io::AsyncWriteExt;
+        let bye: &[u8] = match self.endpoint.protocol {
+            Protocol::Imap => b"Z LOGOUT\r\n",
+            Protocol::Pop3 | Protocol::Smtp => b"QUIT\r\n",
+        };
+        self.trace
+            .line(&self.label, "C:", String::from_utf8_lossy(bye).trim_end());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        let _ = tokio::time::timeout_at(deadline.into(), async {
+            self.stream.write_all(bye).await?;
+            self.stream.shutdown().await
+        })
+        .await;
+    }
 }
 
 /// Holds the sessions a check verified, for the round trip to continue on
@@ -204,27 +225,28 @@ impl Keeper {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Called by login verification after a verified login (and the quota read): keeps the
-    /// session instead of closing it. Gives it back when one is already kept for `endpoint`.
-    pub(super) fn offer(
+    /// Called by login verification after a verified login (and the quota read) whose
+    /// machine kept the session. Gives the driver back when one is already kept for
+    /// `endpoint`.
+    pub(super) fn keep(
         &self,
         endpoint: &Endpoint,
-        method: Method,
+        mechanism: Mechanism,
         username: &str,
-        conn: Conn,
-        state: ProtoState,
-    ) -> Option<(Conn, ProtoState)> {
+        capabilities: Vec<String>,
+        driver: Driver,
+    ) -> Option<Driver> {
         let mut kept = self.lock();
         if kept.iter().any(|k| &k.endpoint == endpoint) {
-            return Some((conn, state));
+            return Some(driver);
         }
-        kept.push(Kept {
-            endpoint: endpoint.clone(),
-            method,
-            username: username.to_string(),
-            conn,
-            state,
-        });
+        kept.push(Kept::new(
+            endpoint,
+            mechanism,
+            username,
+            capabilities,
+            driver,
+        ));
         None
     }
 
@@ -235,14 +257,7 @@ impl Keeper {
             let i = kept.iter().position(|k| &k.endpoint == endpoint)?;
             kept.swap_remove(i)
         };
-        Some(hand_over(
-            &k.endpoint,
-            k.conn,
-            &k.state,
-            k.method,
-            &k.username,
-            true,
-        ))
+        Some(hand_over(k, true))
     }
 
     /// Endpoints with a kept session.
@@ -255,7 +270,7 @@ impl Keeper {
         let all: Vec<Kept> = std::mem::take(&mut *self.lock());
         let mut set = tokio::task::JoinSet::new();
         for k in all {
-            set.spawn(close(k.conn, k.state));
+            set.spawn(k.close());
         }
         while set.join_next().await.is_some() {}
     }
@@ -263,133 +278,103 @@ impl Keeper {
 
 /// A fresh session on `endpoint`, verified and logged in by this layer's own rules, with
 /// `method` (by its reported name) when the server still offers it, else the best offered.
-/// `allow_plaintext` is the user's `--allow-plaintext-login`.
+/// `allow_plaintext` is the user's `--allow-plaintext-login`. On failure, the facts of the
+/// attempt (`report` words them).
 pub async fn authenticated_stream(
     endpoint: &Endpoint,
     cfg: &SessionConfig,
     creds: &Credentials,
     allow_plaintext: bool,
     method: Option<&str>,
-) -> Result<(VerifiedStream, Facts), Problem> {
+) -> Result<(VerifiedStream, Facts), Box<EndpointFacts>> {
     // Credentials never go with the STARTTLS injection check.
     let cfg = SessionConfig {
         check_injection: false,
         ..cfg.clone()
     };
-    let mut rep = EndpointReport::new(endpoint);
-    let Some((mut conn, mut state)) = open_state(endpoint, &cfg, &mut rep).await else {
-        rep.finish();
-        return Err(rep.problems.into_iter().next().unwrap_or_else(|| {
-            Problem::error(
-                Code::ConnectFailed,
-                "the connection did not pass its checks",
-            )
+    let mut facts = EndpointFacts::new(endpoint);
+    let Some(mut driver) = driver::open(endpoint, &cfg, &mut facts).await else {
+        facts.login = Some(LoginFacts::Withheld(Withheld::ConnectionFailed {
+            username: creds.username.clone(),
         }));
-    };
-    let refuse = |problem: Problem, conn: Conn, state: ProtoState| async move {
-        close(conn, state).await;
-        Err(problem)
+        return Err(Box::new(facts));
     };
     if endpoint.security == Security::Plain && !allow_plaintext {
-        return refuse(
-            Problem::warning(
-                Code::PlaintextLoginRefused,
-                "the password was not sent: this endpoint has no TLS",
-            ),
-            conn,
-            state,
-        )
-        .await;
+        facts.login = Some(LoginFacts::Withheld(Withheld::Plaintext {
+            username: creds.username.clone(),
+        }));
+        driver.close(&mut facts).await;
+        return Err(Box::new(facts));
     }
-    if let ProtoState::Imap(st) = &state {
-        if crate::proto::imap::login_disabled(&st.capabilities) {
-            return refuse(
-                Problem::error(
-                    Code::LoginDisabled,
-                    "the server advertises LOGINDISABLED on this connection; no credentials were sent",
-                ),
-                conn,
-                state,
-            )
-            .await;
-        }
-    }
-    let methods = offered_methods(&state, creds.kind);
-    let chosen = method
-        .and_then(|name| methods.iter().find(|m| m.name() == name))
-        .or(methods.first())
-        .copied();
-    let Some(chosen) = chosen else {
-        let kind = match creds.kind {
-            CredentialKind::Password => "password",
-            CredentialKind::OAuth2Token => "OAuth2 token",
-        };
-        return refuse(
-            Problem::error(
-                Code::LoginMechanismUnsupported,
-                format!("no usable login method for a {kind}"),
-            ),
-            conn,
-            state,
-        )
-        .await;
+    let offered: Vec<Mechanism> = facts
+        .capabilities
+        .as_ref()
+        .map(|c| c.offered.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            (m.auth_method() == crate::model::AuthMethod::OAuth2)
+                == (creds.kind == CredentialKind::OAuth2Token)
+        })
+        .collect();
+    let chosen: Vec<Mechanism> = method
+        .and_then(|name| offered.iter().find(|m| m.name() == name))
+        .or(offered.first())
+        .into_iter()
+        .copied()
+        .collect();
+    let request = LoginRequest {
+        username: creds.username.clone(),
+        secret: creds.secret.clone(),
+        mechanisms: chosen,
+        all: false,
+        quota: false,
+        folders: false,
+        keep: true,
+        host: endpoint.host.clone(),
+        port: endpoint.port,
     };
-    let outcome = match &mut state {
-        ProtoState::Imap(st) => {
-            super::imap::login(&mut conn, st, chosen, creds, &cfg, endpoint).await
+    let stop = driver.login(request, &mut facts).await;
+    let attempts: Vec<UserAttempt> = std::mem::take(&mut driver.attempts)
+        .into_iter()
+        .map(|attempt| UserAttempt {
+            username: creds.username.clone(),
+            attempt,
+            alternative: false,
+        })
+        .collect();
+    if let Some(why) = driver.impossible.take() {
+        facts.login = Some(LoginFacts::Impossible {
+            why,
+            kind: creds.kind,
+            username: creds.username.clone(),
+        });
+        driver.shutdown().await;
+        return Err(Box::new(facts));
+    }
+    let success = attempts
+        .iter()
+        .find(|a| matches!(a.attempt.outcome, Outcome::Ok(_)))
+        .map(|a| a.mechanism());
+    facts.login = Some(LoginFacts::Attempted {
+        attempts,
+        kind: creds.kind,
+    });
+    match (success, driver.kept.take(), stop) {
+        (Some(mechanism), Some(capabilities), Stop::Finished { .. }) => {
+            let k = Kept::new(endpoint, mechanism, &creds.username, capabilities, driver);
+            Ok(hand_over(k, false))
         }
-        ProtoState::Pop3(st) => {
-            super::pop3::login(&mut conn, st, chosen, creds, &cfg, endpoint).await
-        }
-        ProtoState::Smtp(_) => super::smtp::login(&mut conn, chosen, creds, &cfg, endpoint).await,
-    };
-    match outcome {
-        Outcome::Ok(_) => {}
-        Outcome::Refused(text) => {
-            let p = Problem::error(
-                Code::LoginFailed,
-                format!(
-                    "the server refused the login as {:?} with {}: {text}",
-                    creds.username,
-                    chosen.name()
-                ),
-            );
-            return refuse(p, conn, state).await;
-        }
-        Outcome::Unverified(text) => {
-            let p = Problem::error(
-                Code::LoginUnverified,
-                format!("login with {} could not be verified: {text}", chosen.name()),
-            );
-            return refuse(p, conn, state).await;
+        _ => {
+            driver.shutdown().await;
+            Err(Box::new(facts))
         }
     }
-    // Servers announce more after login (IDLE, UIDPLUS, ...): read the capabilities again.
-    if let ProtoState::Imap(st) = &mut state {
-        match super::imap::capability(&mut conn, &mut st.parser, &mut st.tags, &cfg).await {
-            Ok(caps) => st.capabilities = caps,
-            Err(problems) => {
-                let p = problems.into_iter().next().unwrap_or_else(|| {
-                    Problem::error(Code::ProtocolError, "CAPABILITY after login failed")
-                });
-                return refuse(p, conn, state).await;
-            }
-        }
-    }
-    Ok(hand_over(
-        endpoint,
-        conn,
-        &state,
-        chosen,
-        &creds.username,
-        false,
-    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::sasl::Mechanism;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
@@ -400,22 +385,19 @@ mod tests {
             .await
             .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
-        let mut conn = Conn::new(client, Trace::off(), "imaps://h:993".into());
-        // Arrived in the same read as the last reply, not consumed yet.
-        conn.reader.push(b"* 3 EXISTS\r\n* 1 REC");
         let endpoint: Endpoint = "imaps://h:993".parse().unwrap();
-        let state = ProtoState::Smtp(crate::proto::smtp::Reply {
-            code: 250,
-            lines: vec!["h".into(), "PIPELINING".into(), "SIZE 1000".into()],
-        });
-        let (mut s, facts) = hand_over(
-            &endpoint,
-            conn,
-            &state,
-            Method::Sasl(Mechanism::Plain),
-            "u",
-            true,
-        );
+        let k = Kept {
+            endpoint: endpoint.clone(),
+            mechanism: Mechanism::Plain,
+            username: "u".into(),
+            capabilities: vec!["PIPELINING".into(), "SIZE 1000".into()],
+            stream: Stream::Plain(client),
+            // Arrived in the same read as the last reply, not consumed yet.
+            buffered: b"* 3 EXISTS\r\n* 1 REC".to_vec(),
+            trace: Trace::off(),
+            label: endpoint.url(),
+        };
+        let (mut s, facts) = hand_over(k, true);
         assert_eq!(facts.handed_over, 19);
         assert_eq!(facts.capabilities, ["PIPELINING", "SIZE 1000"]);
         assert_eq!(facts.mechanism, "PLAIN");

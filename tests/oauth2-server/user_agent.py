@@ -20,6 +20,7 @@ import os
 import secrets
 import ssl
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -175,6 +176,11 @@ def revoke(url, client_id):
 
 def main(argv):
     if len(argv) >= 4 and argv[1] == "device":
+        if "--wait" in argv:
+            # A user who takes a while to type the code: the client keeps polling meanwhile.
+            seconds = float(argv[argv.index("--wait") + 1])
+            step(f"waiting {seconds} s before opening the verification page")
+            time.sleep(seconds)
         device(argv[2], argv[3], "--deny" in argv)
     elif len(argv) >= 4 and argv[1] == "authorize":
         state = argv[argv.index("--state") + 1] if "--state" in argv else None

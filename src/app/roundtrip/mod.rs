@@ -128,13 +128,16 @@ impl Run<'_> {
             side.method.as_deref(),
         )
         .await
-        .map_err(|p| Problem {
-            message: format!(
-                "opening a session to {}: {}",
-                side.endpoint.url(),
-                p.message
-            ),
-            ..p
+        .map_err(|facts| {
+            let p = crate::report::endpoint::first_error(&facts);
+            Problem {
+                message: format!(
+                    "opening a session to {}: {}",
+                    side.endpoint.url(),
+                    p.message
+                ),
+                ..p
+            }
         })
     }
 }

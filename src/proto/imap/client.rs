@@ -20,6 +20,7 @@ use crate::proto::client::{
     Attempt, Capabilities, ClientMachine, Event, Failure, InjectionVerdict, Interruption,
     LoginImpossible, LoginRequest, Outbox, Outcome, QuotaFacts, Setup, Step, Transmit, Wait,
 };
+use crate::proto::folders::{self, ListEntry, ListForm};
 use crate::proto::sasl::{self, SaslClient};
 use crate::proto::{offered_mechanisms, refusal, LineReader, StartTlsRefusal, MAX_LINE};
 
@@ -36,6 +37,22 @@ pub struct Client {
     /// The capabilities a login uses (after TLS; updated by the tagged OK of a login).
     caps: Vec<String>,
     login: Option<Run>,
+    /// The capabilities were read after the login (a tagged OK's `[CAPABILITY]`, or the
+    /// command): servers announce more once logged in.
+    caps_after_login: bool,
+}
+
+/// What the post-login pipeline collects.
+struct AfterLogin {
+    end: String,
+    quota: Option<QuotaFacts>,
+    /// The LIST form used and the entries read (bounded by [`folders::MAX_FOLDERS`]).
+    list: Option<(ListForm, Vec<ListEntry>)>,
+    /// LIST and GETQUOTAROOT wait for the capabilities read after login (the LIST form and
+    /// QUOTA depend on them).
+    list_pending: bool,
+    quota_pending: bool,
+    keep: bool,
 }
 
 /// A login in progress: the request and how far it got.
@@ -76,12 +93,10 @@ enum State {
         /// A SASL error made us cancel with `*`: the completion is awaited, then unverified.
         cancelled: Option<String>,
     },
-    /// After the login: CAPABILITY (when the OK had none), GETQUOTAROOT, STATUS and LOGOUT
-    /// are out; `status` is the tag whose completion ends the wait.
-    Quota {
-        status: String,
-        facts: QuotaFacts,
-    },
+    /// After the login, pipelined: CAPABILITY (when needed), GETQUOTAROOT and STATUS (the
+    /// quota), LIST (the folders), LOGOUT (unless the session is kept); `end` is the tag
+    /// whose completion ends the wait.
+    AfterLogin(Box<AfterLogin>),
     Finished,
 }
 
@@ -100,6 +115,7 @@ impl Client {
             state: State::Greeting,
             caps: Vec::new(),
             login: None,
+            caps_after_login: false,
         }
     }
 
@@ -159,8 +175,10 @@ impl Client {
     fn proto_error(&mut self, e: crate::proto::ProtoError) {
         if matches!(self.state, State::Auth { .. }) {
             self.end_attempt(Outcome::Unverified(e.to_string()));
-        } else if matches!(self.state, State::Quota { .. }) {
-            self.finish(false);
+        } else if let State::AfterLogin(after) = &self.state {
+            // The quota and folders are extra: without them the run still stands.
+            let keep = after.keep;
+            self.finish(!keep);
         } else {
             self.fail(Failure::Proto(e));
         }
@@ -227,32 +245,35 @@ impl Client {
                 literals,
                 cancelled,
             } => self.on_auth_response(resp, tag, mechanism, sasl, literals, cancelled),
-            State::Quota { status, mut facts } => {
-                match &resp {
-                    Response::Untagged { keyword, text, .. } if keyword == "QUOTA" => {
-                        if let Some((_, used, limit)) = parse_quota(text)
-                            .into_iter()
-                            .find(|(name, _, _)| name == "STORAGE")
-                        {
-                            facts.storage =
-                                Some((used.saturating_mul(1024), limit.saturating_mul(1024)));
+            State::AfterLogin(mut after) => {
+                if let Response::Untagged { keyword, text, .. } = &resp {
+                    match (keyword.as_str(), after.quota.as_mut(), after.list.as_mut()) {
+                        ("QUOTA", Some(q), _) => {
+                            if let Some((_, used, limit)) = parse_quota(text)
+                                .into_iter()
+                                .find(|(name, _, _)| name == "STORAGE")
+                            {
+                                q.storage =
+                                    Some((used.saturating_mul(1024), limit.saturating_mul(1024)));
+                            }
                         }
+                        ("STATUS", Some(q), _) => q.messages = parse_status_messages(text),
+                        (k, _, Some((form, entries)))
+                            if k == form.keyword() && entries.len() < folders::MAX_FOLDERS =>
+                        {
+                            entries.extend(folders::parse_list(text));
+                        }
+                        _ => {}
                     }
-                    Response::Untagged { keyword, text, .. } if keyword == "STATUS" => {
-                        facts.messages = parse_status_messages(text);
-                    }
-                    _ => {}
                 }
                 if let Some(caps) = resp.capabilities() {
                     self.caps = caps;
                 }
                 match &resp {
-                    Response::Tagged { tag, .. } if *tag == status => {
-                        self.out.event(Event::Quota(facts));
-                        // LOGOUT went out with the quota commands.
-                        self.finish(false);
+                    Response::Tagged { tag, .. } if *tag == after.end => {
+                        self.after_login_done(*after)
                     }
-                    _ => self.state = State::Quota { status, facts },
+                    _ => self.state = State::AfterLogin(after),
                 }
             }
             other => self.state = other,
@@ -487,6 +508,7 @@ impl Client {
         if let Some(caps) = resp.capabilities() {
             if matches!(resp, Response::Tagged { .. }) {
                 self.caps = caps;
+                self.caps_after_login = true;
             }
         }
         match expect_completion(&resp, &tag) {
@@ -540,33 +562,112 @@ impl Client {
         self.finish_run();
     }
 
-    /// After a success: the quota (when asked for, once), then goodbye.
+    /// After a success: the capabilities (when the OK carried none and they are needed), the
+    /// quota and the folders (when asked for, once), pipelined; then goodbye, or the session
+    /// is kept. Commands that depend on the capabilities after login (GETQUOTAROOT needs
+    /// QUOTA, the LIST form SPECIAL-USE or XLIST) follow their answer when the OK carried
+    /// none: one more round trip, only for servers that don't send them with the OK.
     fn after_login(&mut self) {
-        let quota = match &mut self.login {
+        let (quota, list, keep) = match &mut self.login {
             Some(run) => {
                 run.logged_in = true;
-                std::mem::take(&mut run.req.quota)
+                (
+                    std::mem::take(&mut run.req.quota),
+                    std::mem::take(&mut run.req.folders),
+                    run.req.keep,
+                )
             }
-            None => false,
+            None => (false, false, false),
         };
-        if !quota {
-            return self.finish_run();
+        // Servers announce more after login (Dovecot: QUOTA, SPECIAL-USE).
+        let caps = !self.caps_after_login && (keep || list || (quota && !has_quota(&self.caps)));
+        if !quota && !list && !caps {
+            return self.finish_kept(keep);
         }
         self.out.step(Step::Quota);
-        let mut bytes = Vec::new();
-        // Servers announce more after login (Dovecot: QUOTA); the OK's code may carry it.
-        if !has_quota(&self.caps) {
-            bytes.extend(super::command(&self.tags.next_tag(), "CAPABILITY"));
-        }
-        bytes.extend(super::command(&self.tags.next_tag(), "GETQUOTAROOT INBOX"));
-        let status = self.tags.next_tag();
-        bytes.extend(super::command(&status, "STATUS INBOX (MESSAGES)"));
-        bytes.extend(super::command(&self.tags.next_tag(), "LOGOUT"));
-        self.out.send(Transmit::plain(bytes));
-        self.state = State::Quota {
-            status,
-            facts: QuotaFacts::default(),
+        let mut after = AfterLogin {
+            end: String::new(),
+            quota: quota.then(QuotaFacts::default),
+            list: None,
+            list_pending: list,
+            quota_pending: quota,
+            keep,
         };
+        let mut bytes = Vec::new();
+        if caps {
+            after.end = self.tags.next_tag();
+            bytes.extend(super::command(&after.end, "CAPABILITY"));
+        }
+        if quota {
+            after.end = self.tags.next_tag();
+            bytes.extend(super::command(&after.end, "STATUS INBOX (MESSAGES)"));
+        }
+        if caps {
+            self.out.send(Transmit::plain(bytes));
+            self.state = State::AfterLogin(Box::new(after));
+        } else {
+            self.second_stage(after, bytes);
+        }
+    }
+
+    /// The commands that depend on the capabilities after login, and the goodbye, appended
+    /// to `bytes` and sent; finishes at once when nothing is left to wait for.
+    fn second_stage(&mut self, mut after: AfterLogin, mut bytes: Vec<u8>) {
+        if std::mem::take(&mut after.quota_pending) && has_quota(&self.caps) {
+            after.end = self.tags.next_tag();
+            bytes.extend(super::command(&after.end, "GETQUOTAROOT INBOX"));
+        }
+        if std::mem::take(&mut after.list_pending) {
+            let form = ListForm::for_capabilities(&self.caps);
+            after.end = self.tags.next_tag();
+            bytes.extend(super::command(&after.end, form.command()));
+            after.list = Some((form, Vec::new()));
+        }
+        let logout = !after.keep;
+        if logout {
+            bytes.extend(super::command(&self.tags.next_tag(), "LOGOUT"));
+        }
+        if !bytes.is_empty() {
+            self.out.send(Transmit::plain(bytes));
+        }
+        if after.end.is_empty() {
+            // Nothing to wait for (LOGOUT's answer is not awaited).
+            return self.after_login_done(after);
+        }
+        self.state = State::AfterLogin(Box::new(after));
+    }
+
+    /// The post-login pipeline is answered: its facts, then the end (LOGOUT went with it).
+    fn after_login_done(&mut self, mut after: AfterLogin) {
+        if after.list_pending || after.quota_pending {
+            after.end = String::new();
+            return self.second_stage(after, Vec::new());
+        }
+        if let Some(q) = after.quota {
+            self.out.event(Event::Quota(q));
+        }
+        if let Some((form, entries)) = after.list {
+            self.out
+                .event(Event::Folders(Box::new(folders::choose(&entries, form))));
+        }
+        if after.keep {
+            self.finish_kept(true);
+        } else {
+            self.finish(false);
+        }
+    }
+
+    /// After a success: the session is kept (no LOGOUT), or the run ends.
+    fn finish_kept(&mut self, keep: bool) {
+        if !keep {
+            return self.finish_run();
+        }
+        let remaining = self.take_remaining();
+        self.state = State::Finished;
+        self.out.event(Event::Kept {
+            capabilities: self.caps.clone(),
+        });
+        self.out.event(Event::Finished { remaining });
     }
 
     /// The run ends: LOGOUT (unless the quota pipeline sent it), and what is left for a fresh
@@ -614,8 +715,9 @@ impl ClientMachine for Client {
             State::Auth { .. } => {
                 self.end_attempt(Outcome::Unverified(why.words(waiting_for)));
             }
-            // The quota is extra: without it the run still stands.
-            State::Quota { .. } => self.finish(false),
+            // The quota and folders are extra: without them the run still stands (the
+            // connection is not handed over: its state is unknown).
+            State::AfterLogin(_) => self.finish(false),
             _ => {
                 let greeting = matches!(self.state, State::Greeting);
                 self.fail(Failure::Interrupted {
@@ -703,7 +805,7 @@ impl ClientMachine for Client {
             State::Capability { .. } => Wait::Reply("the CAPABILITY reply"),
             State::StartTls { .. } => Wait::Reply("the STARTTLS reply"),
             State::Auth { .. } => Wait::Reply("the login reply"),
-            State::Quota { .. } => Wait::Reply("the quota replies"),
+            State::AfterLogin(_) => Wait::Reply("the quota and folder replies"),
             State::InjectionWindow => Wait::InjectionWindow,
             State::AwaitTls | State::Ready | State::Finished => Wait::Nothing,
         }
@@ -711,6 +813,10 @@ impl ClientMachine for Client {
 
     fn buffered(&self) -> usize {
         self.reader.buffered()
+    }
+
+    fn take_buffered(&mut self) -> Vec<u8> {
+        self.reader.take_buffered()
     }
 
     fn protocol(&self) -> Protocol {

@@ -464,11 +464,28 @@ impl Client {
     }
 
     fn finish_run(&mut self) {
-        let remaining = match self.login.take() {
-            Some(run) if run.req.all => run.req.mechanisms[run.next..].to_vec(),
-            _ => Vec::new(),
+        let (remaining, keep) = match self.login.take() {
+            Some(run) => (
+                if run.req.all {
+                    run.req.mechanisms[run.next..].to_vec()
+                } else {
+                    Vec::new()
+                },
+                run.logged_in && run.req.keep,
+            ),
+            None => (Vec::new(), false),
         };
-        self.quit(remaining);
+        if keep {
+            // No QUIT: the logged-in session is handed over.
+            self.expect.clear();
+            self.phase = Phase::Finished;
+            self.out.event(Event::Kept {
+                capabilities: self.capa.clone(),
+            });
+            self.out.event(Event::Finished { remaining });
+        } else {
+            self.quit(remaining);
+        }
     }
 
     /// QUIT (its answer is not awaited) and finish.
@@ -496,7 +513,11 @@ impl ClientMachine for Client {
             self.end_attempt(Outcome::Unverified(why.words(waiting_for)));
             self.phase = Phase::Finished;
         } else if matches!(self.expect.front(), Some(Expect::Stat)) {
-            // The quota is extra: without it the run still stands.
+            // The quota is extra: without it the run still stands (the session is not
+            // handed over: an answer may still be on its way).
+            if let Some(run) = &mut self.login {
+                run.req.keep = false;
+            }
             self.finish_run();
         } else {
             let greeting = self.phase == Phase::Greeting;
@@ -590,6 +611,10 @@ impl ClientMachine for Client {
 
     fn buffered(&self) -> usize {
         self.reader.buffered()
+    }
+
+    fn take_buffered(&mut self) -> Vec<u8> {
+        self.reader.take_buffered()
     }
 
     fn protocol(&self) -> Protocol {

@@ -39,6 +39,8 @@ fn request(mechanisms: &[Mechanism], quota: bool) -> LoginRequest {
         mechanisms: mechanisms.to_vec(),
         all: false,
         quota,
+        folders: false,
+        keep: false,
         host: "mail.example.test".into(),
         port: 995,
     }
@@ -249,4 +251,43 @@ fn greetings_that_refuse_or_are_not_pop3() {
     let mut m = Client::new(setup(Security::Tls));
     let (_, ev) = exchange(&mut m, "* OK imap?\r\n");
     assert!(matches!(ev.last(), Some(Event::Failed(Failure::Proto(_)))));
+}
+
+#[test]
+fn a_kept_session_sends_no_quit_and_hands_over_the_rest() {
+    let mut m = ready("USER\r\nSASL PLAIN\r\nUIDL\r\n", "+OK ready\r\n");
+    m.login(LoginRequest {
+        keep: true,
+        ..request(&[Mechanism::Plain], false)
+    });
+    drain(&mut m);
+    let (sent, ev) = exchange(&mut m, "+OK Logged in.\r\n+OK 2 40");
+    assert_eq!(sent, "", "no QUIT: the session continues");
+    assert!(
+        ev.contains(&Event::Kept {
+            capabilities: vec!["USER".into(), "SASL PLAIN".into(), "UIDL".into()]
+        }),
+        "{ev:?}"
+    );
+    assert_eq!(ev.last(), Some(&Event::Finished { remaining: vec![] }));
+    assert_eq!(m.take_buffered(), b"+OK 2 40");
+}
+
+#[test]
+fn an_interrupted_stat_is_never_handed_over() {
+    let mut m = ready("USER\r\nSASL PLAIN\r\n", "+OK ready\r\n");
+    m.login(LoginRequest {
+        keep: true,
+        ..request(&[Mechanism::Plain], true)
+    });
+    drain(&mut m);
+    let (_, ev) = exchange(&mut m, "+OK Logged in.\r\n");
+    assert!(!ev.iter().any(|e| matches!(e, Event::Kept { .. })));
+    m.interrupted(Interruption::Timeout);
+    let (sent, ev) = drain(&mut m);
+    assert_eq!(sent, "QUIT\r\n", "a session in an unknown state is closed");
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Kept { .. })),
+        "{ev:?}"
+    );
 }

@@ -231,7 +231,12 @@ impl Client {
                             mechanism,
                             outcome: Outcome::Ok(format!("235 {}", reply.text())),
                         }));
-                        self.finish_run();
+                        let keep = self.login.as_ref().is_some_and(|r| r.req.keep);
+                        if keep {
+                            self.kept();
+                        } else {
+                            self.finish_run();
+                        }
                     }
                     Err(e) => self.end_attempt(Outcome::Unverified(e.to_string()), false),
                 },
@@ -322,6 +327,22 @@ impl Client {
             _ => Vec::new(),
         };
         self.quit(remaining);
+    }
+
+    /// After a success with [`LoginRequest::keep`]: no QUIT, the session is handed over.
+    fn kept(&mut self) {
+        let remaining = match self.login.take() {
+            Some(run) if run.req.all => run.req.mechanisms[run.next..].to_vec(),
+            _ => Vec::new(),
+        };
+        let capabilities = self
+            .ehlo
+            .as_ref()
+            .map(ehlo_capabilities)
+            .unwrap_or_default();
+        self.state = State::Finished;
+        self.out.event(Event::Kept { capabilities });
+        self.out.event(Event::Finished { remaining });
     }
 
     /// QUIT (its answer is not awaited) and finish.
@@ -436,6 +457,10 @@ impl ClientMachine for Client {
 
     fn buffered(&self) -> usize {
         self.reader.buffered()
+    }
+
+    fn take_buffered(&mut self) -> Vec<u8> {
+        self.reader.take_buffered()
     }
 
     fn protocol(&self) -> Protocol {

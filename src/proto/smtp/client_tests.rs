@@ -37,6 +37,8 @@ fn request(mechanisms: &[Mechanism]) -> LoginRequest {
         mechanisms: mechanisms.to_vec(),
         all: false,
         quota: false,
+        folders: false,
+        keep: false,
         host: "mail.example.test".into(),
         port: 465,
     }
@@ -189,4 +191,25 @@ fn greetings_and_ehlo_refusals() {
             ..
         }))
     ));
+}
+
+#[test]
+fn a_kept_session_sends_no_quit_and_reports_the_ehlo_lines() {
+    let mut m = ready("250-mail\r\n250-AUTH PLAIN\r\n250 SIZE 10240000\r\n");
+    m.login(LoginRequest {
+        keep: true,
+        ..request(&[Mechanism::Plain])
+    });
+    drain(&mut m);
+    let (sent, ev) = exchange(&mut m, "235 2.7.0 ok\r\n");
+    assert_eq!(
+        sent, "",
+        "no QUIT: the message is submitted on this session"
+    );
+    assert!(
+        ev.contains(&Event::Kept {
+            capabilities: vec!["AUTH PLAIN".into(), "SIZE 10240000".into()]
+        }),
+        "{ev:?}"
+    );
 }
