@@ -729,7 +729,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__oauth2__subcmd__login)
-            opts="-h -V --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --flow --no-browser --username --ca-file --timeout --help --version"
+            opts="-h -V --oauth2-client-id --oauth2-client-secret --oauth2-issuer --oauth2-scope --flow --no-browser --username --ca-file --timeout --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +764,10 @@ _mailsetup() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -310,6 +310,7 @@ set edit:completion:arg-completer[mailsetup] = {|@words|
             cand --username 'The login name the mail servers expect (default: the email address)'
             cand --ca-file 'Extra trusted CA certificates (PEM) for the provider''s HTTPS endpoints (remembered for this account''s token refreshes)'
             cand --timeout 'Seconds to wait for the sign-in to be completed'
+            cand --store 'Where to keep the refresh token: keyring (Secret Service / macOS Keychain), pass, or file (mode 0600, next to the account). Default: keyring, else pass, else the file'
             cand --no-browser 'Don''t start a browser; print the address to open instead'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

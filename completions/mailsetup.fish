@@ -266,6 +266,7 @@ browser\t'Authorization code with PKCE through the browser and a 127.0.0.1 redir
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -l username -d 'The login name the mail servers expect (default: the email address)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -l ca-file -d 'Extra trusted CA certificates (PEM) for the provider\'s HTTPS endpoints (remembered for this account\'s token refreshes)' -r -F
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -l timeout -d 'Seconds to wait for the sign-in to be completed' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -l store -d 'Where to keep the refresh token: keyring (Secret Service / macOS Keychain), pass, or file (mode 0600, next to the account). Default: keyring, else pass, else the file' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -l no-browser -d 'Don\'t start a browser; print the address to open instead'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand oauth2; and __fish_seen_subcommand_from login" -s V -l version -d 'Print version'

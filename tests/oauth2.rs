@@ -115,6 +115,19 @@ fn device_flow_check_refresh_concurrency_revocation_and_no_token_anywhere() {
         login.run.stdout
     );
     outputs.push_str(&login.run.all_output());
+    // No secret store here (support::oauth2 gives mailsetup no D-Bus session and no pass):
+    // the refresh token is in the 0600 tokens file, and the user is told so.
+    assert!(
+        login
+            .run
+            .stdout
+            .contains("no system secret store is usable here"),
+        "{}",
+        login.run.stdout
+    );
+    let account: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.account_file()).unwrap()).unwrap();
+    assert!(account.get("refresh_token_store").is_none(), "{account}");
     use std::os::unix::fs::PermissionsExt;
     for f in [w.tokens_file(), w.account_file()] {
         let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
@@ -249,16 +262,8 @@ fn device_flow_check_refresh_concurrency_revocation_and_no_token_anywhere() {
     let before = w.refreshes(200);
     let handles: Vec<_> = (0..4)
         .map(|_| {
-            let (bin, home) = (support::bin(), w.home());
-            let user = user.clone();
-            std::thread::spawn(move || {
-                std::process::Command::new(bin)
-                    .args(["oauth2", "token", &user])
-                    .env("HOME", home)
-                    .env_remove("XDG_DATA_HOME")
-                    .output()
-                    .unwrap()
-            })
+            let mut cmd = w.command(&["oauth2", "token", &user], &[]);
+            std::thread::spawn(move || cmd.output().unwrap())
         })
         .collect();
     let outs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
@@ -681,4 +686,315 @@ fn setup_wizard_signs_in_with_oauth2_and_writes_token_configs() {
         w.stack.wait_inbox_count(&user, 1, Duration::from_secs(20)),
         1
     );
+}
+
+/// The keyring tests' access-token lifetime: a token is fresh for its first half (8 s, room
+/// for a loaded machine between a login and the next call), and the 9 s sleeps below pass that
+/// half, so the next call refreshes.
+const ACCESS_TTL: &str = "16";
+
+/// Every file below the desktop's HOME: none holds any of `tokens` (raw or base64).
+fn assert_no_token_in_home(d: &support::desktop::Desktop, user: &str, tokens: &[String]) {
+    let files = d.files();
+    assert!(!files.is_empty(), "nothing under HOME");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        for t in tokens {
+            support::run::assert_no_secret(&f.display().to_string(), &bytes, user, t);
+        }
+    }
+}
+
+fn json_file(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn with_a_keyring_the_refresh_token_lives_in_it_and_nowhere_under_home() {
+    let Some(w) = OAuthWorld::start(
+        "with_a_keyring_the_refresh_token_lives_in_it_and_nowhere_under_home",
+        &[("MAILSTACK_OAUTH2_ACCESS_TTL", ACCESS_TTL)],
+    ) else {
+        return;
+    };
+    // A desktop session: private D-Bus, gnome-keyring-daemon unlocked, a fresh HOME.
+    let d = support::desktop::Desktop::start(&w.stack, true);
+    let user = w.user().to_string();
+    let (account_file, tokens_file) = w.desktop_files(&d);
+
+    // --store keyring where there is no D-Bus session: refused before anyone signs in.
+    let ca = w.ca();
+    let r = w.desktop_mailsetup(
+        &d,
+        &[
+            "oauth2",
+            "login",
+            &user,
+            "--oauth2-issuer",
+            w.issuer(),
+            "--ca-file",
+            &ca,
+            "--oauth2-client-id",
+            "mailsetup-test",
+            "--flow",
+            "device",
+            "--store",
+            "keyring",
+        ],
+        false,
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("--store keyring") && r.stderr.contains("not available"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("To sign in"), "{}", r.stderr);
+    assert!(!account_file.exists() && !tokens_file.exists());
+
+    // The device flow in the desktop session: the keyring is the default store.
+    let login = w.desktop_login(&d, &[], true);
+    assert_eq!(
+        login.run.code, 0,
+        "{}\n{}\n{}",
+        login.run.stdout, login.run.stderr, login.user_agent
+    );
+    assert!(
+        login
+            .run
+            .stdout
+            .contains("the system keyring (Secret Service)")
+            && !login.run.stdout.contains("no system secret store"),
+        "{}",
+        login.run.stdout
+    );
+    assert_eq!(json_file(&account_file)["refresh_token_store"], "keyring");
+    // The keyring holds the refresh token (libsecret's own tool reads it), and mailsetup's
+    // password reader finds the same item.
+    let rt1 = w
+        .keyring_refresh_token(&d)
+        .expect("the refresh token is in the keyring");
+    let got = d.run_ok(
+        support::bin().to_str().unwrap(),
+        &[
+            "password",
+            "get",
+            "--store",
+            "keyring",
+            "--kind",
+            "oauth2-refresh-token",
+            &user,
+        ],
+        "",
+    );
+    assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), rt1);
+    // The access token (and only it) is in the 0600 tokens file.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&tokens_file)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let tokens = json_file(&tokens_file);
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+    let access1 = tokens["access_token"].as_str().unwrap().to_string();
+    let mut refresh_tokens = vec![rt1.clone()];
+    assert_no_token_in_home(&d, &user, &refresh_tokens);
+    assert_no_token(
+        "mailsetup's output",
+        &login.run.all_output(),
+        &user,
+        &refresh_tokens,
+    );
+
+    // A fresh access token needs no keyring: handed out with no D-Bus session at all.
+    let refreshes = w.refreshes(200);
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], false);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert_eq!(t.stdout.trim(), access1);
+    assert_eq!(w.refreshes(200), refreshes);
+
+    // Expired, and the keyring out of reach: a clear error, and the refresh token is not
+    // spent (the server saw no refresh).
+    std::thread::sleep(Duration::from_secs(9));
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], false);
+    assert_eq!((t.code, t.stdout.as_str()), (1, ""), "{}", t.stderr);
+    assert!(
+        t.stderr
+            .contains("system keyring (Secret Service), where the refresh token is kept")
+            && t.stderr.contains("not available"),
+        "{}",
+        t.stderr
+    );
+    assert_eq!(w.refreshes(200), refreshes);
+
+    // In the session: refreshed through the keyring, the rotated refresh token back in it.
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], true);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let access2 = t.stdout.trim().to_string();
+    assert!(!access2.is_empty() && access2 != access1);
+    assert_eq!(w.refreshes(200), refreshes + 1);
+    let rt2 = w.keyring_refresh_token(&d).unwrap();
+    assert_ne!(rt2, rt1, "the refresh token was not rotated");
+    refresh_tokens.push(rt2.clone());
+    assert_eq!(json_file(&tokens_file)["access_token"], access2.as_str());
+    assert!(json_file(&tokens_file).get("refresh_token").is_none());
+    assert_no_token_in_home(&d, &user, &refresh_tokens);
+    // The refreshed token logs in (Dovecot validates it at the authorization server).
+    let imaps = format!("imaps://{HOST}:{}", w.stack.port("IMAPS_PORT"));
+    let mut args: Vec<String> = [
+        "check",
+        &user,
+        "--server",
+        &imaps,
+        "--ca-file",
+        &ca,
+        "--protocols",
+        "imap",
+        "--oauth2-token-command",
+        "printf %s \"$NEW_TOKEN\"",
+        "--json",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    args.extend(w.connect_to());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let c = w.mailsetup(&argv, &[("NEW_TOKEN", &access2)]);
+    assert_eq!(c.code, 0, "{}\n{}", c.stdout, c.stderr);
+    assert_eq!(c.endpoints()[0]["login"]["status"], "ok");
+
+    // Logout revokes with the keyring's refresh token and removes it from the keyring.
+    let r = w.desktop_mailsetup(&d, &["oauth2", "logout", &user], true);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("The provider revoked the sign-in.")
+            && r.stdout.contains("Deleted the stored sign-in"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.keyring_refresh_token(&d), None);
+    assert!(!account_file.exists() && !tokens_file.exists());
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], true);
+    assert_eq!(t.code, 4, "{}", t.stderr);
+}
+
+#[test]
+fn a_refresh_token_in_the_file_moves_into_the_keyring_at_the_next_refresh_unless_chosen() {
+    let Some(w) = OAuthWorld::start(
+        "a_refresh_token_in_the_file_moves_into_the_keyring_at_the_next_refresh_unless_chosen",
+        &[("MAILSTACK_OAUTH2_ACCESS_TTL", ACCESS_TTL)],
+    ) else {
+        return;
+    };
+    let d = support::desktop::Desktop::start(&w.stack, true);
+    let user = w.user().to_string();
+    let (account_file, tokens_file) = w.desktop_files(&d);
+    // The desktop's login keyring exists (something was stored in it before), as on any
+    // desktop in use: an unattended move never creates or unlocks a collection.
+    d.run_ok(
+        "secret-tool",
+        &[
+            "store",
+            "--label=other",
+            "service",
+            "other-app",
+            "account",
+            "x",
+        ],
+        "other secret",
+    );
+
+    // Signed in where no store is usable (an SSH login): the fallback file, and the note.
+    let login = w.desktop_login(&d, &[], false);
+    assert_eq!(
+        login.run.code, 0,
+        "{}\n{}",
+        login.run.stdout, login.run.stderr
+    );
+    assert!(
+        login
+            .run
+            .stdout
+            .contains("no system secret store is usable here"),
+        "{}",
+        login.run.stdout
+    );
+    assert!(json_file(&account_file)
+        .get("refresh_token_store")
+        .is_none());
+    let rt1 = json_file(&tokens_file)["refresh_token"]
+        .as_str()
+        .expect("the refresh token is in the file")
+        .to_string();
+
+    // In the desktop session, a token call that does not refresh moves nothing: the move
+    // happens with a refresh, never on a plain read.
+    let before = w.refreshes(200);
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], true);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let refreshed = w.refreshes(200) > before;
+    assert_eq!(
+        w.keyring_refresh_token(&d).is_some(),
+        refreshed,
+        "moved into the keyring without a refresh, or refreshed without moving"
+    );
+
+    // At the next refresh the (rotated) refresh token moves into the keyring.
+    std::thread::sleep(Duration::from_secs(9));
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], true);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert!(t.stderr.is_empty(), "{}", t.stderr);
+    let rt2 = w.keyring_refresh_token(&d).expect("moved into the keyring");
+    assert_ne!(rt2, rt1);
+    assert_eq!(json_file(&account_file)["refresh_token_store"], "keyring");
+    assert!(json_file(&tokens_file).get("refresh_token").is_none());
+    assert_no_token_in_home(&d, &user, &[rt1.clone(), rt2.clone()]);
+    // And it keeps working from there.
+    std::thread::sleep(Duration::from_secs(9));
+    let before = w.refreshes(200);
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], true);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert_eq!(w.refreshes(200), before + 1);
+    let rt3 = w.keyring_refresh_token(&d).unwrap();
+    assert_ne!(rt3, rt2);
+    assert_eq!(w.refreshes(400), 0, "a refresh token was spent twice");
+
+    // Signing in again with --store file (the user's choice) takes the token out of the
+    // keyring, and a refresh leaves it in the file.
+    let login = w.desktop_login(&d, &["--store", "file"], true);
+    assert_eq!(
+        login.run.code, 0,
+        "{}\n{}",
+        login.run.stdout, login.run.stderr
+    );
+    assert!(
+        !login
+            .run
+            .stdout
+            .contains("no system secret store is usable here"),
+        "{}",
+        login.run.stdout
+    );
+    assert_eq!(json_file(&account_file)["refresh_token_store"], "file");
+    assert_eq!(w.keyring_refresh_token(&d), None);
+    let rt4 = json_file(&tokens_file)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::thread::sleep(Duration::from_secs(9));
+    let t = w.desktop_mailsetup(&d, &["oauth2", "token", &user], true);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let rt5 = json_file(&tokens_file)["refresh_token"]
+        .as_str()
+        .expect("still in the file")
+        .to_string();
+    assert_ne!(rt5, rt4);
+    assert_eq!(w.keyring_refresh_token(&d), None);
+    assert_eq!(json_file(&account_file)["refresh_token_store"], "file");
+
+    let r = w.desktop_mailsetup(&d, &["oauth2", "logout", &user], true);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(!account_file.exists() && !tokens_file.exists());
 }

@@ -11,6 +11,7 @@ use super::exit;
 use crate::oauth2::store::Paths;
 use crate::oauth2::{FlowChoice, LoginRequest, OAuth2Error, Prompt};
 use crate::report::escape::terminal_safe;
+use crate::secrets::StoreKind;
 
 #[derive(Debug, Args)]
 pub struct OAuth2Args {
@@ -26,8 +27,9 @@ pub enum OAuth2Command {
 come from the built-in provider database and the issuer's published metadata (or --oauth2-issuer). \
 The browser sign-in (authorization code with PKCE) opens your browser when there is one and receives \
 the answer on 127.0.0.1; the device sign-in shows a web address and a code to enter on any device \
-(for terminals and SSH sessions). The refresh token goes to the token store; nothing is stored \
-unless the sign-in succeeded."
+(for terminals and SSH sessions). The refresh token goes to the system secret store (--store; by \
+default the keyring, else pass, else a 0600 file next to the account); nothing is stored unless the \
+sign-in succeeded."
     )]
     Login(LoginArgs),
 
@@ -108,6 +110,15 @@ pub struct LoginArgs {
     /// Seconds to wait for the sign-in to be completed
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
+
+    /// Where to keep the refresh token: keyring (Secret Service / macOS Keychain), pass, or file
+    /// (mode 0600, next to the account). Default: keyring, else pass, else the file
+    #[arg(long, value_name = "STORE", value_parser = parse_store)]
+    pub store: Option<StoreKind>,
+}
+
+fn parse_store(s: &str) -> Result<StoreKind, String> {
+    s.parse()
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +233,7 @@ pub fn show_prompt(p: Prompt) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn login_request(
     email: &str,
     client: &ClientArgs,
@@ -230,6 +242,7 @@ pub fn login_request(
     username: Option<String>,
     ca_files: Vec<PathBuf>,
     timeout: Duration,
+    store: Option<StoreKind>,
 ) -> Result<LoginRequest> {
     let address = address(email)?;
     if let Some(id) = &client.client_id {
@@ -252,6 +265,7 @@ pub fn login_request(
         },
         open_browser,
         timeout,
+        store,
     })
 }
 
@@ -264,6 +278,7 @@ async fn login(args: LoginArgs, paths: &Paths) -> Result<i32> {
         args.username.clone(),
         args.ca_file.clone(),
         Duration::from_secs(args.timeout.clamp(1, 3600)),
+        args.store,
     )?;
     let outcome = async {
         let account = crate::oauth2::plan_login(&req, paths).await?;
@@ -285,6 +300,12 @@ async fn login(args: LoginArgs, paths: &Paths) -> Result<i32> {
             if !o.has_refresh_token {
                 text.push_str("note: the provider gave no refresh token: when the access token expires, sign in again.\n");
             }
+            if o.file_fallback {
+                text.push_str(FILE_FALLBACK_NOTE);
+            }
+            for n in &o.notes {
+                text.push_str(&format!("note: {}\n", terminal_safe(n)));
+            }
             text.push_str(&format!(
                 "Mail programs get fresh access tokens by running: {}\n",
                 token_command(&o.account.address)
@@ -295,6 +316,8 @@ async fn login(args: LoginArgs, paths: &Paths) -> Result<i32> {
         Err(e) => Ok(report(&e)),
     }
 }
+
+const FILE_FALLBACK_NOTE: &str = "note: no system secret store is usable here (no Secret Service on a D-Bus session, pass not initialised), so the refresh token is in that 0600 file; it moves into the keyring (or pass) by itself at the first refresh where one is usable.\n";
 
 /// The wizard's OAuth2 step, before credentials are loaded. Runs when no credential was given
 /// on the command line, nothing is stored for the address yet, and the provider signs mail
@@ -371,6 +394,7 @@ mailsetup needs an OAuth2 client ID registered with this provider (it ships     
         args.credentials.username.clone(),
         args.net.ca_file.clone(),
         Duration::from_secs(300),
+        args.target.store_password,
     )?;
     let outcome = runtime.block_on(async {
         let account = crate::oauth2::plan_login(&req, &paths).await?;
@@ -382,6 +406,9 @@ mailsetup needs an OAuth2 client ID registered with this provider (it ships     
                 "Signed in with OAuth2; the token is stored in {}.",
                 o.stored_in
             );
+            if o.file_fallback {
+                print!("{FILE_FALLBACK_NOTE}");
+            }
             Ok(())
         }
         Err(e) => bail!("OAuth2 sign-in: {e}"),

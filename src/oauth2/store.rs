@@ -1,10 +1,14 @@
-//! Where OAuth2 state lives on disk, per account (address):
+//! Where OAuth2 state lives, per account (address):
 //!
 //! - `<data>/oauth2/<address>.account.json` (0600): the provider's endpoints, the client
-//!   registration, the scope and the extra CA files trusted at login — no token;
-//! - the tokens (refresh token, the current access token and its expiry) in a [`TokenStore`];
-//!   until the system secret store is available to this module, [`FileStore`] keeps them in
-//!   `<data>/oauth2/<address>.tokens.json`, created mode 0600 in a 0700 directory;
+//!   registration, the scope, the extra CA files trusted at login and which secret store holds
+//!   the refresh token ([`Account::refresh_token_store`]) — no token;
+//! - the refresh token in the system secret store ([`SecretTokenStore`]: the keyring or `pass`,
+//!   through [`crate::secrets`], kind `oauth2-refresh-token`), chosen at `oauth2 login`
+//!   (`--store`, else the keyring, else `pass`);
+//! - `<data>/oauth2/<address>.tokens.json` (0600 in a 0700 directory): the current access token
+//!   and its expiry — and, only when no system store was usable at sign-in or the user chose
+//!   `--store file`, the refresh token too ([`FileStore`], the fallback);
 //! - `<data>/oauth2/<address>.lock`: the `flock` that serialises refreshes, so two mail clients
 //!   asking at once never both spend the same (rotating) refresh token;
 //! - `<config>/mailsetup/oauth2-clients.json` (0600): client registrations the user gave once,
@@ -23,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use super::OAuth2Error;
+use crate::model::Secret;
+use crate::secrets::{SecretKey, SecretKind, Store, StoreEnv, StoreKind};
 
 /// Tokens of one account. Zeroed on drop; never printed (`Debug` is redacted).
 #[derive(Clone, Serialize, Deserialize, Default)]
@@ -53,17 +59,27 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-/// Where refresh and access tokens are kept.
+/// Where an account's tokens are kept. Every call is made with the account's lock held
+/// ([`Paths::lock`]), so a refresh (read, spend the refresh token, store the rotated one) is
+/// atomic with respect to other `mailsetup` processes.
+#[allow(async_fn_in_trait)] // used inside this crate only; the futures need not be `Send`
 pub trait TokenStore {
-    fn load(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error>;
-    fn save(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error>;
+    /// The access token and its expiry; `refresh_token` is filled only by a store that keeps
+    /// it in the same place (the file store). Never touches the system secret store.
+    async fn load(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error>;
+    /// The refresh token, read only when a refresh (or a revocation) needs it.
+    async fn refresh_token(&self, address: &str) -> Result<Option<Secret>, OAuth2Error>;
+    /// Stores the tokens (the refresh token, when there is one, first).
+    async fn save(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error>;
     /// Deletes the tokens; true when there were some.
-    fn delete(&self, address: &str) -> Result<bool, OAuth2Error>;
+    async fn delete(&self, address: &str) -> Result<bool, OAuth2Error>;
     /// For messages: where the tokens are.
     fn describe(&self, address: &str) -> String;
 }
 
-/// The 0600-file fallback store.
+/// The 0600-file store: everything in `<address>.tokens.json`. The fallback when no system
+/// secret store is usable (or the user chose `--store file`), and the home of the access token
+/// for [`SecretTokenStore`].
 pub struct FileStore {
     dir: PathBuf,
 }
@@ -73,29 +89,214 @@ impl FileStore {
         FileStore { dir }
     }
 
-    fn path(&self, address: &str) -> PathBuf {
+    pub fn path(&self, address: &str) -> PathBuf {
         self.dir.join(format!("{}.tokens.json", file_stem(address)))
     }
-}
 
-impl TokenStore for FileStore {
-    fn load(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error> {
+    fn load_file(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error> {
         read_json(&self.path(address))
     }
 
-    fn save(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error> {
+    fn save_file(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error> {
         let mut text = serde_json::to_string(tokens).map_err(|e| store_err(&self.dir, e))?;
         let r = write_private(&self.path(address), text.as_bytes());
         text.zeroize();
         r
     }
 
-    fn delete(&self, address: &str) -> Result<bool, OAuth2Error> {
+    fn delete_file(&self, address: &str) -> Result<bool, OAuth2Error> {
         remove(&self.path(address))
+    }
+}
+
+impl TokenStore for FileStore {
+    async fn load(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error> {
+        self.load_file(address)
+    }
+
+    async fn refresh_token(&self, address: &str) -> Result<Option<Secret>, OAuth2Error> {
+        Ok(self
+            .load_file(address)?
+            .and_then(|t| t.refresh_token.clone())
+            .map(Secret::new))
+    }
+
+    async fn save(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error> {
+        self.save_file(address, tokens)
+    }
+
+    async fn delete(&self, address: &str) -> Result<bool, OAuth2Error> {
+        self.delete_file(address)
     }
 
     fn describe(&self, address: &str) -> String {
         format!("{} (mode 0600)", self.path(address).display())
+    }
+}
+
+/// The refresh token in a [`crate::secrets::Store`] (the keyring or `pass`), kind
+/// `oauth2-refresh-token`; the access token and its expiry in the account's 0600 tokens file.
+///
+/// Why the access token stays in the file: it lives about an hour, is replaced at every
+/// refresh, and is read by every poll of every mail program (`oauth2 token` runs on each
+/// connection). Reading it from a file keeps those calls fast and working where the secret
+/// store is not reachable (no D-Bus session in a cron job, a GnuPG agent without a
+/// passphrase); only a refresh — at most once per lifetime — needs the store. The refresh
+/// token, which stays valid for months, is what the store protects. Both are written under
+/// the account's `flock` (see [`TokenStore`]): the rotated refresh token first, then the
+/// access token, so a failure in between leaves a working refresh token behind.
+pub struct SecretTokenStore {
+    store: Store,
+    access: FileStore,
+}
+
+impl SecretTokenStore {
+    pub fn new(store: Store, dir: PathBuf) -> Self {
+        SecretTokenStore {
+            store,
+            access: FileStore::new(dir),
+        }
+    }
+
+    pub fn kind(&self) -> StoreKind {
+        self.store.kind()
+    }
+
+    fn key(address: &str) -> SecretKey<'_> {
+        SecretKey {
+            account: address,
+            kind: SecretKind::OAuth2RefreshToken,
+        }
+    }
+
+    /// Stores only the refresh token of `tokens` (nothing when there is none).
+    pub async fn refresh_token_set(
+        &self,
+        address: &str,
+        tokens: &Tokens,
+    ) -> Result<(), OAuth2Error> {
+        match &tokens.refresh_token {
+            Some(rt) => self
+                .store
+                .set(Self::key(address), &Secret::new(rt.clone()))
+                .await
+                .map_err(|e| self.err(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the tokens file with the access token and its expiry only.
+    pub fn save_access(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error> {
+        let access = Tokens {
+            access_token: tokens.access_token.clone(),
+            refresh_token: None,
+            expires_at: tokens.expires_at,
+            lifetime: tokens.lifetime,
+        };
+        self.access.save_file(address, &access)
+    }
+
+    /// Deletes only the refresh token (the tokens file is left alone).
+    pub async fn refresh_token_delete(&self, address: &str) -> Result<bool, OAuth2Error> {
+        self.store
+            .delete(Self::key(address))
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: crate::secrets::SecretError) -> OAuth2Error {
+        OAuth2Error::Store(format!(
+            "{}, where the refresh token is kept: {e}",
+            self.store.describe()
+        ))
+    }
+}
+
+impl TokenStore for SecretTokenStore {
+    async fn load(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error> {
+        // A refresh token left in the file (a move interrupted half-way) is never used: the
+        // store's is the current one. The next save rewrites the file without it.
+        Ok(self.access.load_file(address)?.map(|mut t| {
+            if let Some(r) = &mut t.refresh_token {
+                r.zeroize();
+            }
+            t.refresh_token = None;
+            t
+        }))
+    }
+
+    async fn refresh_token(&self, address: &str) -> Result<Option<Secret>, OAuth2Error> {
+        self.store
+            .get(Self::key(address))
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    async fn save(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error> {
+        self.refresh_token_set(address, tokens).await?;
+        self.save_access(address, tokens)
+    }
+
+    async fn delete(&self, address: &str) -> Result<bool, OAuth2Error> {
+        let secret = self.refresh_token_delete(address).await?;
+        Ok(self.access.delete_file(address)? | secret)
+    }
+
+    fn describe(&self, address: &str) -> String {
+        format!(
+            "{} (the short-lived access token in {}, mode 0600)",
+            self.store.describe(),
+            self.access.path(address).display()
+        )
+    }
+}
+
+/// The store an account's tokens are in, as its account file records.
+pub enum AccountTokens {
+    File(FileStore),
+    Secret(SecretTokenStore),
+}
+
+impl AccountTokens {
+    /// The system store, when the refresh token is in one.
+    pub fn secret_store(&self) -> Option<StoreKind> {
+        match self {
+            AccountTokens::File(_) => None,
+            AccountTokens::Secret(s) => Some(s.kind()),
+        }
+    }
+}
+
+impl TokenStore for AccountTokens {
+    async fn load(&self, address: &str) -> Result<Option<Tokens>, OAuth2Error> {
+        match self {
+            AccountTokens::File(s) => s.load(address).await,
+            AccountTokens::Secret(s) => s.load(address).await,
+        }
+    }
+    async fn refresh_token(&self, address: &str) -> Result<Option<Secret>, OAuth2Error> {
+        match self {
+            AccountTokens::File(s) => s.refresh_token(address).await,
+            AccountTokens::Secret(s) => s.refresh_token(address).await,
+        }
+    }
+    async fn save(&self, address: &str, tokens: &Tokens) -> Result<(), OAuth2Error> {
+        match self {
+            AccountTokens::File(s) => s.save(address, tokens).await,
+            AccountTokens::Secret(s) => s.save(address, tokens).await,
+        }
+    }
+    async fn delete(&self, address: &str) -> Result<bool, OAuth2Error> {
+        match self {
+            AccountTokens::File(s) => s.delete(address).await,
+            AccountTokens::Secret(s) => s.delete(address).await,
+        }
+    }
+    fn describe(&self, address: &str) -> String {
+        match self {
+            AccountTokens::File(s) => s.describe(address),
+            AccountTokens::Secret(s) => s.describe(address),
+        }
     }
 }
 
@@ -119,6 +320,13 @@ pub struct Account {
     /// Extra CA certificates trusted for the token endpoint (given with --ca-file at login).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_files: Vec<PathBuf>,
+    /// Which secret store holds the refresh token: `keyring` or `pass`; `file` when the user
+    /// chose the tokens file (`--store file`). Absent: the tokens file, because no system
+    /// store was usable at sign-in (or the sign-in predates them, or the provider gave no
+    /// refresh token); such a refresh token moves into the system store at the next refresh
+    /// when one can take it without asking ([`crate::oauth2::access_token`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_store: Option<StoreKind>,
 }
 
 /// A client registration remembered per issuer.
@@ -136,6 +344,8 @@ pub struct Paths {
     pub accounts: PathBuf,
     /// `<config>/mailsetup/oauth2-clients.json`
     pub clients_file: PathBuf,
+    /// Where the secret stores are (HOME, XDG_DATA_HOME, PASSWORD_STORE_DIR).
+    pub secrets: StoreEnv,
 }
 
 impl Paths {
@@ -168,6 +378,7 @@ impl Paths {
         Ok(Paths {
             accounts: data.join("mailsetup").join("oauth2"),
             clients_file: config.join("mailsetup").join("oauth2-clients.json"),
+            secrets: StoreEnv::from_process(),
         })
     }
 
@@ -180,8 +391,27 @@ impl Paths {
         self.accounts.join(format!("{}.lock", file_stem(address)))
     }
 
-    pub fn token_store(&self) -> FileStore {
+    /// The 0600 tokens file store (the fallback).
+    pub fn file_store(&self) -> FileStore {
         FileStore::new(self.accounts.clone())
+    }
+
+    /// `kind`'s store for refresh tokens (the access token in the tokens file).
+    pub fn secret_store(&self, kind: StoreKind) -> SecretTokenStore {
+        SecretTokenStore::new(
+            Store::new(kind, self.secrets.clone()),
+            self.accounts.clone(),
+        )
+    }
+
+    /// The store `account`'s tokens are in (its file says which).
+    pub fn token_store(&self, account: &Account) -> AccountTokens {
+        match account.refresh_token_store {
+            Some(kind @ (StoreKind::Keyring | StoreKind::Pass)) => {
+                AccountTokens::Secret(self.secret_store(kind))
+            }
+            Some(StoreKind::File) | None => AccountTokens::File(self.file_store()),
+        }
     }
 
     pub fn load_account(&self, address: &str) -> Result<Option<Account>, OAuth2Error> {
@@ -331,8 +561,8 @@ mod tests {
         assert!(!file_stem("a b\n@c").contains([' ', '\n', '/']));
     }
 
-    #[test]
-    fn tokens_are_private_files_and_never_debug_printed() {
+    #[tokio::test]
+    async fn tokens_are_private_files_and_never_debug_printed() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path().join("oauth2"));
         let t = Tokens {
@@ -342,7 +572,7 @@ mod tests {
             lifetime: Some(1),
         };
         assert!(!format!("{t:?}").contains("secret"));
-        store.save("a@b", &t).unwrap();
+        store.save("a@b", &t).await.unwrap();
         let path = dir.path().join("oauth2/a@b.tokens.json");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -352,10 +582,90 @@ mod tests {
             .mode()
             & 0o777;
         assert_eq!(dmode, 0o700);
-        let back = store.load("a@b").unwrap().unwrap();
+        let back = store.load("a@b").await.unwrap().unwrap();
         assert_eq!(back.refresh_token.as_deref(), Some("rt-secret"));
-        assert!(store.delete("a@b").unwrap());
-        assert!(store.load("a@b").unwrap().is_none());
-        assert!(!store.delete("a@b").unwrap());
+        let rt = store.refresh_token("a@b").await.unwrap().unwrap();
+        assert_eq!(rt.expose(), "rt-secret");
+        assert!(store.delete("a@b").await.unwrap());
+        assert!(store.load("a@b").await.unwrap().is_none());
+        assert!(!store.delete("a@b").await.unwrap());
+    }
+
+    /// The secret-store split, with the `secrets` file store standing in for the keyring (the
+    /// keyring itself is exercised in tests/oauth2.rs with a real Secret Service).
+    #[tokio::test]
+    async fn the_refresh_token_goes_to_the_secret_store_and_only_the_access_token_to_the_file() {
+        let home = tempfile::tempdir().unwrap();
+        let env = StoreEnv {
+            home: Some(home.path().to_path_buf()),
+            ..Default::default()
+        };
+        let dir = home.path().join("oauth2");
+        let store = SecretTokenStore::new(Store::new(StoreKind::File, env.clone()), dir.clone());
+        let t = Tokens {
+            access_token: "at-1".into(),
+            refresh_token: Some("rt-1".into()),
+            expires_at: Some(7),
+            lifetime: Some(8),
+        };
+        store.save("a@b.c", &t).await.unwrap();
+        let file = std::fs::read_to_string(dir.join("a@b.c.tokens.json")).unwrap();
+        assert!(file.contains("at-1") && !file.contains("rt-1"), "{file}");
+        let back = store.load("a@b.c").await.unwrap().unwrap();
+        assert_eq!(
+            (back.access_token.as_str(), back.expires_at),
+            ("at-1", Some(7))
+        );
+        assert!(back.refresh_token.is_none());
+        assert_eq!(
+            store
+                .refresh_token("a@b.c")
+                .await
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "rt-1"
+        );
+        let key = SecretKey {
+            account: "a@b.c",
+            kind: SecretKind::OAuth2RefreshToken,
+        };
+        let direct = Store::new(StoreKind::File, env.clone());
+        assert_eq!(direct.get(key).await.unwrap().unwrap().expose(), "rt-1");
+        // A refresh token left in the file by an interrupted move is ignored, then dropped.
+        std::fs::write(
+            dir.join("a@b.c.tokens.json"),
+            r#"{"access_token":"at-1","refresh_token":"stale"}"#,
+        )
+        .unwrap();
+        assert!(store
+            .load("a@b.c")
+            .await
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .is_none());
+        assert!(store.delete("a@b.c").await.unwrap());
+        assert!(direct.get(key).await.unwrap().is_none());
+        assert!(!dir.join("a@b.c.tokens.json").exists());
+    }
+
+    #[test]
+    fn the_account_file_records_the_store_and_old_files_still_read() {
+        let old = r#"{"address":"a@b.c","username":"a@b.c","issuer":"https://i","authorization_endpoint":null,
+            "token_endpoint":"https://i/t","device_authorization_endpoint":null,"revocation_endpoint":null,
+            "scope":"s","client_id":"c"}"#;
+        let mut a: Account = serde_json::from_str(old).unwrap();
+        assert_eq!(a.refresh_token_store, None);
+        assert!(!serde_json::to_string(&a)
+            .unwrap()
+            .contains("refresh_token_store"));
+        a.refresh_token_store = Some(StoreKind::Keyring);
+        let text = serde_json::to_string(&a).unwrap();
+        assert!(
+            text.contains(r#""refresh_token_store":"keyring""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Account>(&text).unwrap(), a);
     }
 }

@@ -110,6 +110,16 @@ mod imp {
         .await
     }
 
+    /// The default collection exists and is unlocked: a write needs no prompt.
+    pub async fn unlocked() -> bool {
+        let check = bounded(READ_TIMEOUT, "connecting", async {
+            let ss = connect().await?;
+            let collection = ss.get_default_collection().await.map_err(map)?;
+            collection.is_locked().await.map_err(map)
+        });
+        matches!(check.await, Ok(false))
+    }
+
     pub async fn get(key: SecretKey<'_>) -> Result<Option<Secret>, SecretError> {
         bounded(READ_TIMEOUT, "reading", async {
             let ss = connect().await?;
@@ -202,6 +212,11 @@ mod imp {
         Ok(())
     }
 
+    /// A locked login Keychain shows its own prompt; unattended writes are not attempted.
+    pub async fn unlocked() -> bool {
+        false
+    }
+
     pub async fn get(key: SecretKey<'_>) -> Result<Option<Secret>, SecretError> {
         match get_generic_password(SERVICE, &account(key)) {
             Ok(bytes) => {
@@ -240,6 +255,9 @@ mod imp {
             "not supported on this system; use pass or file",
         ))
     }
+    pub async fn unlocked() -> bool {
+        false
+    }
     pub async fn get(_: SecretKey<'_>) -> Result<Option<Secret>, SecretError> {
         available().await.map(|_| None)
     }
@@ -251,4 +269,4 @@ mod imp {
     }
 }
 
-pub use imp::{available, delete, get, set, DESCRIPTION};
+pub use imp::{available, delete, get, set, unlocked, DESCRIPTION};

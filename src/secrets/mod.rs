@@ -28,8 +28,10 @@ use std::time::Duration;
 
 use crate::model::Secret;
 
-/// Which store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which store. Serialised by its name (`keyring`, `pass`, `file`), e.g. in an OAuth2
+/// account file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     /// The system keyring (Secret Service / macOS Keychain).
     Keyring,
@@ -200,6 +202,17 @@ impl Store {
             StoreKind::Keyring => keyring::available().await,
             StoreKind::Pass => pass::available(&self.env).map(|_| ()),
             StoreKind::File => file::dir(&self.env).map(|_| ()),
+        }
+    }
+
+    /// Whether [`Store::set`] would go through without asking anybody: the keyring's default
+    /// collection exists and is unlocked (no unlock prompt), `pass` is initialised (inserting
+    /// encrypts to the public key: no pinentry), the file store has a directory. For unattended
+    /// callers (`oauth2 token`, run by mail programs), which must never wait on a prompt.
+    pub async fn writable_unattended(&self) -> bool {
+        match self.kind {
+            StoreKind::Keyring => keyring::unlocked().await,
+            StoreKind::Pass | StoreKind::File => self.available().await.is_ok(),
         }
     }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::desktop::Desktop;
 use super::run::Run;
 use super::stack::MailStack;
 
@@ -106,7 +107,11 @@ impl OAuthWorld {
         }
     }
 
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+    /// `mailsetup ARGS` with this world's HOME, no XDG overrides, no graphical session and no
+    /// secret store (no D-Bus session, no pass): the tokens go to the 0600 file fallback, and
+    /// the tester's own keyring is never touched. (`tests/oauth2.rs` runs the keyring path in
+    /// a `support::desktop::Desktop`.)
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(super::bin());
         cmd.args(args)
             .env("HOME", self.home())
@@ -114,7 +119,10 @@ impl OAuthWorld {
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
-            .env_remove("NO_COLOR");
+            .env_remove("NO_COLOR")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("PASSWORD_STORE_DIR");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -154,64 +162,96 @@ impl OAuthWorld {
         wait_for: &str,
         agent: Option<Agent<'_>>,
     ) -> LoginRun {
+        run_with_user(self.command(args, &[]), &self.ca(), wait_for, agent)
+    }
+
+    /// `mailsetup ARGS` as a desktop's user, in its sandbox, bounded in time; `dbus`: inside
+    /// the desktop's D-Bus session (where its keyring is), else with no D-Bus session at all
+    /// (a cron job, an SSH login).
+    pub fn desktop_command(&self, d: &Desktop, args: &[&str], dbus: bool) -> Command {
+        let bin = super::bin();
+        let mut words = vec!["--kill-after=5", "90", bin.to_str().unwrap()];
+        words.extend_from_slice(args);
+        let mut cmd = d.command("timeout", &words);
+        if !dbus {
+            cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
+        }
+        cmd
+    }
+
+    /// Like [`OAuthWorld::mailsetup`], in a desktop (see [`OAuthWorld::desktop_command`]).
+    pub fn desktop_mailsetup(&self, d: &Desktop, args: &[&str], dbus: bool) -> Run {
         let start = Instant::now();
-        let mut child = self
-            .command(args, &[])
+        let out = self
+            .desktop_command(d, args, dbus)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mailsetup oauth2 login");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel::<String>();
-        let reader = std::thread::spawn(move || {
-            let mut all = String::new();
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                all.push_str(&line);
-                all.push('\n');
-                let _ = tx.send(line);
-            }
-            all
-        });
-        let mut user_agent = String::new();
-        if let Some(agent) = agent {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(line) if line.contains(wait_for) => {
-                        let out = run_user_agent(&self.ca(), &agent(&line));
-                        user_agent = out;
-                        break;
-                    }
-                    Ok(_) => continue,
-                    Err(_) => {
-                        let _ = child.kill();
-                        panic!("mailsetup oauth2 login never printed {wait_for:?}");
-                    }
-                }
-            }
+            .output()
+            .expect("run mailsetup");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
         }
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("mailsetup oauth2 login did not finish");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
-        let stderr = reader.join().unwrap();
-        LoginRun {
-            run: Run {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr,
-                elapsed: start.elapsed(),
-            },
-            user_agent,
-        }
+    }
+
+    /// `mailsetup oauth2 login USER --flow device …` in a desktop, the user agent confirming
+    /// the code.
+    pub fn desktop_login(&self, d: &Desktop, extra: &[&str], dbus: bool) -> LoginRun {
+        let ca = self.ca();
+        let mut args = vec![
+            "oauth2",
+            "login",
+            self.user(),
+            "--oauth2-issuer",
+            self.issuer(),
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "60",
+            "--flow",
+            "device",
+            "--oauth2-client-id",
+            "mailsetup-test",
+        ];
+        args.extend_from_slice(extra);
+        let user = self.user().to_string();
+        let agent = move |line: &str| vec!["device".to_string(), url_in(line), user.clone()];
+        run_with_user(
+            self.desktop_command(d, &args, dbus),
+            &ca,
+            "carries the code",
+            Some(&agent),
+        )
+    }
+
+    /// The account file and the tokens file in a desktop's HOME.
+    pub fn desktop_files(&self, d: &Desktop) -> (PathBuf, PathBuf) {
+        let dir = d.home.join(".local/share/mailsetup/oauth2");
+        (
+            dir.join(format!("{}.account.json", self.user())),
+            dir.join(format!("{}.tokens.json", self.user())),
+        )
+    }
+
+    /// The refresh token in the desktop's keyring, read with libsecret's own `secret-tool`
+    /// (None when the keyring has none).
+    pub fn keyring_refresh_token(&self, d: &Desktop) -> Option<String> {
+        let out = d.run(
+            "secret-tool",
+            &[
+                "lookup",
+                "service",
+                "mailsetup",
+                "account",
+                self.user(),
+                "kind",
+                "oauth2-refresh-token",
+            ],
+            "",
+        );
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
     }
 
     /// The authorization server's request log (JSON lines; it never holds a token).
@@ -324,6 +364,74 @@ exec "$@""#;
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             elapsed: start.elapsed(),
         }
+    }
+}
+
+/// Runs `cmd` (a `mailsetup` command that signs in); when its stderr shows a line containing
+/// `wait_for`, runs the user agent with `agent(line)` (None: no user ever comes); then waits
+/// for it to finish.
+pub fn run_with_user(
+    mut cmd: Command,
+    ca: &str,
+    wait_for: &str,
+    agent: Option<Agent<'_>>,
+) -> LoginRun {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mailsetup oauth2 login");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    let mut user_agent = String::new();
+    if let Some(agent) = agent {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line.contains(wait_for) => {
+                    let out = run_user_agent(ca, &agent(&line));
+                    user_agent = out;
+                    break;
+                }
+                Ok(_) => continue,
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("mailsetup oauth2 login never printed {wait_for:?}");
+                }
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("mailsetup oauth2 login did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = reader.join().unwrap();
+    LoginRun {
+        run: Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+            elapsed: start.elapsed(),
+        },
+        user_agent,
     }
 }
 
