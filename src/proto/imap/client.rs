@@ -40,6 +40,9 @@ pub struct Client {
     /// The capabilities were read after the login (a tagged OK's `[CAPABILITY]`, or the
     /// command): servers announce more once logged in.
     caps_after_login: bool,
+    /// An untagged `CAPABILITY` sent during a login exchange (Dovecot sends the post-login
+    /// list so, before its tagged OK): adopted only when that login succeeds.
+    auth_caps: Option<Vec<String>>,
 }
 
 /// What the post-login pipeline collects.
@@ -116,6 +119,7 @@ impl Client {
             caps: Vec::new(),
             login: None,
             caps_after_login: false,
+            auth_caps: None,
         }
     }
 
@@ -509,6 +513,9 @@ impl Client {
             if matches!(resp, Response::Tagged { .. }) {
                 self.caps = caps;
                 self.caps_after_login = true;
+                self.auth_caps = None;
+            } else {
+                self.auth_caps = Some(caps);
             }
         }
         match expect_completion(&resp, &tag) {
@@ -532,6 +539,10 @@ impl Client {
                     (other, None) => Outcome::Unverified(format!("{} {text}", other.as_str())),
                 };
                 self.state = State::Ready;
+                if let (Outcome::Ok(_), Some(caps)) = (&outcome, self.auth_caps.take()) {
+                    self.caps = caps;
+                    self.caps_after_login = true;
+                }
                 let next = match &outcome {
                     Outcome::Ok(_) => Self::after_login,
                     // A clear refusal leaves the connection usable for the next method.

@@ -643,3 +643,51 @@ fn getquotaroot_only_where_quota_is_advertised_after_login() {
         ]
     );
 }
+
+#[test]
+fn capabilities_sent_untagged_with_a_successful_login_are_used() {
+    // Dovecot: `* CAPABILITY …` (the post-login list), then `A1 OK Logged in`.
+    let mut m = Client::new(setup(Security::Tls));
+    exchange(&mut m, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n");
+    m.login(LoginRequest {
+        folders: true,
+        ..request(&[Mechanism::Plain], false)
+    });
+    drain(&mut m);
+    exchange(&mut m, "+ \r\n");
+    let (sent, _) = exchange(
+        &mut m,
+        "* CAPABILITY IMAP4rev1 SPECIAL-USE\r\nA1 OK Logged in\r\n",
+    );
+    assert_eq!(
+        sent, "A2 LIST \"\" \"*\" RETURN (SPECIAL-USE)\r\nA3 LOGOUT\r\n",
+        "no CAPABILITY round trip: the list came with the login"
+    );
+}
+
+#[test]
+fn capabilities_sent_untagged_with_a_refused_login_are_not_used() {
+    let mut m = Client::new(setup(Security::Tls));
+    exchange(
+        &mut m,
+        "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=LOGIN] ready\r\n",
+    );
+    m.login(LoginRequest {
+        folders: true,
+        ..request(&[Mechanism::Plain, Mechanism::Login], false)
+    });
+    drain(&mut m);
+    exchange(&mut m, "+ \r\n");
+    let (sent, _) = exchange(
+        &mut m,
+        "* CAPABILITY IMAP4rev1 XLIST\r\nA1 NO [AUTHENTICATIONFAILED] no\r\n",
+    );
+    assert!(sent.starts_with("A2 AUTHENTICATE LOGIN"), "{sent:?}");
+    exchange(&mut m, "+ VXNlcm5hbWU6\r\n");
+    exchange(&mut m, "+ UGFzc3dvcmQ6\r\n");
+    let (sent, _) = exchange(&mut m, "A2 OK Logged in\r\n");
+    assert_eq!(
+        sent, "A3 CAPABILITY\r\n",
+        "the refused attempt's list is not the logged-in one"
+    );
+}
