@@ -21,7 +21,7 @@ use super::{stdout_style, NetArgs, Prefer};
 use crate::app::check::{recommend, Preferences};
 use crate::app::files::{self, Destination};
 use crate::app::roundtrip::{RoundTripOptions, DEFAULT_TIMEOUT};
-use crate::clients::CLIENTS;
+use crate::clients::{Client, CLIENTS};
 use crate::model::{Address, Endpoint, Protocol, Security, ServerSettings};
 use crate::report::escape::terminal_safe as safe;
 use crate::report::roundtrip::RoundTripStatus;
@@ -44,8 +44,13 @@ pub struct SetupArgs {
     pub server: Vec<Endpoint>,
 
     /// Mail clients to write configs for (repeatable; default: ask, offering the installed ones)
-    #[arg(long = "client", value_name = "CLIENT")]
-    pub clients: Vec<String>,
+    #[arg(
+        long = "client",
+        value_name = "CLIENT",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub clients: Vec<Client>,
 
     /// IMAP or POP3 when both work (default: ask; IMAP with --yes)
     #[arg(long, value_enum)]
@@ -89,11 +94,6 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     let ask = interactive(&args);
     if !ask && !args.yes {
         bail!("setup asks questions, but there is no terminal: give the answers as flags and add --yes (see `mailsetup setup --help`)");
-    }
-    for c in &args.clients {
-        if crate::clients::client_info(c).is_none() {
-            bail!("--client {c}: unknown mail client; run `mailsetup write --list`");
-        }
     }
     if ask {
         println!("Let's set up your email. Press Ctrl-C at any time to stop; nothing is written until you agree.\n");
@@ -254,10 +254,10 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
         println!("\nNo mail client chosen: nothing written. The settings above are all any mail client needs.");
         return Ok(0);
     }
-    let settings_for = |client: &str| {
-        let info = crate::clients::client_info(client);
-        match (&other_rec, info) {
-            (Some(o), Some(i)) if !i.incoming.is_empty() && !i.incoming.contains(&incoming) => {
+    let settings_for = |client: Client| {
+        let info = client.info();
+        match &other_rec {
+            Some(o) if !info.incoming.is_empty() && !info.incoming.contains(&incoming) => {
                 &o.settings
             }
             _ => &rec.settings,
@@ -290,8 +290,8 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     // A client that can't express this account is skipped with its reason, not fatal here.
     let mut files = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    for c in &chosen {
-        match render_all(std::slice::from_ref(c), settings_for(c), &opts) {
+    for &c in &chosen {
+        match render_all(&[c], settings_for(c), &opts) {
             Ok(f) => files.extend(f),
             Err(e) => println!("Skipping {c}: {}", safe(&format!("{e:#}"))),
         }
@@ -425,17 +425,8 @@ pub fn command(args: SetupArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     }
     if plan.is_some() && ask {
         let first = files.iter().find_map(|f| {
-            let cmd = f.start.as_deref()?;
-            [
-                "mbsync ",
-                "offlineimap ",
-                "mpop ",
-                "getmail ",
-                "mailsetup fetchmail",
-            ]
-            .iter()
-            .any(|p| cmd.starts_with(p))
-            .then(|| (f.client, cmd.to_string()))
+            let cmd = f.start.as_deref().filter(|_| f.fetches)?;
+            Some((f.client, cmd.to_string()))
         });
         if let Some((client, cmd)) = first {
             if Confirm::new()
@@ -659,11 +650,11 @@ fn choose_clients(
     ask: bool,
     incoming: Protocol,
     alternative: Option<Protocol>,
-) -> Result<Vec<String>> {
+) -> Result<Vec<Client>> {
     if !args.clients.is_empty() {
         return Ok(args.clients.clone());
     }
-    let mut fitting: Vec<(&str, String, bool)> = CLIENTS
+    let mut fitting: Vec<(Client, String, bool)> = CLIENTS
         .iter()
         .filter(|c| {
             c.incoming.contains(&incoming)
@@ -677,7 +668,7 @@ fn choose_clients(
                 String::new()
             };
             (
-                c.name,
+                c.client,
                 format!("{}{via}", c.description),
                 c.binary.is_some_and(on_path),
             )
@@ -685,11 +676,7 @@ fn choose_clients(
         .collect();
     fitting.sort_by_key(|(_, _, installed)| !installed);
     if !ask {
-        return Ok(fitting
-            .iter()
-            .filter(|c| c.2)
-            .map(|c| c.0.to_string())
-            .collect());
+        return Ok(fitting.iter().filter(|c| c.2).map(|c| c.0).collect());
     }
     let items: Vec<String> = fitting
         .iter()
@@ -704,17 +691,18 @@ fn choose_clients(
         .defaults(&defaults)
         .report(false)
         .interact()?;
-    let names: Vec<String> = picked
-        .into_iter()
-        .map(|i| fitting[i].0.to_string())
-        .collect();
+    let chosen: Vec<Client> = picked.into_iter().map(|i| fitting[i].0).collect();
     println!(
         "Write settings for which mail programs?: {}",
-        if names.is_empty() {
+        if chosen.is_empty() {
             "none".to_string()
         } else {
-            names.join(", ")
+            chosen
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     );
-    Ok(names)
+    Ok(chosen)
 }

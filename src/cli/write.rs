@@ -6,7 +6,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::Args;
 
 use crate::app::files::{self, Destination};
-use crate::clients::{self, OutputFile, WriteOptions, CLIENTS};
+use crate::clients::{self, Client, OutputFile, WriteOptions, CLIENTS};
 use crate::model::{
     AccountSettings, Address, AuthMethod, Endpoint, Pop3Policy, Protocol, Secret, ServerSettings,
 };
@@ -20,8 +20,13 @@ use super::{NetArgs, Prefer};
 #[derive(Debug, Args)]
 pub struct WriteArgs {
     /// Mail clients to write for (see --list)
-    #[arg(value_name = "CLIENT", required_unless_present = "list")]
-    pub clients: Vec<String>,
+    #[arg(
+        value_name = "CLIENT",
+        required_unless_present = "list",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub clients: Vec<Client>,
 
     /// List the supported mail clients (installed ones marked) and exit
     #[arg(long)]
@@ -65,11 +70,6 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     if args.list {
         print!("{}", list());
         return Ok(0);
-    }
-    for c in &args.clients {
-        if clients::client_info(c).is_none() {
-            bail!("unknown mail client {c:?}; run `mailsetup write --list`");
-        }
     }
     let pop3 = args.target.pop3_policy();
     let explicit_pop3 =
@@ -358,7 +358,7 @@ pub fn settings_from_report(
 
 /// Renders every client's files.
 pub fn render_all(
-    names: &[String],
+    clients: &[Client],
     settings: &AccountSettings,
     opts: &WriteOptions,
 ) -> Result<Vec<OutputFile>> {
@@ -368,10 +368,11 @@ pub fn render_all(
     if opts.oauth2_token_command.is_none() {
         opts.oauth2_token_command = Some(super::oauth2::token_command(&settings.address));
     }
-    for name in names {
-        let mut rendered =
-            clients::render(name, settings, &opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        if name == "mbsync" && settings.incoming.auth == crate::model::AuthMethod::OAuth2 {
+    for &client in clients {
+        let mut rendered = client
+            .render(settings, &opts)
+            .map_err(|e| anyhow::anyhow!("{client}: {e}"))?;
+        if client == Client::Mbsync && settings.incoming.auth == AuthMethod::OAuth2 {
             let note = super::oauth2::sasl_xoauth2_note();
             for f in &mut rendered {
                 f.notes.push(note.clone());
