@@ -64,12 +64,9 @@ pub fn plan(files: Vec<OutputFile>, dest: &Destination) -> Result<Vec<Planned>, 
             let target = match dest {
                 Destination::Dir(dir) => dir.join(&file.path),
                 Destination::Install => {
-                    let p = file
-                        .install_path
-                        .clone()
-                        .ok_or(FileError::NoInstallPath {
-                            client: file.client,
-                        })?;
+                    let p = file.install_path.clone().ok_or(FileError::NoInstallPath {
+                        client: file.client,
+                    })?;
                     expand_home(&p)?
                 }
             };
