@@ -78,7 +78,7 @@ pub struct CheckArgs {
     #[arg(
         long = "write",
         value_name = "CLIENT",
-        value_enum,
+        value_parser = super::client_arg::ClientParser,
         hide_possible_values = true
     )]
     pub write: Vec<crate::clients::Client>,

@@ -50,7 +50,7 @@ pub struct SetupArgs {
     #[arg(
         long = "client",
         value_name = "CLIENT",
-        value_enum,
+        value_parser = super::client_arg::ClientParser,
         hide_possible_values = true
     )]
     pub clients: Vec<Client>,

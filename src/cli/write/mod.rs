@@ -28,7 +28,7 @@ pub struct WriteArgs {
     #[arg(
         value_name = "CLIENT",
         required_unless_present = "list",
-        value_enum,
+        value_parser = super::client_arg::ClientParser,
         hide_possible_values = true
     )]
     pub clients: Vec<Client>,
