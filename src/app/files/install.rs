@@ -144,11 +144,16 @@ pub fn plan_install(files: &[OutputFile], env: &InstallEnv) -> Result<InstallPla
                 })?;
             }
             Install::FileInDir { dirs, name } => {
+                let Some(first) = dirs.first() else {
+                    return Err(FileError::NoInstallPath {
+                        client: file.client,
+                    });
+                };
                 let dir = dirs
                     .iter()
                     .map(|d| own(d))
                     .find(|d| d.is_dir())
-                    .unwrap_or_else(|| own(dirs[0]));
+                    .unwrap_or_else(|| own(first));
                 let contents = file.contents.clone();
                 plan.dirs.push((dir.clone(), false));
                 put(&mut plan, dir.join(name), file.client, file.mode, &|_| {

@@ -133,7 +133,14 @@ pub(super) fn end_screen(d: &Done<'_>) {
         println!("  Your provider files sent mail itself: the programs keep no second copy.");
     }
     for line in d.installed.lines() {
-        println!("  {}", line[..1].to_uppercase() + &line[1..]);
+        let mut chars = line.chars();
+        let first: String = chars
+            .next()
+            .map(char::to_uppercase)
+            .into_iter()
+            .flatten()
+            .collect();
+        println!("  {first}{}", chars.as_str());
     }
     let maildirs: Vec<String> = d
         .made_dirs
