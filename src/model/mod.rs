@@ -1,5 +1,8 @@
 //! Domain types shared by every layer. Imports nothing of ours.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod account;
 mod endpoint;
 mod secret;

@@ -151,6 +151,8 @@ impl Verdict {
 #[derive(Clone)]
 pub struct TlsContext {
     provider: Arc<CryptoProvider>,
+    /// The provider set to TLS 1.3 and 1.2 (checked once, in [`TlsContext::new`]).
+    versions: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
     roots: Arc<RootCertStore>,
     anchors: Arc<Anchors>,
     kind: Arc<VerifierKind>,
@@ -160,6 +162,9 @@ pub struct TlsContext {
 pub enum TlsSetupError {
     #[error("cannot read CA file {path}: {reason}")]
     CaFile { path: String, reason: String },
+    /// The crypto provider cannot do TLS 1.3 and 1.2 (a build without them).
+    #[error("this build of mailsetup cannot do TLS 1.2 and 1.3: {0}")]
+    Versions(String),
 }
 
 impl TlsContext {
@@ -193,8 +198,13 @@ impl TlsContext {
             }
         }
         let anchors = Anchors::new(&roots, !extra_ca_files.is_empty());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| TlsSetupError::Versions(e.to_string()))?;
         Ok(TlsContext {
-            provider: Arc::new(rustls::crypto::ring::default_provider()),
+            provider,
+            versions,
             roots: Arc::new(roots),
             anchors: Arc::new(anchors),
             kind: Arc::new(kind),
@@ -241,9 +251,9 @@ impl TlsContext {
             kind,
             slot,
         });
-        let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .expect("ring supports TLS 1.2 and 1.3")
+        let config = self
+            .versions
+            .clone()
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
