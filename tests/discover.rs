@@ -342,10 +342,16 @@ async fn a_slow_source_times_out_and_the_rest_stands() {
     let d = discover(&addr("u@slow.test"), &config(&t, Some(&dns), &rules, 2)).await;
     let took = start.elapsed();
     assert!(took < Duration::from_secs(4), "took {took:?}");
+    // HTTPS stalls; plain HTTP is asked side by side (issue 13 item 6), not after the HTTPS
+    // timeout, and finds nothing here (nothing listens on port 80).
     let slow = attempts(&d, Source::Autoconfig);
-    assert_eq!(slow.len(), 1, "{slow:#?}");
+    assert_eq!(slow.len(), 2, "{slow:#?}");
+    assert!(slow[0].target.starts_with("https://"), "{slow:#?}");
     assert_eq!(slow[0].result, AttemptResult::Timeout);
     assert!(slow[0].elapsed_ms >= 1500, "{}", slow[0].elapsed_ms);
+    assert!(slow[1].target.starts_with("http://"), "{slow:#?}");
+    assert_ne!(slow[1].result, AttemptResult::Found, "{slow:#?}");
+    assert!(slow[1].elapsed_ms < 1500, "asked at once: {slow:#?}");
     only_from(&d, Source::AutoconfigWellknown);
     assert_eq!(
         urls(&d),

@@ -16,6 +16,8 @@ mod support;
 mod harness;
 #[path = "discover_e2e/offline.rs"]
 mod offline;
+#[path = "discover_e2e/progressive.rs"]
+mod progressive;
 #[path = "discover_e2e/untrusted.rs"]
 mod untrusted;
 

@@ -761,3 +761,96 @@ fn write_install_with_the_file_store_sends_with_msmtp() {
         );
     }
 }
+
+/// Issue 14, item 5: an account whose login name is only the local part (`gus`, address
+/// `gus@example.test`; the server refuses the full address). Without `--username`, `check`
+/// tries the full address, then the local part once, reports the form that worked and
+/// recommends it; `setup --yes` writes it, and mbsync and msmtp then work untouched.
+#[test]
+fn a_login_name_that_is_only_the_local_part_is_found_and_written() {
+    let Some(s) = MailStack::start("a_login_name_that_is_only_the_local_part_is_found_and_written")
+    else {
+        return;
+    };
+    let address = s.get("LOCAL_ADDRESS").to_string();
+    let login = s.get("LOCAL_LOGIN").to_string();
+    let password = s.get("LOCAL_PASSWORD").to_string();
+    let other = s.get("OTHER_USER").to_string();
+    let d = Desktop::start(&s, false);
+    let ca = s.ca_file().display().to_string();
+    let srv = servers(&s);
+
+    let mut args = vec!["check", &address, "--ca-file", &ca, "--password-file", "-"];
+    args.extend(srv.iter().map(String::as_str));
+    args.push("--json");
+    let out = d.run_ok(&bin(), &args, &format!("{password}\n"));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for e in json["endpoints"].as_array().unwrap() {
+        let l = &e["login"];
+        assert_eq!(l["status"], "ok", "{e}");
+        assert_eq!(l["username"], login.as_str(), "{e}");
+        let attempts = l["attempts"].as_array().unwrap();
+        // The full address first (each offered method refused), then the local part once.
+        let (last, first) = attempts.split_last().unwrap();
+        assert!(!first.is_empty(), "{l}");
+        assert!(
+            first
+                .iter()
+                .all(|a| a["status"] == "failed" && a.get("username").is_none()),
+            "{l}"
+        );
+        assert_eq!(last["status"], "ok", "{l}");
+        assert_eq!(last["username"], login.as_str(), "{l}");
+        assert!(
+            e["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["code"] == "login-username-local-part"),
+            "{e}"
+        );
+    }
+    let rec = &json["recommended"];
+    assert_eq!(rec["verified"], true, "{rec}");
+    assert_eq!(rec["incoming"]["username"], login.as_str(), "{rec}");
+    assert_eq!(rec["outgoing"]["username"], login.as_str(), "{rec}");
+
+    // setup --yes writes that form; the clients work with nothing else done.
+    let mut args = vec!["setup", "--yes", "--email", &address, "--ca-file", &ca];
+    args.extend(srv.iter().map(String::as_str));
+    args.extend([
+        "--password-file",
+        "-",
+        "--store-password",
+        "file",
+        "--client",
+        "mbsync",
+        "--client",
+        "msmtp",
+    ]);
+    d.run_ok(&bin(), &args, &format!("{password}\n"));
+    let mbsyncrc = std::fs::read_to_string(d.home.join(".mbsyncrc")).unwrap();
+    assert!(
+        mbsyncrc.contains(&format!("User \"{login}\"\n")),
+        "{mbsyncrc}"
+    );
+    // (Postfix delivers by address, and this account's mailbox is known by its login only.)
+    s.save(&login, "INBOX", &message(&other, &address, "for gus"));
+    assert_eq!(s.inbox_count(&login), 1);
+    d.run_ok("mbsync", &[&address], "");
+    assert_eq!(
+        maildir_has(&d.home.join(format!("Mail/{address}/INBOX")), "for gus"),
+        1,
+        "mbsync fetched as {login}"
+    );
+    let before = s.inbox_count(&other);
+    d.run_ok(
+        "msmtp",
+        &["-a", &address, &other],
+        &message(&address, &other, "from gus"),
+    );
+    assert_eq!(
+        s.wait_inbox_count(&other, before + 1, Duration::from_secs(20)),
+        before + 1
+    );
+}

@@ -1,10 +1,12 @@
 //! `mailsetup check`: probe every endpoint and verify login on each, all at once.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::progress::{Event, Progress};
-use crate::discover::{Candidate, Source};
+use crate::discover::{Candidate, Discovery, Source};
 use crate::model::{
     AccountSettings, Address, AuthMethod, Endpoint, Mechanism, Pop3Policy, Protocol, Security,
     ServerSettings, TrustReason,
@@ -34,7 +36,16 @@ pub struct CheckRequest {
     pub pop3: Pop3Policy,
     /// `--strict`: every probed endpoint counts, a refused port of a candidate included.
     pub strict: bool,
+    /// Progressive discovery: `endpoints` are what the first answering sources found, and
+    /// this yields the final discovery with its targets once they are checked ([`MoreTargets`]).
+    pub more: Option<MoreTargets>,
 }
+
+/// The rest of a discovery still under way when the check started: awaited after the first
+/// targets are checked, it yields the final discovery (trust decisions applied) and every
+/// target it lists. Targets not checked yet are checked then; checked ones it no longer lists
+/// (an HTTP answer the HTTPS one overrode, guesses once a real source answered) are dropped.
+pub type MoreTargets = Pin<Box<dyn Future<Output = (Vec<Target>, Discovery)> + Send>>;
 
 /// One endpoint to check.
 #[derive(Debug, Clone)]
@@ -112,7 +123,7 @@ pub fn targets_from(d: &crate::discover::Discovery) -> Vec<Target> {
     d.candidates.iter().map(Target::discovered).collect()
 }
 
-pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) -> CheckReport {
+pub async fn run(mut req: CheckRequest, cfg: &SessionConfig, progress: &Progress) -> CheckReport {
     let start = Instant::now();
     let creds = Arc::new(req.credentials.clone());
     // Plaintext stays explicit: `--allow-plaintext-login` applies only to endpoints the user
@@ -126,6 +137,34 @@ pub async fn run(req: CheckRequest, cfg: &SessionConfig, progress: &Progress) ->
         ..req.options.clone()
     };
     let mut results = check_all(first.clone(), cfg, &creds, &tls_opts, progress).await;
+    if let Some(more) = req.more.take() {
+        let (all, found) = more.await;
+        let same = |a: &Target, b: &Target| {
+            a.endpoint == b.endpoint
+                && a.trust == b.trust
+                && a.username == b.username
+                && a.username_fixed == b.username_fixed
+                && a.source == b.source
+        };
+        // One run connects to at most as many servers as discovery hands on (a hostile
+        // source listing thousands must not get more by answering late).
+        let room = crate::discover::MAX_PER_RUN.saturating_sub(results.len());
+        let new: Vec<Target> = all
+            .iter()
+            .filter(|a| !results.iter().any(|(t, _)| same(t, a)))
+            .take(room)
+            .cloned()
+            .collect();
+        results.extend(check_all(new, cfg, &creds, &tls_opts, progress).await);
+        results = all
+            .iter()
+            .filter_map(|a| {
+                let i = results.iter().position(|(t, _)| same(t, a))?;
+                Some(results.swap_remove(i))
+            })
+            .collect();
+        req.discovery = Some(found);
+    }
     if !plain.is_empty() {
         let tls_works = |p: Protocol| {
             results.iter().any(

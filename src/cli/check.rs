@@ -6,7 +6,7 @@ use clap::Args;
 use std::time::Instant;
 
 use super::credentials::CredentialArgs;
-use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET};
+use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET, DISCOVERY_GRACE};
 use super::live::Live;
 use super::write::OutputTargetArgs;
 use super::{write_stdout, Format, NetArgs, OutputArgs, Prefer};
@@ -122,7 +122,11 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
     cfg.keep = keeper.clone();
     let live = Live::for_stderr(plan.live);
     let progress = live.as_ref().map(|l| l.progress()).unwrap_or_default();
-    let (targets, discovery) = if plan.servers.is_empty() {
+    let wanted: Vec<Protocol> = [Protocol::Imap, Protocol::Pop3, Protocol::Smtp]
+        .into_iter()
+        .filter(|p| plan.net.wants(*p))
+        .collect();
+    let (targets, discovery, more) = if plan.servers.is_empty() {
         // Discovery gets part of the deadline; the probes need the rest.
         let deadline = (Instant::now() + CHECK_DISCOVERY_BUDGET).min(cfg.deadline);
         let mut dcfg = plan
@@ -130,38 +134,62 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             .config(plan.net, cfg.tls.clone(), deadline, false);
         dcfg.on_attempt = Some(source_progress(&progress));
         dcfg.clock = cfg.clock;
-        let mut found = crate::discover::discover(&plan.address, &dcfg).await;
+        let mut running = crate::discover::start(&plan.address, &dcfg);
         let mut policy = plan.discovery.policy(&plan.address);
-        policy.apply(&mut found);
-        let unconfirmed = found
-            .candidates
-            .iter()
-            .any(|c| c.trust_reason == Some(crate::model::TrustReason::MxUnconfirmed));
-        if let (true, Some(confirm)) = (unconfirmed, plan.confirm_mx) {
-            if let Some(l) = &live {
-                l.clear();
+        match (running.answered().await, plan.confirm_mx) {
+            // Progressive: what answered first is checked while the other sources run.
+            (Some(mut first), None) => {
+                policy.apply(&mut first);
+                let wanted = wanted.clone();
+                let more: crate::app::check::MoreTargets = Box::pin(async move {
+                    let mut found = running.settle(DISCOVERY_GRACE).await;
+                    policy.apply(&mut found);
+                    let targets = crate::app::check::targets_from(&found)
+                        .into_iter()
+                        .filter(|t| wanted.contains(&t.endpoint.protocol))
+                        .collect();
+                    (targets, found)
+                });
+                (crate::app::check::targets_from(&first), None, Some(more))
             }
-            if confirm(&found) {
-                policy = crate::app::trust::TrustPolicy::new(
-                    &plan.address,
-                    &plan.discovery.trust_host,
-                    true,
-                );
+            (answered, confirm_mx) => {
+                let mut found = match answered {
+                    Some(_) => running.settle(DISCOVERY_GRACE).await,
+                    None => running.complete().await,
+                };
                 policy.apply(&mut found);
+                let unconfirmed = found
+                    .candidates
+                    .iter()
+                    .any(|c| c.trust_reason == Some(crate::model::TrustReason::MxUnconfirmed));
+                if let (true, Some(confirm)) = (unconfirmed, confirm_mx) {
+                    if let Some(l) = &live {
+                        l.clear();
+                    }
+                    if confirm(&found) {
+                        policy = crate::app::trust::TrustPolicy::new(
+                            &plan.address,
+                            &plan.discovery.trust_host,
+                            true,
+                        );
+                        policy.apply(&mut found);
+                    }
+                }
+                (crate::app::check::targets_from(&found), Some(found), None)
             }
         }
-        (crate::app::check::targets_from(&found), Some(found))
     } else {
         (
             plan.servers.iter().cloned().map(Target::given).collect(),
+            None,
             None,
         )
     };
     let targets: Vec<Target> = targets
         .into_iter()
-        .filter(|t| plan.net.wants(t.endpoint.protocol))
+        .filter(|t| wanted.contains(&t.endpoint.protocol))
         .collect();
-    if targets.is_empty() && discovery.is_none() {
+    if targets.is_empty() && discovery.is_none() && more.is_none() {
         bail!("no endpoint left to check after --protocols");
     }
     if plan.credentials.is_none() {
@@ -184,6 +212,7 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
         display_name: plan.display_name,
         pop3: plan.pop3,
         strict: plan.strict,
+        more,
     };
     let mut report = crate::app::check::run(req, &cfg, &progress).await;
     if let Some(l) = &live {

@@ -33,6 +33,9 @@ pub enum AttemptProblem {
     DiscoveryDocumentRefused,
     /// Parsing the answer had not finished at the deadline and was abandoned.
     DiscoveryParseTimeout,
+    /// `check` went ahead without this lookup: it was still running when every source that
+    /// could rank above the answered ones had ended, or the grace for it had passed.
+    DiscoveryNotWaitedFor,
 }
 
 impl AttemptProblem {
@@ -40,6 +43,7 @@ impl AttemptProblem {
         match self {
             AttemptProblem::DiscoveryDocumentRefused => "discovery-document-refused",
             AttemptProblem::DiscoveryParseTimeout => "discovery-parse-timeout",
+            AttemptProblem::DiscoveryNotWaitedFor => "discovery-not-waited-for",
         }
     }
 }
@@ -104,6 +108,7 @@ mod tests {
         for p in [
             AttemptProblem::DiscoveryDocumentRefused,
             AttemptProblem::DiscoveryParseTimeout,
+            AttemptProblem::DiscoveryNotWaitedFor,
         ] {
             assert_eq!(
                 serde_json::to_string(&p).unwrap(),

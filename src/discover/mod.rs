@@ -29,7 +29,7 @@ use crate::net::connect::ConnectTo;
 use crate::net::tls::TlsContext;
 
 pub use bounds::{AttemptProblem, MAX_PER_LOOKUP, MAX_PER_RUN};
-pub use run::discover;
+pub use run::{discover, start, Running};
 
 /// Where a candidate came from. Declared in rank order (best first): the provider's own
 /// autoconfig, then the ISPDB (online, then built in), the same for the MX host, then SRV,

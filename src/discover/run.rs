@@ -1,10 +1,17 @@
 //! The discovery run: every enabled source at once under one deadline, each lookup recorded
 //! as an [`Attempt`] the moment it starts, so a source still running at the deadline is
 //! reported `timeout` while everything already found stands.
+//!
+//! [`discover`] waits for every source. `check` runs progressively instead ([`start`]): it
+//! probes what the first answering sources found ([`Running::answered`]) while the others
+//! still run; once those are verified it waits for the lookups still running at most a short
+//! grace ([`Running::settle`]), probes what they add, and reports the lookups it stopped
+//! waiting for as `timeout` with the `discovery-not-waited-for` problem.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::model::timing::{Phase, PhaseName, PhaseStatus, RunClock};
@@ -29,6 +36,9 @@ struct Slot {
     /// Its answer is being parsed (off the async workers) right now.
     parsing: bool,
     ended: Option<Instant>,
+    /// Not needed after all (the HTTP twin of an HTTPS lookup that found settings): left
+    /// out of the report, as if it had never started.
+    withdrawn: bool,
 }
 
 #[derive(Default)]
@@ -39,9 +49,23 @@ struct State {
     providers: Vec<(Source, String)>,
 }
 
-/// Shared by all source tasks of one run.
+/// Shared by all source tasks of one run: the state, the progress hook, the run's clock, and
+/// a wake-up for whoever waits on the run (each ended lookup notifies it).
 #[derive(Default)]
-pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>, RunClock);
+pub(super) struct Recorder(Mutex<State>, Option<super::AttemptHook>, RunClock, Notify);
+
+/// How the run stopped, for [`Recorder::finish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Every source ended by itself.
+    Complete,
+    /// The deadline passed.
+    Deadline,
+    /// `check` went ahead without the lookups still running.
+    NotWaited,
+    /// A look at the run so far (candidates only; not reported).
+    Snapshot,
+}
 
 /// A lookup's outcome.
 pub(super) struct Outcome {
@@ -130,8 +154,15 @@ impl Recorder {
             problem: None,
             parsing: false,
             ended: None,
+            withdrawn: false,
         });
         st.slots.len() - 1
+    }
+
+    /// Takes back a lookup that turned out not to be needed (see [`Slot::withdrawn`]).
+    pub fn withdraw(&self, id: usize) {
+        self.state().slots[id].withdrawn = true;
+        self.3.notify_one();
     }
 
     /// Marks a lookup's answer as being parsed (or no longer).
@@ -160,17 +191,24 @@ impl Recorder {
         if let Some(p) = outcome.provider {
             st.providers.push((source, p));
         }
+        drop(st);
+        self.3.notify_one();
     }
 
-    /// Sources that recorded nothing before the deadline get one `timeout` attempt.
-    fn unstarted(&self, sources: &[Source], target: &str) {
+    /// Sources that recorded nothing before the run stopped get one `timeout` attempt.
+    fn unstarted(&self, sources: &[Source], target: &str, stop: Stop) {
         for &s in sources {
             if !self.state().slots.iter().any(|x| x.source == s) {
                 let id = self.begin(s, target);
-                self.end(
-                    id,
-                    Outcome::empty(AttemptResult::Timeout, "not started before the deadline"),
-                );
+                let mut outcome =
+                    Outcome::empty(AttemptResult::Timeout, "not started before the deadline");
+                if stop == Stop::NotWaited {
+                    outcome.detail = "not started: not waited for (the check went ahead with \
+                                      the servers the other sources found)"
+                        .into();
+                    outcome.problem = Some(AttemptProblem::DiscoveryNotWaitedFor);
+                }
+                self.end(id, outcome);
             }
         }
     }
@@ -179,9 +217,12 @@ impl Recorder {
     /// `discovery-parse-timeout` when their answer was being parsed), else `error` (their task
     /// ended without saying how: a bug, reported rather than hidden). At most [`MAX_PER_RUN`]
     /// candidates, the best-ranked; the rest are counted as dropped.
-    fn finish(&self, deadline_hit: bool, address: &Address, domain_ascii: &str) -> Discovery {
+    fn finish(&self, stop: Stop, address: &Address, domain_ascii: &str) -> Discovery {
+        let deadline_hit = stop == Stop::Deadline;
         let st = self.state();
-        let mut order: Vec<usize> = (0..st.slots.len()).collect();
+        let mut order: Vec<usize> = (0..st.slots.len())
+            .filter(|&i| !st.slots[i].withdrawn)
+            .collect();
         order.sort_by_key(|&i| (st.slots[i].source, i));
         let attempts: Vec<Attempt> = order
             .iter()
@@ -200,6 +241,18 @@ impl Recorder {
                         "still running at the deadline".to_string(),
                         s.started.elapsed().as_millis() as u64,
                     ),
+                    None if stop == Stop::NotWaited || stop == Stop::Snapshot => {
+                        problem = Some(AttemptProblem::DiscoveryNotWaitedFor);
+                        (
+                            AttemptResult::Timeout,
+                            format!(
+                                "no answer after {} ms: not waited for (the check went ahead \
+                                 with the servers the other sources found)",
+                                s.started.elapsed().as_millis()
+                            ),
+                            s.started.elapsed().as_millis() as u64,
+                        )
+                    }
                     None => (
                         AttemptResult::Error,
                         "stopped without a result".to_string(),
@@ -229,7 +282,29 @@ impl Recorder {
                 }
             })
             .collect();
-        let mut found: Vec<(usize, Candidate)> = st.candidates.clone();
+        // HTTPS wins: what a plain-HTTP lookup found is dropped when the same source's HTTPS
+        // lookup found settings (the two run side by side; see `sources::config_source`).
+        let https_found: Vec<Source> = st
+            .slots
+            .iter()
+            .filter(|s| {
+                s.target.starts_with("https://")
+                    && matches!(s.done, Some((AttemptResult::Found, _, _)))
+            })
+            .map(|s| s.source)
+            .collect();
+        let mut found: Vec<(usize, Candidate)> = st
+            .candidates
+            .iter()
+            .filter(|(id, _)| {
+                let s = &st.slots[*id];
+                let overridden = s.target.starts_with("http://")
+                    && matches!(s.source, Source::Autoconfig | Source::AutoconfigWellknown)
+                    && https_found.contains(&s.source);
+                !(s.withdrawn || overridden)
+            })
+            .cloned()
+            .collect();
         found.sort_by_key(|(id, _)| *id);
         let mut found: Vec<Candidate> = found.into_iter().map(|(_, c)| c).collect();
         // Guesses: computed from the hosts that resolved, in Thunderbird's order.
@@ -317,16 +392,67 @@ impl Ctx {
     }
 }
 
-/// Runs every enabled source at once and returns what was found by the deadline.
+/// Runs every enabled source at once and returns what was found by the deadline, waiting for
+/// every source (the `discover` command).
 ///
 /// Offline (`cfg.offline`), only the built-in DB is consulted and nothing touches the
 /// network. No mail port is ever connected to: guessed hosts are only resolved.
 pub async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
+    start(address, cfg).complete().await
+}
+
+/// The least [`Running::settle`] still waits after the first servers were verified.
+pub const SETTLE_MIN: Duration = Duration::from_millis(250);
+
+/// A discovery run under way ([`start`]).
+pub struct Running {
+    rec: Arc<Recorder>,
+    /// One task per source; each yields its label when it ends.
+    tasks: JoinSet<Source>,
+    /// The source each task reports under, to notice a task stopped unstarted.
+    labels: Vec<Source>,
+    /// Sources whose every lookup has ended (the built-in DB from the start).
+    ended: Vec<Source>,
+    /// When [`Running::answered`] returned servers.
+    answered_at: Option<Instant>,
+    address: Address,
+    domain_ascii: String,
+    deadline: Instant,
+    /// The run needed no task (offline, or an address that cannot be looked up).
+    over: Option<Discovery>,
+}
+
+/// What ended a wait on the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waited {
+    /// Every source ended.
+    AllEnded,
+    Deadline,
+    /// The condition waited for holds.
+    Condition,
+    /// The wait's own limit passed.
+    Limit,
+}
+
+/// Starts every enabled source at once (on the current tokio runtime) and returns at once.
+pub fn start(address: &Address, cfg: &DiscoverConfig) -> Running {
     let rec = Arc::new(Recorder(
         Mutex::default(),
         cfg.on_attempt.clone(),
         cfg.clock,
+        Notify::new(),
     ));
+    let mut run = Running {
+        rec: rec.clone(),
+        tasks: JoinSet::new(),
+        labels: Vec::new(),
+        ended: vec![Source::BuiltinDb],
+        answered_at: None,
+        address: address.clone(),
+        domain_ascii: String::new(),
+        deadline: cfg.deadline,
+        over: None,
+    };
     let domain_ascii = match idn::to_ascii(&address.domain) {
         Ok(d) => d,
         Err(e) => {
@@ -334,9 +460,11 @@ pub async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
                 let id = rec.begin(s, address.domain.clone());
                 rec.end(id, Outcome::empty(AttemptResult::Error, e.clone()));
             }
-            return rec.finish(false, address, "");
+            run.over = Some(rec.finish(Stop::Complete, address, ""));
+            return run;
         }
     };
+    run.domain_ascii = domain_ascii.clone();
     if cfg.enabled(Source::BuiltinDb) {
         builtin_db(&rec, address, &domain_ascii);
     }
@@ -345,62 +473,166 @@ pub async fn discover(address: &Address, cfg: &DiscoverConfig) -> Discovery {
         .filter(|s| *s != Source::BuiltinDb && cfg.enabled(*s))
         .collect();
     if network.is_empty() {
-        return rec.finish(false, address, &domain_ascii);
+        run.over = Some(rec.finish(Stop::Complete, address, &domain_ascii));
+        return run;
     }
     let ctx = Arc::new(Ctx {
         address: address.clone(),
-        domain_ascii: domain_ascii.clone(),
+        domain_ascii,
         net: Net::new(
             cfg.dns_server,
             cfg.connect_to.clone(),
             cfg.tls.clone(),
             cfg.deadline,
         ),
-        rec: rec.clone(),
+        rec,
         cfg: cfg.clone(),
     });
-    let mut tasks = JoinSet::new();
-    // The source each task reports under, to notice a task the deadline stopped unstarted.
-    let mut labels = Vec::new();
     for source in network {
         let ctx = ctx.clone();
+        let tasks = &mut run.tasks;
         match source {
             Source::Autoconfig | Source::AutoconfigWellknown | Source::Ispdb => {
-                tasks.spawn(super::sources::config_source(ctx, source));
+                spawn(tasks, source, super::sources::config_source(ctx, source));
             }
             // One task serves both MX sources; it reports under the first enabled one.
             Source::MxBuiltinDb => {
-                tasks.spawn(super::sources::mx(ctx));
+                spawn(tasks, source, super::sources::mx(ctx));
             }
             Source::MxIspdb if !cfg.enabled(Source::MxBuiltinDb) => {
-                tasks.spawn(super::sources::mx(ctx));
+                spawn(tasks, source, super::sources::mx(ctx));
             }
             Source::Srv => {
-                tasks.spawn(super::sources::srv(ctx));
+                spawn(tasks, source, super::sources::srv(ctx));
             }
             Source::Autodiscover => {
-                tasks.spawn(super::sources::autodiscover(ctx));
+                spawn(tasks, source, super::sources::autodiscover(ctx));
             }
             Source::Guess => {
-                tasks.spawn(super::sources::guess(ctx));
+                spawn(tasks, source, super::sources::guess(ctx));
             }
             Source::MxIspdb | Source::BuiltinDb => continue,
         }
-        labels.push(source);
+        run.labels.push(source);
     }
-    let deadline = tokio::time::Instant::from_std(cfg.deadline);
-    let deadline_hit = loop {
-        match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-            Err(_) => break true,
-            Ok(None) => break false,
-            Ok(Some(_)) => {}
+    run
+}
+
+/// Spawns a source's task, which yields `source` when it ends.
+fn spawn(
+    tasks: &mut JoinSet<Source>,
+    source: Source,
+    task: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    tasks.spawn(async move {
+        task.await;
+        source
+    });
+}
+
+impl Running {
+    /// Waits until every source has ended or the deadline has passed: the whole report.
+    pub async fn complete(mut self) -> Discovery {
+        if let Some(d) = self.over.take() {
+            return d;
         }
-    };
-    tasks.abort_all();
-    if deadline_hit {
-        rec.unstarted(&labels, &domain_ascii);
+        let waited = self.wait(None, |_, _| false).await;
+        self.stop(waited)
     }
-    rec.finish(deadline_hit, address, &domain_ascii)
+
+    /// Waits until some source has ended with servers found (all of its lookups: SRV's six
+    /// names, say, not only the first to answer); returns what the run has found so far.
+    /// `None` when the run ended (every source, or the deadline) before: call
+    /// [`Running::complete`] for the report.
+    pub async fn answered(&mut self) -> Option<Discovery> {
+        if self.over.is_some() {
+            return None;
+        }
+        let found = |st: &State, ended: &[Source]| {
+            st.candidates.iter().any(|(id, _)| {
+                let s = st.slots[*id].source;
+                // One task serves both MX sources, under the first enabled one's label.
+                ended.contains(&s) || (s == Source::MxIspdb && ended.contains(&Source::MxBuiltinDb))
+            })
+        };
+        if self.wait(None, found).await != Waited::Condition {
+            return None;
+        }
+        self.answered_at = Some(Instant::now());
+        Some(
+            self.rec
+                .finish(Stop::Snapshot, &self.address, &self.domain_ascii),
+        )
+    }
+
+    /// Waits for the lookups still running (a source that answers in time can still outrank
+    /// what was found, and the report lists every answer) at most `grace` from now, or — after
+    /// [`Running::answered`] — until `grace` after that answer but at least [`SETTLE_MIN`]
+    /// from now (the first servers were being verified meanwhile, so the grace overlaps their
+    /// verification instead of adding to it); then stops the rest and returns the report, the
+    /// lookups not waited for marked as such.
+    pub async fn settle(mut self, grace: Duration) -> Discovery {
+        if let Some(d) = self.over.take() {
+            return d;
+        }
+        let now = Instant::now();
+        let limit = match self.answered_at {
+            Some(at) => (at + grace).max(now + SETTLE_MIN.min(grace)),
+            None => now + grace,
+        };
+        let waited = self.wait(Some(limit), |_, _| false).await;
+        self.stop(waited)
+    }
+
+    /// Waits until `done` holds, every task ended, the deadline, or `limit`.
+    async fn wait(
+        &mut self,
+        limit: Option<Instant>,
+        done: impl Fn(&State, &[Source]) -> bool,
+    ) -> Waited {
+        loop {
+            if done(&self.rec.state(), &self.ended) {
+                return Waited::Condition;
+            }
+            if self.tasks.is_empty() {
+                return Waited::AllEnded;
+            }
+            let now = Instant::now();
+            if now >= self.deadline {
+                return Waited::Deadline;
+            }
+            if limit.is_some_and(|l| now >= l) {
+                return Waited::Limit;
+            }
+            let until = limit.map_or(self.deadline, |l| l.min(self.deadline));
+            tokio::select! {
+                ended = self.tasks.join_next() => {
+                    if let Some(Ok(source)) = ended {
+                        self.ended.push(source);
+                    }
+                }
+                _ = self.rec.3.notified() => {}
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
+            }
+        }
+    }
+
+    /// Stops what still runs and makes the report.
+    fn stop(&mut self, waited: Waited) -> Discovery {
+        self.tasks.abort_all();
+        // Sources skip lookups once the deadline has passed (`Ctx::expired`) and may then all
+        // end before the timer is noticed: the deadline was still what stopped them.
+        let stop = match waited {
+            Waited::Deadline => Stop::Deadline,
+            _ if Instant::now() >= self.deadline => Stop::Deadline,
+            Waited::AllEnded => Stop::Complete,
+            Waited::Condition | Waited::Limit => Stop::NotWaited,
+        };
+        if stop != Stop::Complete {
+            self.rec.unstarted(&self.labels, &self.domain_ascii, stop);
+        }
+        self.rec.finish(stop, &self.address, &self.domain_ascii)
+    }
 }
 
 fn builtin_db(rec: &Recorder, address: &Address, domain_ascii: &str) {
@@ -443,11 +675,11 @@ mod tests {
         let done = rec.begin(Source::Srv, "_imaps._tcp.d.org");
         rec.begin(Source::Autoconfig, "https://autoconfig.d.org/");
         rec.end(done, Outcome::empty(AttemptResult::NotFound, "none"));
-        let d = rec.finish(true, &a, "d.org");
+        let d = rec.finish(Stop::Deadline, &a, "d.org");
         assert_eq!(d.attempts[0].source, Source::Autoconfig, "ranked by source");
         assert_eq!(d.attempts[0].result, AttemptResult::Timeout);
         assert_eq!(d.attempts[1].result, AttemptResult::NotFound);
-        let d = rec.finish(false, &a, "d.org");
+        let d = rec.finish(Stop::Complete, &a, "d.org");
         assert_eq!(d.attempts[0].result, AttemptResult::Error);
     }
 
@@ -475,7 +707,7 @@ mod tests {
             let id = rec.begin(Source::Srv, format!("name{i}"));
             rec.end(id, Outcome::found("x", servers(&format!("h{i}-"), n), None));
         }
-        let d = rec.finish(false, &a, "d.org");
+        let d = rec.finish(Stop::Complete, &a, "d.org");
         let per: Vec<usize> = d.attempts.iter().map(|a| a.dropped).collect();
         assert_eq!(per, [20_000 - 16, 0, 0, 4, 4, 4]);
         // 16 + 16 + 15 + 3 × 16 = 95 kept by the lookups, 64 by the run.
@@ -494,7 +726,7 @@ mod tests {
         let id = rec.begin(Source::Autoconfig, "https://autoconfig.d.org/");
         rec.parsing(id, true);
         let other = rec.begin(Source::Autodiscover, "https://d.org/autodiscover");
-        let d = rec.finish(true, &a, "d.org");
+        let d = rec.finish(Stop::Deadline, &a, "d.org");
         assert_eq!(d.attempts[0].result, AttemptResult::Timeout);
         assert_eq!(
             d.attempts[0].problem,
@@ -508,7 +740,7 @@ mod tests {
         assert_eq!(d.attempts[1].problem, None);
         // Ended by the parser itself: the same named result.
         rec.end(other, Outcome::parse_timeout());
-        let d = rec.finish(true, &a, "d.org");
+        let d = rec.finish(Stop::Deadline, &a, "d.org");
         assert_eq!(
             d.attempts[1].problem,
             Some(AttemptProblem::DiscoveryParseTimeout)

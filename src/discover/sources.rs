@@ -68,13 +68,44 @@ pub fn mx_domains(mx_host: &str, own_domain: &str) -> Vec<String> {
     out
 }
 
-/// Autoconfig (https, then http), .well-known, or the online ISPDB.
+/// Autoconfig and .well-known (https and http side by side), or the online ISPDB.
+///
+/// Thunderbird asks over plain HTTP only after HTTPS failed, which costs a stalled web host's
+/// whole HTTPS timeout before the HTTP answer is even asked for. Both are asked at once here;
+/// HTTPS wins: when it finds settings, the HTTP lookup is withdrawn (or, when it had already
+/// answered, what it found is dropped from the merge; see `run::Recorder::finish`).
 pub async fn config_source(ctx: Arc<Ctx>, source: Source) {
     let email = ctx.address.as_string();
-    for url in config_urls(source, &ctx.domain_ascii, &email) {
-        if ctx.expired() || fetch_config(&ctx, source, url, None).await {
-            break;
+    let urls = config_urls(source, &ctx.domain_ascii, &email);
+    let (https, http): (Vec<Url>, Vec<Url>) = urls.into_iter().partition(|u| u.scheme() == "https");
+    match (https.into_iter().next(), http.into_iter().next()) {
+        (Some(secure), Some(plain)) if !ctx.expired() => {
+            let secure_id = ctx.rec.begin(source, secure.as_str());
+            let plain_id = ctx.rec.begin(source, plain.as_str());
+            let secure_lookup = lookup_config(&ctx, secure_id, source, secure, None);
+            let plain_lookup = lookup_config(&ctx, plain_id, source, plain, None);
+            tokio::pin!(secure_lookup, plain_lookup);
+            tokio::select! {
+                found = &mut secure_lookup => {
+                    if found {
+                        ctx.rec.withdraw(plain_id);
+                    } else {
+                        plain_lookup.await;
+                    }
+                }
+                _ = &mut plain_lookup => {
+                    // Answered first, but HTTPS still decides: when it finds settings, the
+                    // HTTP attempt was not needed (and its servers would be dropped anyway).
+                    if secure_lookup.await {
+                        ctx.rec.withdraw(plain_id);
+                    }
+                }
+            }
         }
+        (Some(url), None) | (None, Some(url)) if !ctx.expired() => {
+            fetch_config(&ctx, source, url, None).await;
+        }
+        _ => {}
     }
 }
 
@@ -82,6 +113,17 @@ pub async fn config_source(ctx: Arc<Ctx>, source: Source) {
 /// `mx_host`: the MX host the looked-up domain was derived from (MX sources).
 async fn fetch_config(ctx: &Ctx, source: Source, url: Url, mx_host: Option<&str>) -> bool {
     let id = ctx.rec.begin(source, url.as_str());
+    lookup_config(ctx, id, source, url, mx_host).await
+}
+
+/// Runs attempt `id` (already begun) for one config-v1.1 URL; true when it found settings.
+async fn lookup_config(
+    ctx: &Ctx,
+    id: usize,
+    source: Source,
+    url: Url,
+    mx_host: Option<&str>,
+) -> bool {
     let mut outcome = config_outcome(ctx, id, source, url).await;
     for c in &mut outcome.candidates {
         c.mx_host = mx_host.map(str::to_string);

@@ -14,6 +14,12 @@ pub fn problems(d: &Discovery) -> Vec<Problem> {
             let code = match a.problem? {
                 AttemptProblem::DiscoveryDocumentRefused => Code::DiscoveryDocumentRefused,
                 AttemptProblem::DiscoveryParseTimeout => Code::DiscoveryParseTimeout,
+                AttemptProblem::DiscoveryNotWaitedFor => {
+                    return Some(Problem::info(
+                        Code::DiscoveryNotWaitedFor,
+                        format!("{} {}: {}", a.source, a.target, a.detail),
+                    ))
+                }
             };
             Some(Problem::warning(
                 code,

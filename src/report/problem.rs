@@ -65,6 +65,8 @@ pub enum Code {
     DiscoveryDocumentRefused,
     /// Parsing a discovery answer had not finished at the deadline: abandoned.
     DiscoveryParseTimeout,
+    /// `check` went ahead without a discovery lookup that was still running (info).
+    DiscoveryNotWaitedFor,
     RoundtripSubmitRejected,
     RoundtripNotDelivered,
     RoundtripCleanupFailed,
@@ -157,6 +159,7 @@ impl Code {
             DiscoveryCandidatesDropped => "A source listed more servers than any real provider has; only the best-ranked were probed (16 per lookup, 64 in all). A config file or DNS zone listing that many is broken or hostile: if the provider's servers are not among those probed, give them with --server.",
             DiscoveryDocumentRefused => "A discovery answer was far larger or more complex than any real one (size, nesting, elements, attributes) and was ignored: the server is broken or hostile. If nothing else found your servers, give them with --server.",
             DiscoveryParseTimeout => "Reading a discovery answer took until the deadline and was abandoned: the server sent something absurd. If nothing else found your servers, give them with --server (or raise --timeout).",
+            DiscoveryNotWaitedFor => "This lookup had not answered when the servers found by the others were verified, and the check went ahead without it (a web or DNS server that accepts but never answers). If the recommendation looks wrong, run `mailsetup discover` to wait for every source, or give the servers with --server.",
             UntrustedCandidate => "This server came from a source that can't vouch for it (it lies outside your address's domain, named by DNS, plain HTTP or Autodiscover, or derived from the MX record), so no password was sent and it is never recommended or written. If it is your provider's, add --trust-host HOST (or --trust-mx to confirm a provider found through MX).",
             NoTrustedServer => "Check the address's spelling. If the servers listed are really your provider's (your provider's help pages name them), vouch for them with --trust-host HOST; otherwise ask the provider for its server names and give them with --server.",
             LoginServerUnavailable => "A part of the server (its password check or its mail storage) is down for the moment; your settings may well be right. Try again in a few minutes; if it lasts, tell the provider.",
