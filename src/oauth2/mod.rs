@@ -8,6 +8,9 @@
 //! - [`http`]: verified HTTPS only, bounded;
 //! - [`store`]: the account file, the tokens (0600 file store), the refresh lock.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod flow;
 pub mod http;
 pub mod provider;
