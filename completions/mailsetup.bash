@@ -218,7 +218,7 @@ _mailsetup() {
                     return 0
                     ;;
                 --write)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "thunderbird apple-mail outlook k9 neomutt mutt aerc himalaya mbsync msmtp mpop fetchmail getmail offlineimap claws-mail evolution" -- "${cur}"))
                     return 0
                     ;;
                 --out)
@@ -1050,7 +1050,7 @@ _mailsetup() {
                     return 0
                     ;;
                 --client)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "thunderbird apple-mail outlook k9 neomutt mutt aerc himalaya mbsync msmtp mpop fetchmail getmail offlineimap claws-mail evolution" -- "${cur}"))
                     return 0
                     ;;
                 --prefer)
@@ -1153,7 +1153,7 @@ _mailsetup() {
             return 0
             ;;
         mailsetup__subcmd__write)
-            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version"
+            opts="-h -V --list --from --email --server --name --prefer --no-guess --sources --trust-host --trust-mx --username --password-command --password-env --password-file --oauth2-token-command --oauth2 --out --install --store-password --dry-run --force --embed-password --pop3-delete --pop3-keep --pop3-keep-days --maildir --protocols --timeout --connect-to --ca-file --insecure --pin-sha256 --dns-server --help --version thunderbird apple-mail outlook k9 neomutt mutt aerc himalaya mbsync msmtp mpop fetchmail getmail offlineimap claws-mail evolution"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -75,7 +75,22 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l sources -d
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l trust-host -d 'Vouch for a discovered host the trust policy does not trust (outside the address\'s domain, named by DNS, plain HTTP or Autodiscover): it may then receive the password and be recommended and written (repeatable)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-timeout -d 'How long the test message may take to arrive, in seconds' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l round-trip-to -d 'Send the test message to this address instead (another mailbox, an autoresponder) and only report whether the server accepted it; implies --round-trip' -r
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l write -d 'After a successful check, write configs for these mail clients from the recommended settings (repeatable; see `mailsetup write --list`)' -r -f -a "thunderbird\t'Thunderbird (autoconfig file config-v1.1.xml)'
+apple-mail\t'Apple Mail on macOS and iOS (.mobileconfig profile)'
+outlook\t'Outlook (Autodiscover POX response to serve)'
+k9\t'K-9 Mail / Thunderbird for Android (.k9s settings import)'
+neomutt\t'NeoMutt (neomuttrc)'
+mutt\t'Mutt (muttrc)'
+aerc\t'aerc (accounts.conf)'
+himalaya\t'Himalaya CLI (config.toml, v2 schema; a v1 file too)'
+mbsync\t'isync/mbsync IMAP to Maildir sync (.mbsyncrc, isync 1.4 and 1.5)'
+msmtp\t'msmtp SMTP sender (.msmtprc)'
+mpop\t'mpop POP3 to Maildir fetcher (.mpoprc)'
+fetchmail\t'fetchmail (.fetchmailrc, 6.4 or later)'
+getmail\t'getmail6 (getmailrc)'
+offlineimap\t'OfflineIMAP 3 IMAP to Maildir sync (.offlineimaprc)'
+claws-mail\t'Claws Mail (accountrc section to merge)'
+evolution\t'GNOME Evolution (ESource .source files)'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l out -d 'Directory to write the files into, to copy them yourself (`-` prints them to stdout); `write` defaults to `.`, `setup` installs unless this is given' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l store-password -d 'Keep the password in this store (keyring, pass, or file: a private file) and let the configs read it back with `mailsetup password get`' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand check" -l pop3-keep-days -d 'POP3: delete mail from the server this many days after download' -r
@@ -183,7 +198,22 @@ complete -c mailsetup -n "__fish_mailsetup_using_subcommand discover" -s V -l ve
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l email -d 'Your email address (asked when missing)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l name -d 'Your name as it should appear in sent mail (asked when missing)' -r
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l server -d 'Use these servers instead of discovering them (repeatable URLs, as `check --server`)' -r
-complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l client -d 'Mail clients to write configs for (repeatable; default: ask, offering the installed ones)' -r
+complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l client -d 'Mail clients to write configs for (repeatable; default: ask, offering the installed ones)' -r -f -a "thunderbird\t'Thunderbird (autoconfig file config-v1.1.xml)'
+apple-mail\t'Apple Mail on macOS and iOS (.mobileconfig profile)'
+outlook\t'Outlook (Autodiscover POX response to serve)'
+k9\t'K-9 Mail / Thunderbird for Android (.k9s settings import)'
+neomutt\t'NeoMutt (neomuttrc)'
+mutt\t'Mutt (muttrc)'
+aerc\t'aerc (accounts.conf)'
+himalaya\t'Himalaya CLI (config.toml, v2 schema; a v1 file too)'
+mbsync\t'isync/mbsync IMAP to Maildir sync (.mbsyncrc, isync 1.4 and 1.5)'
+msmtp\t'msmtp SMTP sender (.msmtprc)'
+mpop\t'mpop POP3 to Maildir fetcher (.mpoprc)'
+fetchmail\t'fetchmail (.fetchmailrc, 6.4 or later)'
+getmail\t'getmail6 (getmailrc)'
+offlineimap\t'OfflineIMAP 3 IMAP to Maildir sync (.offlineimaprc)'
+claws-mail\t'Claws Mail (accountrc section to merge)'
+evolution\t'GNOME Evolution (ESource .source files)'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l prefer -d 'IMAP or POP3 when both work (default: ask; IMAP with --yes)' -r -f -a "imap\t'Mail stays on the server; several devices see the same mailbox'
 pop3\t'Mail is downloaded to one device'"
 complete -c mailsetup -n "__fish_mailsetup_using_subcommand setup" -l sources -d 'Only these sources (comma-separated): autoconfig, autoconfig-wellknown, ispdb, builtin-db, mx-ispdb, mx-builtin-db, srv, autodiscover, guess' -r

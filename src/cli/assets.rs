@@ -11,24 +11,16 @@ use super::Cli;
 /// Every generated file as (path relative to the repo root, contents).
 pub fn render_all() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::Elvish,
-        Shell::PowerShell,
+    for (shell, name) in [
+        (Shell::Bash, "mailsetup.bash"),
+        (Shell::Zsh, "_mailsetup"),
+        (Shell::Fish, "mailsetup.fish"),
+        (Shell::Elvish, "mailsetup.elv"),
+        (Shell::PowerShell, "_mailsetup.ps1"),
     ] {
         let mut cmd = Cli::command();
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd, "mailsetup", &mut buf);
-        let name = match shell {
-            Shell::Bash => "mailsetup.bash",
-            Shell::Zsh => "_mailsetup",
-            Shell::Fish => "mailsetup.fish",
-            Shell::Elvish => "mailsetup.elv",
-            Shell::PowerShell => "_mailsetup.ps1",
-            _ => unreachable!("only the shells above"),
-        };
         out.push((PathBuf::from("completions").join(name), buf));
     }
     let cmd = Cli::command();
@@ -43,8 +35,10 @@ pub fn render_all() -> Vec<(PathBuf, Vec<u8>)> {
 
 fn man_page(cmd: &clap::Command) -> Vec<u8> {
     let mut buf = Vec::new();
+    // invariant: the only error `render` can return is the writer's, and writing into a Vec
+    // cannot fail.
     clap_mangen::Man::new(cmd.clone())
         .render(&mut buf)
-        .expect("rendering to memory cannot fail");
+        .expect("rendering a man page into memory cannot fail");
     buf
 }

@@ -75,8 +75,13 @@ pub struct CheckArgs {
 
     /// After a successful check, write configs for these mail clients from the recommended
     /// settings (repeatable; see `mailsetup write --list`)
-    #[arg(long = "write", value_name = "CLIENT")]
-    pub write: Vec<String>,
+    #[arg(
+        long = "write",
+        value_name = "CLIENT",
+        value_parser = super::client_arg::ClientParser,
+        hide_possible_values = true
+    )]
+    pub write: Vec<crate::clients::Client>,
 
     #[command(flatten)]
     pub target: OutputTargetArgs,
@@ -288,11 +293,6 @@ fn round_trip_options(
 pub fn command(args: CheckArgs, runtime: &tokio::runtime::Runtime) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
     super::output::validate(&args.output)?;
-    for c in &args.write {
-        if crate::clients::client_info(c).is_none() {
-            bail!("--write {c}: unknown mail client; run `mailsetup write --list`");
-        }
-    }
     // Read credentials before the clock starts: a prompt may take a while.
     let creds = args.credentials.load(&address.to_string())?;
     let embed = if args.target.embed_password {

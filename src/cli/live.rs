@@ -12,6 +12,15 @@ use crate::app::progress::{Event, Progress};
 use crate::report::escape::terminal_safe;
 use crate::report::{LoginStatus, Status};
 
+/// The line of a check still running, and of a finished one.
+const RUNNING: &str = "  {spinner} {msg}";
+const FINISHED: &str = "  {msg}";
+
+fn style(template: &'static str) -> ProgressStyle {
+    // invariant: only the constant templates above come here, and the test below parses each.
+    ProgressStyle::with_template(template).expect("a constant progress template parses")
+}
+
 pub struct Live {
     multi: MultiProgress,
     bars: Mutex<HashMap<String, ProgressBar>>,
@@ -36,7 +45,7 @@ impl Live {
 
     fn bar(&self, key: &str, text: String) {
         let bar = self.multi.add(ProgressBar::new_spinner());
-        bar.set_style(ProgressStyle::with_template("  {spinner} {msg}").expect("valid template"));
+        bar.set_style(style(RUNNING));
         bar.set_message(text);
         bar.enable_steady_tick(Duration::from_millis(120));
         self.bars
@@ -47,7 +56,7 @@ impl Live {
 
     fn done(&self, key: &str, text: String) {
         if let Some(bar) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
-            bar.set_style(ProgressStyle::with_template("  {msg}").expect("valid template"));
+            bar.set_style(style(FINISHED));
             bar.finish_with_message(text);
         }
     }
@@ -87,5 +96,17 @@ impl Live {
     /// Removes the progress lines before the report is printed.
     pub fn clear(&self) {
         let _ = self.multi.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_templates_parse() {
+        for t in [RUNNING, FINISHED] {
+            assert!(ProgressStyle::with_template(t).is_ok(), "{t}");
+        }
     }
 }

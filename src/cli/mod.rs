@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod check;
+mod client_arg;
 pub mod credentials;
 pub mod discover;
 pub mod fetchmail;

@@ -1,15 +1,21 @@
 //! The validated view of one render call ([`Ctx`]) that every writer works from:
-//! the account's values checked once for what no format can carry, the password
-//! source, the shared notes (password, POP3 storage, no-TLS), and stable IDs.
+//! the account's values checked once for what no format can carry, and the password
+//! source; the logins a client can carry are in `auth.rs`, the shared notes (password,
+//! POP3 storage, no-TLS) in `notes.rs`.
 
 use std::path::PathBuf;
 
 use crate::model::{
-    AccountSettings, AuthMethod, Folder, Folders, Mechanism, Pop3Policy, Protocol, Security,
-    ServerSettings,
+    AccountSettings, AuthMethod, Folder, Folders, Mechanism, Pop3Policy, Protocol, ServerSettings,
 };
 
-use super::{quote, ClientInfo, OutputFile, WriteError, WriteOptions};
+use super::{quote, Client, ClientInfo, OutputFile, WriteError, WriteOptions};
+
+mod auth;
+mod notes;
+
+#[cfg(test)]
+pub(crate) use auth::OAUTH2_CLIENTS;
 
 /// Where a config gets the password from.
 pub(crate) enum Password<'a> {
@@ -42,25 +48,13 @@ pub(crate) struct Ctx<'a> {
     token_command: String,
 }
 
-/// Clients whose configs can run a token command for XOAUTH2 (see each writer).
-pub(crate) const OAUTH2_CLIENTS: &[&str] = &[
-    "msmtp",
-    "mbsync",
-    "neomutt",
-    "mutt",
-    "aerc",
-    "mpop",
-    "getmail",
-    "offlineimap",
-];
-
 impl<'a> Ctx<'a> {
     pub(super) fn new(
         info: &'static ClientInfo,
         settings: &'a AccountSettings,
         opts: &'a WriteOptions,
     ) -> Result<Self, WriteError> {
-        let client = info.name;
+        let client = info.client;
         let address = settings.address.as_str();
         quote::single_line("email address", address)?;
         if address.is_empty() || address.chars().any(char::is_whitespace) {
@@ -131,7 +125,7 @@ impl<'a> Ctx<'a> {
                     ),
                 });
             }
-            if incoming.auth == AuthMethod::None && client != "thunderbird" {
+            if incoming.auth == AuthMethod::None && client != Client::Thunderbird {
                 return Err(WriteError::Unsupported {
                     client,
                     reason: "the incoming server is set up without authentication, which this \
@@ -227,8 +221,8 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    pub fn client(&self) -> &'static str {
-        self.info.name
+    pub fn client(&self) -> Client {
+        self.info.client
     }
 
     pub fn is_pop3(&self) -> bool {
@@ -281,7 +275,7 @@ impl<'a> Ctx<'a> {
             Some(dir) => dir.to_string(),
             // mbsync's tree is ~/Mail/ACCOUNT; every other client gets a Maildir of its own
             // beside it, so two programs never fetch into (or sync from) the same one.
-            None if self.client() == "mbsync" => format!("~/Mail/{}", self.account),
+            None if self.client() == Client::Mbsync => format!("~/Mail/{}", self.account),
             None => format!("~/Mail/{}-{}", self.account, self.client()),
         }
     }
@@ -295,192 +289,6 @@ impl<'a> Ctx<'a> {
             return Err(invalid(format!("the {which} server needs a username")));
         }
         Ok(&server.username)
-    }
-
-    /// Refuses OAuth2 for clients whose configs mailsetup writes with password login only.
-    /// Clients that can run a token command ([`OAUTH2_CLIENTS`]) pass: their writers use
-    /// XOAUTH2 with `mailsetup oauth2 token`.
-    pub fn password_only(&self, which: &str, server: &ServerSettings) -> Result<(), WriteError> {
-        if server.auth == AuthMethod::OAuth2 && !OAUTH2_CLIENTS.contains(&self.client()) {
-            return Err(WriteError::Unsupported {
-                client: self.client(),
-                reason: format!(
-                    "the {which} server wants OAuth2, and {} cannot be given a command that prints \
-                     a fresh access token (`mailsetup oauth2 token`), so a written account would \
-                     stop working within the hour; use one of {}, or let the program sign in with \
-                     the provider itself",
-                    self.info.description,
-                    OAUTH2_CLIENTS.join(", ")
-                ),
-            });
-        }
-        Ok(())
-    }
-
-    /// How this client's config names the server's login when it is an "encrypted password"
-    /// (`Some(word)`); `None` for any other class. Follows the recommendation exactly: the
-    /// verified mechanism (CRAM-MD5 when a report of an older version does not say). Refuses
-    /// a mechanism this client can't be configured for, naming the clients that can.
-    pub fn encrypted_auth(
-        &self,
-        which: &str,
-        server: &ServerSettings,
-    ) -> Result<Option<&'static str>, WriteError> {
-        let client = self.client();
-        match server.auth {
-            AuthMethod::PasswordEncrypted => {
-                let mechanism = server
-                    .mechanism
-                    .filter(|m| m.auth_method() == AuthMethod::PasswordEncrypted)
-                    .unwrap_or(Mechanism::CramMd5);
-                let protocol = server.endpoint.protocol;
-                let can = |info: &ClientInfo| {
-                    info.encrypted
-                        .iter()
-                        .find(|e| e.mechanism == mechanism && e.protocols.contains(&protocol))
-                        .map(|e| e.word)
-                };
-                if let Some(word) = can(self.info) {
-                    return Ok(Some(word));
-                }
-                let others: Vec<&str> = super::CLIENTS
-                    .iter()
-                    .filter(|c| {
-                        let role = if protocol == Protocol::Smtp {
-                            c.outgoing
-                        } else {
-                            c.incoming.contains(&protocol)
-                        };
-                        role && can(c).is_some()
-                    })
-                    .map(|c| c.name)
-                    .collect();
-                Err(WriteError::Unsupported {
-                    client,
-                    reason: format!(
-                        "the {which} server takes an encrypted password ({mechanism}) and no \
-                         normal password, which {client} cannot be configured for; {}",
-                        if others.is_empty() {
-                            "no supported client can".to_string()
-                        } else {
-                            format!("clients that can: {}", others.join(", "))
-                        }
-                    ),
-                })
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// Both checks for a password-only client: no OAuth2, and an encrypted mechanism it can do.
-    pub fn password_auth(
-        &self,
-        which: &str,
-        server: &ServerSettings,
-    ) -> Result<Option<&'static str>, WriteError> {
-        self.password_only(which, server)?;
-        self.encrypted_auth(which, server)
-    }
-
-    /// Notes about how the password reaches the client.
-    pub fn password_notes(&self, supports_command: bool, supports_embedding: bool) -> Vec<String> {
-        let mut notes = Vec::new();
-        if self.oauth2 {
-            notes.push(format!(
-                "OAuth2: the program gets a fresh access token by running `{}` (sign in once with \
-                 `mailsetup oauth2 login {}`; tokens are refreshed as they expire).",
-                self.token_command, self.address
-            ));
-            return notes;
-        }
-        if self.embeds_password() {
-            if supports_embedding {
-                notes.push(
-                    "The password is written into this file (--embed-password); it is created \
-                     mode 0600."
-                        .into(),
-                );
-            } else {
-                notes.push(format!(
-                    "{} cannot take the password from this file; it asks for it on first use and \
-                     stores it itself.",
-                    self.info.description
-                ));
-            }
-        } else if supports_command {
-            if self.default_password_command {
-                notes.push(format!(
-                    "The password is read by running `{cmd}`; store it there first (`{ins}`), \
-                     or choose another command with --password-command.",
-                    cmd = self.password_command,
-                    ins = quote::shell_join(["pass", "insert", &format!("mail/{}", self.address)]),
-                ));
-            } else {
-                notes.push(format!(
-                    "The password is read by running `{}`.",
-                    self.password_command
-                ));
-            }
-        } else {
-            notes.push(format!(
-                "{} asks for the password on first use and stores it itself.",
-                self.info.description
-            ));
-        }
-        notes
-    }
-
-    /// The POP3 storage note and policy notes. `days` says whether the client can
-    /// delete kept messages after N days.
-    pub fn pop3_notes(&self, days: bool) -> Vec<String> {
-        if !self.is_pop3() {
-            return Vec::new();
-        }
-        let note = if self.pop3.keep {
-            match self.pop3.keep_days {
-                Some(n) if days => format!(
-                    "POP3: downloaded messages stay on the server for {n} days, then are deleted; \
-                     until then they count against the account's storage quota."
-                ),
-                Some(n) => format!(
-                    "POP3: {} cannot delete messages after {n} days, so every downloaded message \
-                     stays on the server and keeps using the account's storage quota; delete old \
-                     mail on the server from time to time.",
-                    self.client()
-                ),
-                None => "POP3: downloaded messages stay on the server (keep) and keep using the \
-                         account's storage quota; delete old mail on the server from time to time, \
-                         or use --pop3-keep-days."
-                    .to_string(),
-            }
-        } else {
-            "POP3: messages are deleted from the server after download; this computer then holds \
-             the only copy."
-                .to_string()
-        };
-        vec![note]
-    }
-
-    /// Warnings for servers used without TLS.
-    pub fn plain_notes(&self) -> Vec<String> {
-        let mut servers = Vec::new();
-        if !self.info.incoming.is_empty() {
-            servers.push(self.incoming);
-        }
-        if self.info.outgoing {
-            servers.push(self.outgoing);
-        }
-        servers
-            .into_iter()
-            .filter(|s| s.endpoint.security == Security::Plain)
-            .map(|s| {
-                format!(
-                    "{} is configured WITHOUT TLS: the password and all mail cross the network \
-                     unencrypted.",
-                    s.endpoint
-                )
-            })
-            .collect()
     }
 
     /// Installed as a marked block in the client's shared file.
@@ -520,6 +328,7 @@ impl<'a> Ctx<'a> {
             install: super::Install::File,
             dirs: Vec::new(),
             start: None,
+            fetches: false,
         }
     }
 }
@@ -576,43 +385,4 @@ fn check_server(which: &str, server: &ServerSettings) -> Result<(), WriteError> 
         return Err(invalid(format!("{which} server: port 0")));
     }
     Ok(())
-}
-
-/// A stable UUID (version 5 layout) derived from `parts`, so output is deterministic.
-pub(crate) fn stable_uuid(parts: &[&str]) -> String {
-    let digest = stable_digest(parts);
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x50;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-/// SHA-256 over a fixed prefix and `parts` (NUL-separated), truncated to 20 bytes.
-pub(crate) fn stable_digest(parts: &[&str]) -> [u8; 20] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(b"mailsetup client config\0");
-    for part in parts {
-        ctx.update(part.as_bytes());
-        ctx.update(&[0u8]);
-    }
-    let mut out = [0u8; 20];
-    out.copy_from_slice(&ctx.finish().as_ref()[..20]);
-    out
-}
-
-/// The first comment line of a file: what it is, free of user data.
-pub(crate) fn header(ctx: &Ctx<'_>) -> String {
-    format!(
-        "{}: one account, written by mailsetup.",
-        ctx.info.description
-    )
 }

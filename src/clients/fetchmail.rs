@@ -135,6 +135,8 @@ pub(crate) fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
     } else {
         "fetchmail".into()
     });
+    // A one-shot fetch to offer right after setup only when `mailsetup fetchmail` runs it.
+    file.fetches = runner;
     Ok(vec![file])
 }
 

@@ -124,6 +124,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         maildir: true,
     }];
     file.start = Some(format!("getmail --rcfile {name}"));
+    file.fetches = true;
     Ok(vec![file])
 }
 

@@ -138,6 +138,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         maildir: false,
     }];
     file.start = Some(format!("mbsync {name}"));
+    file.fetches = true;
     Ok(vec![file])
 }
 

@@ -14,6 +14,7 @@ mod evolution;
 pub mod fetchmail;
 mod getmail;
 mod himalaya;
+mod ids;
 mod k9;
 mod mbsync;
 mod mpop;
@@ -21,23 +22,18 @@ mod msmtp;
 mod mutt;
 mod offlineimap;
 mod outlook;
+mod output;
 pub mod quote;
+mod registry;
 mod thunderbird;
 mod xml;
 
-use std::path::PathBuf;
+use crate::model::{AccountSettings, Secret};
 
-use crate::model::{AccountSettings, Mechanism, Protocol, Secret};
-
-pub(crate) use account::{header, stable_digest, stable_uuid, Ctx, Password};
-
-/// The markers around an account's block in a shared file.
-pub fn block_markers(account: &str) -> (String, String) {
-    (
-        format!("# >>> mailsetup {account} >>>"),
-        format!("# <<< mailsetup {account} <<<"),
-    )
-}
+pub(crate) use account::{Ctx, Password};
+pub(crate) use ids::{header, stable_digest, stable_uuid};
+pub use output::{block_markers, Block, Install, NeededDir, OutputFile};
+pub use registry::{Client, ClientInfo, EncryptedLogin, CLIENTS};
 
 /// How the written configs get the password, and where local mail goes.
 #[derive(Debug, Clone, Default)]
@@ -61,303 +57,6 @@ pub struct WriteOptions {
     pub oauth2_token_command: Option<String>,
 }
 
-/// One file to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputFile {
-    /// The client's CLI id, e.g. `mbsync`.
-    pub client: &'static str,
-    /// Path relative to the output directory, e.g. `mbsync/mbsyncrc`.
-    pub path: PathBuf,
-    /// The client's conventional location (`~/.mbsyncrc`), when installing there
-    /// is safe; `None` when the file must be imported or merged by hand.
-    pub install_path: Option<String>,
-    pub contents: String,
-    /// 0o600 when the file holds a secret (and always for aerc and fetchmail), else 0o644.
-    pub mode: u32,
-    /// Things to tell the user (storage warnings, how to import, password setup).
-    pub notes: Vec<String>,
-    /// How the file goes to `install_path` (`--install`, and `setup` by default).
-    pub install: Install,
-    /// Directories the client needs before its first run (`~/` paths), made on install.
-    pub dirs: Vec<NeededDir>,
-    /// The command that starts the client for this account, once installed.
-    pub start: Option<String>,
-}
-
-/// How a file is installed where its client looks.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Install {
-    /// `install_path` is this account's own file (created, or replaced with a backup).
-    #[default]
-    File,
-    /// A marked block (`# >>> mailsetup ACCOUNT >>>` … `# <<< mailsetup ACCOUNT <<<`) in a
-    /// file shared with other accounts: the first of `search` that exists, else
-    /// `install_path`. `alone` is the block when no other configuration precedes it (it may
-    /// then set defaults), `beside` when some does.
-    Block(Block),
-    /// `install_path` is this account's own file, pulled in by a marked block in the client's
-    /// main file (Mutt's `source`).
-    Sourced(Block),
-    /// An own file named `name` in the first of `dirs` that exists (else the first one).
-    FileInDir {
-        dirs: Vec<&'static str>,
-        name: String,
-    },
-}
-
-/// A marked block in a shared file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    /// The account id the markers carry.
-    pub account: String,
-    /// The client's search order; `(path, writable)`: a file that is not writable for this
-    /// client (another client's file it falls back to reading) is kept by creating
-    /// `create` with `inherit` (its path filled in) at the top.
-    pub search: Vec<(&'static str, bool)>,
-    /// Where a new shared file is created.
-    pub create: &'static str,
-    pub inherit: Option<String>,
-    pub alone: String,
-    pub beside: String,
-}
-
-/// A directory a client needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeededDir {
-    pub path: String,
-    /// A Maildir: `cur`, `new` and `tmp` are made inside.
-    pub maildir: bool,
-}
-
-/// A supported client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientInfo {
-    /// CLI id.
-    pub name: &'static str,
-    pub description: &'static str,
-    /// Incoming protocols it can be configured for (empty: outgoing only).
-    pub incoming: &'static [Protocol],
-    /// Whether it sends mail (and so uses the outgoing server).
-    pub outgoing: bool,
-    /// Executable whose presence means the client is installed.
-    pub binary: Option<&'static str>,
-    /// The "encrypted password" (challenge-response) logins this client can be configured
-    /// for, with the word its config uses; empty: it can't do any.
-    pub encrypted: &'static [EncryptedLogin],
-}
-
-/// One challenge-response login a client can be configured for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EncryptedLogin {
-    pub mechanism: Mechanism,
-    /// How the client's config names it; empty when the client negotiates it by itself and
-    /// its config has no (portable) way to name it.
-    pub word: &'static str,
-    /// The protocols the client can do it on.
-    pub protocols: &'static [Protocol],
-}
-
-const ALL: &[Protocol] = &[Protocol::Imap, Protocol::Pop3, Protocol::Smtp];
-const POP3: &[Protocol] = &[Protocol::Pop3];
-const IMAP_SMTP: &[Protocol] = &[Protocol::Imap, Protocol::Smtp];
-
-const fn enc(
-    mechanism: Mechanism,
-    word: &'static str,
-    protocols: &'static [Protocol],
-) -> EncryptedLogin {
-    EncryptedLogin {
-        mechanism,
-        word,
-        protocols,
-    }
-}
-
-/// msmtp and mpop (GNU SASL) and mbsync (Cyrus SASL with libsasl2-modules) do SCRAM too.
-const GSASL: &[EncryptedLogin] = &[
-    enc(Mechanism::CramMd5, "cram-md5", ALL),
-    enc(Mechanism::ScramSha1, "scram-sha-1", ALL),
-    enc(Mechanism::ScramSha256, "scram-sha-256", ALL),
-    enc(Mechanism::Apop, "apop", POP3),
-];
-/// Mutt: Cyrus SASL authenticators, and its own APOP for POP3.
-const MUTT: &[EncryptedLogin] = &[
-    enc(Mechanism::CramMd5, "cram-md5", ALL),
-    enc(Mechanism::ScramSha1, "scram-sha-1", ALL),
-    enc(Mechanism::ScramSha256, "scram-sha-256", ALL),
-    enc(Mechanism::Apop, "apop", POP3),
-];
-/// NeoMutt: its own APOP; SASL mechanisms are negotiated by its SASL library (Cyrus or GNU
-/// SASL), and a build with GNU SASL (Debian 12's 20220429) rejects every SASL name in
-/// `*_authenticators` ("is not a valid authenticator"), so for those nothing is written
-/// (`""`): the server's offer, which the check verified, decides.
-const NEOMUTT: &[EncryptedLogin] = &[
-    enc(Mechanism::CramMd5, "", ALL),
-    enc(Mechanism::ScramSha1, "", ALL),
-    enc(Mechanism::ScramSha256, "", ALL),
-    enc(Mechanism::Apop, "apop", POP3),
-];
-
-const IMAP_POP3: &[Protocol] = &[Protocol::Imap, Protocol::Pop3];
-const IMAP_ONLY: &[Protocol] = &[Protocol::Imap];
-const POP3_ONLY: &[Protocol] = &[Protocol::Pop3];
-
-/// Every client `render` knows, in the order `--list` shows them.
-pub const CLIENTS: &[ClientInfo] = &[
-    ClientInfo {
-        name: "thunderbird",
-        description: "Thunderbird (autoconfig file config-v1.1.xml)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: Some("thunderbird"),
-        encrypted: &[
-            enc(Mechanism::CramMd5, "password-encrypted", ALL),
-            enc(Mechanism::Apop, "password-encrypted", POP3),
-        ],
-    },
-    ClientInfo {
-        name: "apple-mail",
-        description: "Apple Mail on macOS and iOS (.mobileconfig profile)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: None,
-        encrypted: &[enc(Mechanism::CramMd5, "EmailAuthCRAMMD5", ALL)],
-    },
-    ClientInfo {
-        name: "outlook",
-        description: "Outlook (Autodiscover POX response to serve)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: None,
-        encrypted: &[],
-    },
-    ClientInfo {
-        name: "k9",
-        description: "K-9 Mail / Thunderbird for Android (.k9s settings import)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: None,
-        encrypted: &[enc(Mechanism::CramMd5, "CRAM_MD5", ALL)],
-    },
-    ClientInfo {
-        name: "neomutt",
-        description: "NeoMutt (neomuttrc)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: Some("neomutt"),
-        encrypted: NEOMUTT,
-    },
-    ClientInfo {
-        name: "mutt",
-        description: "Mutt (muttrc)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: Some("mutt"),
-        encrypted: MUTT,
-    },
-    ClientInfo {
-        name: "aerc",
-        description: "aerc (accounts.conf)",
-        incoming: IMAP_ONLY,
-        outgoing: true,
-        binary: Some("aerc"),
-        encrypted: &[],
-    },
-    ClientInfo {
-        name: "himalaya",
-        description: "Himalaya CLI (config.toml, v2 schema; a v1 file too)",
-        incoming: IMAP_ONLY,
-        outgoing: true,
-        binary: Some("himalaya"),
-        encrypted: &[],
-    },
-    ClientInfo {
-        name: "mbsync",
-        description: "isync/mbsync IMAP to Maildir sync (.mbsyncrc, isync 1.4 and 1.5)",
-        incoming: IMAP_ONLY,
-        outgoing: false,
-        binary: Some("mbsync"),
-        encrypted: &[
-            enc(Mechanism::CramMd5, "CRAM-MD5", ALL),
-            enc(Mechanism::ScramSha1, "SCRAM-SHA-1", ALL),
-            enc(Mechanism::ScramSha256, "SCRAM-SHA-256", ALL),
-        ],
-    },
-    ClientInfo {
-        name: "msmtp",
-        description: "msmtp SMTP sender (.msmtprc)",
-        incoming: &[],
-        outgoing: true,
-        binary: Some("msmtp"),
-        encrypted: GSASL,
-    },
-    ClientInfo {
-        name: "mpop",
-        description: "mpop POP3 to Maildir fetcher (.mpoprc)",
-        incoming: POP3_ONLY,
-        outgoing: false,
-        binary: Some("mpop"),
-        encrypted: GSASL,
-    },
-    ClientInfo {
-        name: "fetchmail",
-        description: "fetchmail (.fetchmailrc, 6.4 or later)",
-        incoming: IMAP_POP3,
-        outgoing: false,
-        binary: Some("fetchmail"),
-        encrypted: &[
-            enc(Mechanism::CramMd5, "cram-md5", ALL),
-            enc(Mechanism::Apop, "apop", POP3),
-        ],
-    },
-    ClientInfo {
-        name: "getmail",
-        description: "getmail6 (getmailrc)",
-        incoming: IMAP_POP3,
-        outgoing: false,
-        binary: Some("getmail"),
-        encrypted: &[
-            enc(Mechanism::CramMd5, "use_cram_md5", IMAP_SMTP),
-            enc(Mechanism::Apop, "use_apop", POP3),
-        ],
-    },
-    ClientInfo {
-        name: "offlineimap",
-        description: "OfflineIMAP 3 IMAP to Maildir sync (.offlineimaprc)",
-        incoming: IMAP_ONLY,
-        outgoing: false,
-        binary: Some("offlineimap"),
-        encrypted: &[enc(Mechanism::CramMd5, "CRAM-MD5", ALL)],
-    },
-    ClientInfo {
-        name: "claws-mail",
-        description: "Claws Mail (accountrc section to merge)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: Some("claws-mail"),
-        encrypted: &[
-            enc(Mechanism::CramMd5, "2", IMAP_SMTP),
-            enc(Mechanism::Apop, "use_apop_auth", POP3),
-        ],
-    },
-    ClientInfo {
-        name: "evolution",
-        description: "GNOME Evolution (ESource .source files)",
-        incoming: IMAP_POP3,
-        outgoing: true,
-        binary: Some("evolution"),
-        encrypted: &[
-            enc(Mechanism::CramMd5, "CRAM-MD5", ALL),
-            enc(Mechanism::Apop, "+APOP", POP3),
-        ],
-    },
-];
-
-/// The client with this CLI id.
-pub fn client_info(name: &str) -> Option<&'static ClientInfo> {
-    CLIENTS.iter().find(|c| c.name == name)
-}
-
 /// Why a config could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -366,44 +65,52 @@ pub enum WriteError {
     )]
     UnknownClient { name: String },
     #[error("cannot write the {client} configuration for this account: {reason}")]
-    Unsupported {
-        client: &'static str,
-        reason: String,
-    },
+    Unsupported { client: Client, reason: String },
     #[error("refusing to write the {field}: it {reason}")]
     UnsafeValue { field: String, reason: String },
     #[error("the account settings are not usable: {reason}")]
     InvalidSettings { reason: String },
 }
 
-/// Renders the config files of `client` for one account.
+/// Renders the config files of the client with CLI id `name` for one account (see
+/// [`Client::render`]; an unknown id is [`WriteError::UnknownClient`]).
 pub fn render(
-    client: &str,
+    name: &str,
     settings: &AccountSettings,
     opts: &WriteOptions,
 ) -> Result<Vec<OutputFile>, WriteError> {
-    let info = client_info(client).ok_or_else(|| WriteError::UnknownClient {
-        name: client.to_string(),
+    let client = Client::from_id(name).ok_or_else(|| WriteError::UnknownClient {
+        name: name.to_string(),
     })?;
-    let ctx = Ctx::new(info, settings, opts)?;
-    match info.name {
-        "thunderbird" => thunderbird::render(&ctx),
-        "apple-mail" => apple::render(&ctx),
-        "outlook" => outlook::render(&ctx),
-        "k9" => k9::render(&ctx),
-        "neomutt" => mutt::render(&ctx, mutt::Flavour::NeoMutt),
-        "mutt" => mutt::render(&ctx, mutt::Flavour::Mutt),
-        "aerc" => aerc::render(&ctx),
-        "himalaya" => himalaya::render(&ctx),
-        "mbsync" => mbsync::render(&ctx),
-        "msmtp" => msmtp::render(&ctx),
-        "mpop" => mpop::render(&ctx),
-        "fetchmail" => fetchmail::render(&ctx),
-        "getmail" => getmail::render(&ctx),
-        "offlineimap" => offlineimap::render(&ctx),
-        "claws-mail" => claws::render(&ctx),
-        "evolution" => evolution::render(&ctx),
-        other => unreachable!("client {other} is listed in CLIENTS but has no writer"),
+    client.render(settings, opts)
+}
+
+impl Client {
+    /// Renders this client's config files for one account.
+    pub fn render(
+        self,
+        settings: &AccountSettings,
+        opts: &WriteOptions,
+    ) -> Result<Vec<OutputFile>, WriteError> {
+        let ctx = Ctx::new(self.info(), settings, opts)?;
+        match self {
+            Client::Thunderbird => thunderbird::render(&ctx),
+            Client::AppleMail => apple::render(&ctx),
+            Client::Outlook => outlook::render(&ctx),
+            Client::K9 => k9::render(&ctx),
+            Client::NeoMutt => mutt::render(&ctx, mutt::Flavour::NeoMutt),
+            Client::Mutt => mutt::render(&ctx, mutt::Flavour::Mutt),
+            Client::Aerc => aerc::render(&ctx),
+            Client::Himalaya => himalaya::render(&ctx),
+            Client::Mbsync => mbsync::render(&ctx),
+            Client::Msmtp => msmtp::render(&ctx),
+            Client::Mpop => mpop::render(&ctx),
+            Client::Fetchmail => fetchmail::render(&ctx),
+            Client::Getmail => getmail::render(&ctx),
+            Client::OfflineImap => offlineimap::render(&ctx),
+            Client::ClawsMail => claws::render(&ctx),
+            Client::Evolution => evolution::render(&ctx),
+        }
     }
 }
 
@@ -450,6 +157,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use crate::model::Protocol;
 
     #[test]
     fn every_client_renders_or_refuses_cleanly() {
@@ -460,13 +168,13 @@ mod tests {
                     Ok(files) => {
                         assert!(!files.is_empty(), "{}", info.name);
                         for f in &files {
-                            assert_eq!(f.client, info.name);
+                            assert_eq!(f.client, info.client);
                             assert!(f.path.starts_with(info.name), "{:?}", f.path);
                             assert!(f.contents.ends_with('\n'), "{} {:?}", info.name, f.path);
                             assert!(!f.contents.contains('\r'));
                         }
                     }
-                    Err(WriteError::Unsupported { client, .. }) => assert_eq!(client, info.name),
+                    Err(WriteError::Unsupported { client, .. }) => assert_eq!(client, info.client),
                     Err(e) => panic!("{}: {e}", info.name),
                 }
             }
@@ -601,7 +309,7 @@ mod tests {
                     Ok(files) => {
                         let all: String = files.iter().map(|f| f.contents.as_str()).collect();
                         assert!(!all.contains("pass show nothing"), "{}: {all}", info.name);
-                        if account::OAUTH2_CLIENTS.contains(&info.name) {
+                        if account::OAUTH2_CLIENTS.contains(&info.client) {
                             assert!(
                                 all.contains("/opt/ms/mailsetup oauth2 token"),
                                 "{}: {all}",
@@ -622,7 +330,7 @@ mod tests {
                                 && s.incoming.endpoint.protocol == Protocol::Pop3)
                         {
                             assert!(
-                                !account::OAUTH2_CLIENTS.contains(&info.name),
+                                !account::OAUTH2_CLIENTS.contains(&info.client),
                                 "{}: {reason}",
                                 info.name
                             );

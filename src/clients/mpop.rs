@@ -74,6 +74,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         maildir: true,
     }];
     file.start = Some(format!("mpop {name}"));
+    file.fetches = true;
     Ok(vec![file])
 }
 

@@ -104,6 +104,7 @@ pub fn render(ctx: &Ctx<'_>) -> Result<Vec<OutputFile>, WriteError> {
         maildir: false,
     }];
     file.start = Some(format!("offlineimap -a {name}"));
+    file.fetches = true;
     Ok(vec![file])
 }
 

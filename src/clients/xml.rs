@@ -14,25 +14,27 @@ pub struct XmlDoc {
     writer: Writer<Vec<u8>>,
 }
 
-// Writing into a Vec<u8> cannot fail; quick-xml's io::Result comes from its
-// generic writer.
-const VEC_WRITE: &str = "writing XML into memory cannot fail";
+/// The value of a write into the document's `Vec<u8>`.
+fn in_memory<T, E: std::fmt::Debug>(written: Result<T, E>) -> T {
+    // invariant: quick-xml's writer fails only when its sink does (its error type is the
+    // generic writer's io::Result), and the sink here is a Vec<u8>, which grows or aborts.
+    written.expect("writing XML into memory cannot fail")
+}
 
 impl XmlDoc {
     /// A document with the `<?xml version="1.0" encoding="UTF-8"?>` declaration.
     pub fn new() -> Self {
         let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-        writer
-            .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-            .expect(VEC_WRITE);
+        in_memory(writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
         XmlDoc { writer }
     }
 
     /// A fixed, trusted `<!DOCTYPE …>` (never user data).
     pub fn doctype(&mut self, raw: &'static str) {
-        self.writer
-            .write_event(Event::DocType(BytesText::from_escaped(raw)))
-            .expect(VEC_WRITE);
+        in_memory(
+            self.writer
+                .write_event(Event::DocType(BytesText::from_escaped(raw))),
+        );
     }
 
     /// `<name attr="…">`; attribute values are checked and escaped.
@@ -42,16 +44,12 @@ impl XmlDoc {
             quote::xml_text(&format!("{name} {key}"), value)?;
             start.push_attribute((*key, *value));
         }
-        self.writer
-            .write_event(Event::Start(start))
-            .expect(VEC_WRITE);
+        in_memory(self.writer.write_event(Event::Start(start)));
         Ok(())
     }
 
     pub fn close(&mut self, name: &str) {
-        self.writer
-            .write_event(Event::End(BytesEnd::new(name)))
-            .expect(VEC_WRITE);
+        in_memory(self.writer.write_event(Event::End(BytesEnd::new(name))));
     }
 
     /// `<name>text</name>`; the text is checked and escaped.
@@ -72,21 +70,19 @@ impl XmlDoc {
             quote::xml_text(&format!("{name} {key}"), value)?;
             element = element.with_attribute((*key, *value));
         }
-        element
-            .write_text_content(BytesText::new(text))
-            .expect(VEC_WRITE);
+        in_memory(element.write_text_content(BytesText::new(text)));
         Ok(())
     }
 
     /// `<name/>`.
     pub fn empty(&mut self, name: &str) {
-        self.writer
-            .write_event(Event::Empty(BytesStart::new(name)))
-            .expect(VEC_WRITE);
+        in_memory(self.writer.write_event(Event::Empty(BytesStart::new(name))));
     }
 
     /// The finished document, newline-terminated.
     pub fn finish(self) -> String {
+        // invariant: every byte came from a &str (names, escaped text and attributes, the
+        // declaration), so the document is UTF-8.
         let mut text = String::from_utf8(self.writer.into_inner())
             .expect("quick-xml writes UTF-8 for &str input");
         text.push('\n');

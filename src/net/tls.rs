@@ -7,22 +7,24 @@
 //! required), or nothing (`--insecure`). The facts about the certificate (chain, name, dates,
 //! [`chain::classify_chain`]) are gathered the same way under every kind.
 
+mod cert;
 pub mod chain;
 pub mod pin;
+mod verifier;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::server::ParsedCertificate;
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::RootCertStore;
 
+pub use cert::rfc3339;
 pub use chain::{Anchors, ChainFindings, ChainProblem};
 pub use pin::Pin;
 use serde::{Deserialize, Serialize};
+use verifier::RecordingVerifier;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertReport {
@@ -149,6 +151,8 @@ impl Verdict {
 #[derive(Clone)]
 pub struct TlsContext {
     provider: Arc<CryptoProvider>,
+    /// The provider set to TLS 1.3 and 1.2 (checked once, in [`TlsContext::new`]).
+    versions: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
     roots: Arc<RootCertStore>,
     anchors: Arc<Anchors>,
     kind: Arc<VerifierKind>,
@@ -158,6 +162,9 @@ pub struct TlsContext {
 pub enum TlsSetupError {
     #[error("cannot read CA file {path}: {reason}")]
     CaFile { path: String, reason: String },
+    /// The crypto provider cannot do TLS 1.3 and 1.2 (a build without them).
+    #[error("this build of mailsetup cannot do TLS 1.2 and 1.3: {0}")]
+    Versions(String),
 }
 
 impl TlsContext {
@@ -191,8 +198,13 @@ impl TlsContext {
             }
         }
         let anchors = Anchors::new(&roots, !extra_ca_files.is_empty());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| TlsSetupError::Versions(e.to_string()))?;
         Ok(TlsContext {
-            provider: Arc::new(rustls::crypto::ring::default_provider()),
+            provider,
+            versions,
             roots: Arc::new(roots),
             anchors: Arc::new(anchors),
             kind: Arc::new(kind),
@@ -239,9 +251,9 @@ impl TlsContext {
             kind,
             slot,
         });
-        let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .expect("ring supports TLS 1.2 and 1.3")
+        let config = self
+            .versions
+            .clone()
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
@@ -277,274 +289,6 @@ impl CertCheck {
     }
 }
 
-#[derive(Debug)]
-struct RecordingVerifier {
-    provider: Arc<CryptoProvider>,
-    roots: Arc<RootCertStore>,
-    anchors: Arc<Anchors>,
-    kind: Arc<VerifierKind>,
-    slot: Arc<Mutex<Option<CertCheck>>>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        use rustls::CertificateError as E;
-        let check = self.check(end_entity, intermediates, server_name, now);
-        let refused = |e: E| Err(rustls::Error::InvalidCertificate(e));
-        let verdict = match check.verdict {
-            Verdict::Valid | Verdict::Pinned(_) | Verdict::Insecure => {
-                Ok(ServerCertVerified::assertion())
-            }
-            Verdict::PinMismatch => refused(E::ApplicationVerificationFailure),
-            Verdict::Refused if check.trust_error.is_some() => refused(E::UnknownIssuer),
-            Verdict::Refused if check.expired => refused(E::Expired),
-            Verdict::Refused if check.not_yet_valid => refused(E::NotValidYet),
-            Verdict::Refused => refused(E::NotValidForName),
-        };
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(check);
-        verdict
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-impl RecordingVerifier {
-    fn check(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> CertCheck {
-        let cert_digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
-        let (mut report, facts) = describe(end_entity, now);
-        report.chain = intermediates.iter().map(|c| chain_cert(c)).collect();
-        let spki_digest = facts
-            .spki
-            .as_deref()
-            .map(|spki| ring::digest::digest(&ring::digest::SHA256, spki));
-        report.spki_sha256 = spki_digest
-            .as_ref()
-            .map(|d| pin::spki_base64(d.as_ref()))
-            .unwrap_or_default();
-        let now_secs = now.as_secs() as i64;
-        let (expired, not_yet_valid, check_time) = match facts.validity {
-            Some((nb, na)) => (
-                now_secs > na,
-                now_secs < nb,
-                // Judge the chain at a moment inside the leaf's validity, so "untrusted"
-                // and "expired" are reported independently.
-                if now_secs > na || now_secs < nb {
-                    UnixTime::since_unix_epoch(Duration::from_secs(((nb + na) / 2).max(0) as u64))
-                } else {
-                    now
-                },
-            ),
-            None => (false, false, now),
-        };
-        let parsed = ParsedCertificate::try_from(end_entity);
-        let trust_error = match &parsed {
-            Err(e) => Some(e.to_string()),
-            Ok(p) => rustls::client::verify_server_cert_signed_by_trust_anchor(
-                p,
-                &self.roots,
-                intermediates,
-                check_time,
-                self.provider.signature_verification_algorithms.all,
-            )
-            .err()
-            .map(|e| e.to_string()),
-        };
-        let sent: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
-        let chain = chain::classify_chain(
-            end_entity.as_ref(),
-            &sent,
-            &self.anchors,
-            trust_error.as_deref(),
-        );
-        let hostname_match = parsed
-            .as_ref()
-            .is_ok_and(|p| rustls::client::verify_server_name(p, server_name).is_ok());
-        report.trusted = trust_error.is_none();
-        report.hostname_match = hostname_match;
-        let valid = trust_error.is_none() && hostname_match && !expired && !not_yet_valid;
-        // A certificate without a parseable key matches no key pin.
-        let verdict = self.kind.decide(
-            valid,
-            cert_digest.as_ref(),
-            spki_digest.as_ref().map_or(&[][..], |d| d.as_ref()),
-        );
-        if let Verdict::Pinned(form) = verdict {
-            report.pinned = true;
-            report.pin_matched = Some(form);
-        }
-        CertCheck {
-            report,
-            expired,
-            not_yet_valid,
-            trust_error,
-            chain,
-            verdict,
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What [`describe`] reads besides the report: the validity window in Unix seconds and the
-/// DER SubjectPublicKeyInfo (None when the certificate can't be parsed).
-struct Facts {
-    validity: Option<(i64, i64)>,
-    spki: Option<Vec<u8>>,
-}
-
-/// Certificate details for the report.
-fn describe(der: &CertificateDer<'_>, now: UnixTime) -> (CertReport, Facts) {
-    use x509_parser::prelude::*;
-    let mut report = CertReport {
-        subject: String::new(),
-        issuer: String::new(),
-        sans: Vec::new(),
-        not_before: String::new(),
-        not_after: String::new(),
-        days_left: 0,
-        trusted: false,
-        hostname_match: false,
-        sha256: sha256_hex(der.as_ref()),
-        spki_sha256: String::new(),
-        pinned: false,
-        pin_matched: None,
-        ca_issuers: Vec::new(),
-        chain: Vec::new(),
-    };
-    let Ok((_, cert)) = X509Certificate::from_der(der.as_ref()) else {
-        report.subject = "(unparseable certificate)".into();
-        return (
-            report,
-            Facts {
-                validity: None,
-                spki: None,
-            },
-        );
-    };
-    report.subject = cert.subject().to_string();
-    report.issuer = cert.issuer().to_string();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            match name {
-                GeneralName::DNSName(d) => report.sans.push(d.to_string()),
-                GeneralName::IPAddress(ip) => report.sans.push(format_ip(ip)),
-                _ => {}
-            }
-        }
-    }
-    report.ca_issuers = chain::ca_issuers(&cert);
-    let nb = cert.validity().not_before.timestamp();
-    let na = cert.validity().not_after.timestamp();
-    report.not_before = rfc3339(nb);
-    report.not_after = rfc3339(na);
-    report.days_left = (na - now.as_secs() as i64).div_euclid(86_400);
-    let facts = Facts {
-        validity: Some((nb, na)),
-        spki: Some(cert.public_key().raw.to_vec()),
-    };
-    (report, facts)
-}
-
-fn sha256_hex(der: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
-}
-
-/// One certificate of the sent chain, for the report.
-fn chain_cert(der: &CertificateDer<'_>) -> ChainCert {
-    use x509_parser::prelude::*;
-    let (subject, issuer) = match X509Certificate::from_der(der.as_ref()) {
-        Ok((_, c)) => (c.subject().to_string(), c.issuer().to_string()),
-        Err(_) => ("(unparseable certificate)".into(), String::new()),
-    };
-    ChainCert {
-        subject,
-        issuer,
-        sha256: sha256_hex(der.as_ref()),
-    }
-}
-
-fn format_ip(b: &[u8]) -> String {
-    match b.len() {
-        4 => std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string(),
-        16 => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(b);
-            std::net::Ipv6Addr::from(a).to_string()
-        }
-        _ => hex(b),
-    }
-}
-
-/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The report for a finished handshake.
 pub fn tls_report(conn: &rustls::ClientConnection, check: Option<CertCheck>) -> TlsReport {
     TlsReport {
@@ -573,44 +317,5 @@ pub fn unix_now() -> UnixTime {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_kind_alone_decides() {
-        let (cert, key) = ([1u8; 32], [2u8; 32]);
-        let a = VerifierKind::Authorities;
-        assert_eq!(a.decide(true, &cert, &key), Verdict::Valid);
-        assert_eq!(a.decide(false, &cert, &key), Verdict::Refused);
-        let i = VerifierKind::Insecure;
-        assert_eq!(i.decide(true, &cert, &key), Verdict::Valid);
-        assert_eq!(i.decide(false, &cert, &key), Verdict::Insecure);
-        // A pin restricts: validity does not matter either way.
-        let p = VerifierKind::Pinned(vec![Pin::Spki(key)]);
-        for valid in [true, false] {
-            assert_eq!(
-                p.decide(valid, &cert, &key),
-                Verdict::Pinned(PinForm::SpkiSha256)
-            );
-            assert_eq!(p.decide(valid, &key, &cert), Verdict::PinMismatch);
-        }
-        assert_eq!(
-            VerifierKind::from_flags(false, vec![Pin::Certificate(cert)]),
-            VerifierKind::Pinned(vec![Pin::Certificate(cert)])
-        );
-        assert_eq!(
-            VerifierKind::from_flags(true, vec![]),
-            VerifierKind::Insecure
-        );
-        assert_eq!(VerifierKind::from_flags(false, vec![]), a);
-        assert!(!Verdict::PinMismatch.accepted() && !Verdict::Refused.accepted());
-    }
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
-        assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
-    }
-}
+#[path = "tls_tests.rs"]
+mod tests;

@@ -46,16 +46,19 @@ fn endpoint<T>(
     url: Option<&str>,
     make: fn(String) -> Result<T, oauth2::url::ParseError>,
 ) -> Result<Option<T>, OAuth2Error> {
-    url.map(|u| {
-        https_url(u)?;
-        make(u.to_string()).map_err(|e| OAuth2Error::Metadata(format!("{u}: {e}")))
-    })
-    .transpose()
+    url.map(|u| required_endpoint(u, make)).transpose()
+}
+
+fn required_endpoint<T>(
+    u: &str,
+    make: fn(String) -> Result<T, oauth2::url::ParseError>,
+) -> Result<T, OAuth2Error> {
+    https_url(u)?;
+    make(u.to_string()).map_err(|e| OAuth2Error::Metadata(format!("{u}: {e}")))
 }
 
 fn client(account: &Account) -> Result<Client, OAuth2Error> {
-    let token =
-        endpoint(Some(&account.token_endpoint), TokenUrl::new)?.expect("token endpoint given");
+    let token = required_endpoint(&account.token_endpoint, TokenUrl::new)?;
     let mut c = BasicClient::new(ClientId::new(account.client_id.clone()))
         .set_auth_uri_option(endpoint(
             account.authorization_endpoint.as_deref(),

@@ -10,6 +10,9 @@
 //!   the access token in a 0600 file; everything in the file when no store is usable), the
 //!   refresh lock.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod flow;
 pub mod http;
 pub mod provider;

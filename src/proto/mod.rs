@@ -5,6 +5,9 @@
 //! security decision (STARTTLS replies, PREAUTH, LOGINDISABLED, what counts as success)
 //! is made here, so it is unit-testable byte for byte and fuzzable.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod client;
 pub mod folders;
 pub mod guard;

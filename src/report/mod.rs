@@ -1,5 +1,8 @@
 //! The report model (serialised as the stable JSON contract, docs/json.md) and its human rendering.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod causes;
 pub mod discovery;
 pub mod endpoint;

@@ -89,7 +89,9 @@ pub fn get(env: &StoreEnv, key: SecretKey<'_>) -> Result<Option<Secret>, SecretE
 
 pub fn set(env: &StoreEnv, key: SecretKey<'_>, secret: &Secret) -> Result<(), SecretError> {
     let p = path(env, key)?;
-    let parent = p.parent().expect("secret path has a parent");
+    let parent = p
+        .parent()
+        .ok_or_else(|| failed(format!("{}: no parent directory", p.display())))?;
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

@@ -17,6 +17,9 @@
 //! Every call is bounded in time: a locked keyring or a pinentry waiting for a passphrase
 //! becomes [`SecretError::Locked`] / [`SecretError::Unavailable`], never a hang.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod file;
 mod keyring;
 mod pass;

@@ -4,6 +4,9 @@
 //! logged-in sessions to the code that continues on them. Results are facts ([`facts`]):
 //! `report` words them. Protocol decisions are made by `proto`.
 
+// No unwrap or expect outside tests; a remaining expect states its invariant (issue 13).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod driver;
 pub mod facts;
 pub mod handoff;

@@ -119,7 +119,10 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, delay: Duration, log: 
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     log.lock().unwrap().chunks.push((dir, n));
-                    if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                    if tx
+                        .send((Instant::now() + delay, buf[..n].to_vec()))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -165,10 +168,20 @@ mod tests {
         ]);
         assert_eq!(imaps.round_trips(), 4.0);
         // A plaintext greeting first: half a round trip less.
-        let plain = log(&[ServerToClient, ClientToServer, ServerToClient, ClientToServer]);
+        let plain = log(&[
+            ServerToClient,
+            ClientToServer,
+            ServerToClient,
+            ClientToServer,
+        ]);
         assert_eq!(plain.round_trips(), 1.5);
         // A last server flight nobody waited for (QUIT's 221) does not count.
-        let quit = log(&[ClientToServer, ServerToClient, ClientToServer, ServerToClient]);
+        let quit = log(&[
+            ClientToServer,
+            ServerToClient,
+            ClientToServer,
+            ServerToClient,
+        ]);
         assert_eq!(quit.round_trips(), 1.0);
     }
 }

@@ -7,6 +7,7 @@ pub mod certs;
 pub mod desktop;
 pub mod dns;
 pub mod fake;
+pub mod flights;
 pub mod http;
 pub mod oauth2;
 pub mod run;

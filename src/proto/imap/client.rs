@@ -8,21 +8,22 @@
 //! after the login the tagged OK's `[CAPABILITY]` is used, and GETQUOTAROOT, STATUS and LOGOUT
 //! go out together.
 
-use zeroize::Zeroizing;
-
 use super::{
-    auth_mechanisms, check_greeting, check_starttls_reply, expect_completion, has_quota,
-    literal_plus, login_disabled, parse_quota, parse_status_messages, quoted, quoted_secret,
-    sasl_ir, starttls_offered, Greeting, GreetingError, Response, ResponseParser, Status, Tags,
+    auth_mechanisms, check_starttls_reply, expect_completion, login_disabled, parse_quota,
+    parse_status_messages, Response, ResponseParser, Status, Tags,
 };
 use crate::model::{Mechanism, Protocol, Security};
 use crate::proto::client::{
-    Attempt, Capabilities, ClientMachine, Event, Failure, InjectionVerdict, Interruption,
-    LoginImpossible, LoginRequest, Outbox, Outcome, QuotaFacts, Setup, Step, Transmit, Wait,
+    ClientMachine, Event, Failure, InjectionVerdict, Interruption, LoginImpossible, LoginRequest,
+    Outbox, Outcome, QuotaFacts, Setup, Step, Transmit, Wait,
 };
 use crate::proto::folders::{self, ListEntry, ListForm};
-use crate::proto::sasl::{self, SaslClient};
-use crate::proto::{offered_mechanisms, refusal, LineReader, StartTlsRefusal, MAX_LINE};
+use crate::proto::sasl::SaslClient;
+use crate::proto::{offered_mechanisms, LineReader, StartTlsRefusal, MAX_LINE};
+
+mod greeting;
+mod login;
+mod post_login;
 
 /// The IMAP client.
 pub struct Client {
@@ -40,6 +41,9 @@ pub struct Client {
     /// The capabilities were read after the login (a tagged OK's `[CAPABILITY]`, or the
     /// command): servers announce more once logged in.
     caps_after_login: bool,
+    /// An untagged `CAPABILITY` sent during a login exchange (Dovecot sends the post-login
+    /// list so, before its tagged OK): adopted only when that login succeeds.
+    auth_caps: Option<Vec<String>>,
 }
 
 /// What the post-login pipeline collects.
@@ -116,6 +120,7 @@ impl Client {
             caps: Vec::new(),
             login: None,
             caps_after_login: false,
+            auth_caps: None,
         }
     }
 
@@ -278,396 +283,6 @@ impl Client {
             }
             other => self.state = other,
         }
-    }
-
-    fn on_greeting(&mut self, resp: Response) {
-        match check_greeting(&resp, self.tls) {
-            Err(GreetingError::Bye(t)) => return self.fail(Failure::ServerRefused(t)),
-            Err(GreetingError::PreAuthBeforeTls(t)) => {
-                return self.fail(Failure::StartTls(StartTlsRefusal::PreAuth(t)))
-            }
-            Err(GreetingError::Unexpected(t)) => return self.fail(Failure::NotAGreeting(t)),
-            Ok(_) => {}
-        }
-        self.out.event(Event::Greeting(describe(&resp)));
-        let greeting_caps = match check_greeting(&resp, self.tls) {
-            Ok(Greeting::Ok { capabilities }) => capabilities,
-            _ => None,
-        };
-        self.out.step(Step::Capabilities);
-        match (self.setup.security, greeting_caps) {
-            // Implicit TLS: the greeting's capabilities are the connection's (no CAPABILITY).
-            (Security::Tls, Some(caps)) => self.on_capabilities(caps, None),
-            (Security::StartTls, _) if !self.tls => {
-                // CAPABILITY and STARTTLS together, STARTTLS last (and --check-injection's
-                // NOOP in the same write, as an attacker would).
-                let cap = self.tags.next_tag();
-                let st = self.tags.next_tag();
-                let mut bytes = super::command(&cap, "CAPABILITY");
-                bytes.extend(super::command(&st, "STARTTLS"));
-                let noop = self.setup.check_injection.then(|| {
-                    let t = self.tags.next_tag();
-                    bytes.extend(super::command(&t, "NOOP"));
-                    t
-                });
-                self.out.send(Transmit::plain(bytes));
-                self.state = State::Capability {
-                    tag: cap,
-                    found: None,
-                    starttls: Some((st, noop)),
-                };
-            }
-            _ => {
-                let tag = self.command("CAPABILITY");
-                self.state = State::Capability {
-                    tag,
-                    found: None,
-                    starttls: None,
-                };
-            }
-        }
-    }
-
-    fn on_capabilities(&mut self, caps: Vec<String>, starttls: Option<(String, Option<String>)>) {
-        match starttls {
-            Some((tag, _noop)) => {
-                self.out.event(Event::CapabilitiesBeforeTls(caps.clone()));
-                if let Err(r) = starttls_offered(&caps) {
-                    return self.fail(Failure::StartTls(r));
-                }
-                self.out.step(Step::StartTls);
-                self.state = State::StartTls { tag };
-            }
-            None => {
-                let sasl = auth_mechanisms(&caps);
-                let offered = offered_mechanisms(Protocol::Imap, &caps, &sasl, false);
-                self.out.event(Event::Capabilities(Capabilities {
-                    login_disabled: login_disabled(&caps),
-                    list: caps.clone(),
-                    sasl,
-                    offered,
-                }));
-                self.caps = caps;
-                self.state = State::Ready;
-                self.out.event(Event::Ready);
-            }
-        }
-    }
-
-    /// Starts the next planned attempt, or finishes.
-    fn next_attempt(&mut self) {
-        let Some(run) = &mut self.login else {
-            return self.logout();
-        };
-        if run.logged_in || run.next >= run.req.mechanisms.len() {
-            return self.finish_run();
-        }
-        let mechanism = run.req.mechanisms[run.next];
-        run.next += 1;
-        let tag = self.tags.next_tag();
-        self.out.step(Step::Login);
-        let (user, secret) = (run.req.username.clone(), run.req.secret.clone());
-        let (host, port) = (run.req.host.clone(), run.req.port);
-        match mechanism {
-            Mechanism::LoginCommand => {
-                let shown_user = quoted(&user).unwrap_or_else(|| "{literal}".into());
-                match (quoted(&user), quoted_secret(secret.expose())) {
-                    (Some(u), Some(p)) => {
-                        let line = Zeroizing::new(format!("{tag} LOGIN {u} {}\r\n", &*p));
-                        self.out.send(Transmit::secret(
-                            Zeroizing::new(line.as_bytes().to_vec()),
-                            format!("{tag} LOGIN {shown_user} <redacted>"),
-                        ));
-                        self.state = State::Auth {
-                            tag,
-                            mechanism,
-                            sasl: None,
-                            literals: Vec::new(),
-                            cancelled: None,
-                        };
-                    }
-                    _ => {
-                        let mut parts =
-                            login_literals(&tag, &user, secret.expose(), literal_plus(&self.caps));
-                        let first = parts.remove(0);
-                        self.out.send(first);
-                        if literal_plus(&self.caps) {
-                            for p in parts.drain(..) {
-                                self.out.send(p);
-                            }
-                        }
-                        self.state = State::Auth {
-                            tag,
-                            mechanism,
-                            sasl: None,
-                            literals: parts,
-                            cancelled: None,
-                        };
-                    }
-                }
-            }
-            m => {
-                let Some(mech) = sasl::Mechanism::from_model(m) else {
-                    // APOP and USER are POP3's: not an IMAP method.
-                    self.out.event(Event::Attempt(Attempt {
-                        mechanism: m,
-                        outcome: Outcome::Unverified("not an IMAP method".into()),
-                    }));
-                    return self.next_attempt();
-                };
-                let mut client = SaslClient::new(mech, &user, secret.expose(), &host, port);
-                let line = if mech.client_first() && sasl_ir(&self.caps) {
-                    let ir = client.initial_response().unwrap_or_default();
-                    let enc = sasl::encode_response(&ir);
-                    let enc = if enc.is_empty() {
-                        "=".to_string()
-                    } else {
-                        enc.to_string()
-                    };
-                    Zeroizing::new(format!("{tag} AUTHENTICATE {} {enc}\r\n", mech.name()))
-                } else {
-                    Zeroizing::new(format!("{tag} AUTHENTICATE {}\r\n", mech.name()))
-                };
-                self.out.send(Transmit::secret(
-                    Zeroizing::new(line.as_bytes().to_vec()),
-                    format!("{tag} AUTHENTICATE {} <redacted>", mech.name()),
-                ));
-                self.state = State::Auth {
-                    tag,
-                    mechanism,
-                    sasl: Some(client),
-                    literals: Vec::new(),
-                    cancelled: None,
-                };
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn on_auth_response(
-        &mut self,
-        resp: Response,
-        tag: String,
-        mechanism: Mechanism,
-        mut sasl: Option<SaslClient>,
-        mut literals: Vec<Transmit>,
-        cancelled: Option<String>,
-    ) {
-        if let Response::Continuation { text } = &resp {
-            if cancelled.is_some() {
-                return self.end_attempt(Outcome::Unverified(format!(
-                    "unexpected continuation request: + {text}"
-                )));
-            }
-            if !literals.is_empty() {
-                // A synchronising literal may be sent now.
-                self.out.send(literals.remove(0));
-                self.state = State::Auth {
-                    tag,
-                    mechanism,
-                    sasl,
-                    literals,
-                    cancelled,
-                };
-                return;
-            }
-            let Some(client) = sasl.as_mut() else {
-                return self.end_attempt(Outcome::Unverified(format!(
-                    "unexpected continuation request: + {text}"
-                )));
-            };
-            match sasl::decode_challenge(text).and_then(|c| client.step(&c)) {
-                Ok(r) => {
-                    let line = Zeroizing::new(format!("{}\r\n", &*sasl::encode_response(&r)));
-                    self.out.send(Transmit::secret(
-                        Zeroizing::new(line.as_bytes().to_vec()),
-                        "<redacted SASL response>",
-                    ));
-                    self.state = State::Auth {
-                        tag,
-                        mechanism,
-                        sasl,
-                        literals,
-                        cancelled,
-                    };
-                }
-                Err(e) => {
-                    // Cancel (RFC 3501 §6.2.2) and wait for the completion.
-                    self.out.send(Transmit::plain(b"*\r\n".to_vec()));
-                    self.state = State::Auth {
-                        tag,
-                        mechanism,
-                        sasl,
-                        literals,
-                        cancelled: Some(e.to_string()),
-                    };
-                }
-            }
-            return;
-        }
-        if let Some(caps) = resp.capabilities() {
-            if matches!(resp, Response::Tagged { .. }) {
-                self.caps = caps;
-                self.caps_after_login = true;
-            }
-        }
-        match expect_completion(&resp, &tag) {
-            Ok(super::Step::Data) => {
-                self.state = State::Auth {
-                    tag,
-                    mechanism,
-                    sasl,
-                    literals,
-                    cancelled,
-                }
-            }
-            Ok(super::Step::Done { status, code, text }) => {
-                let outcome = match (status, cancelled) {
-                    (_, Some(why)) => Outcome::Unverified(why),
-                    (Status::Ok, None) => match sasl.as_ref().map(|c| c.check_success()) {
-                        Some(Err(e)) => Outcome::Unverified(e.to_string()),
-                        _ => Outcome::Ok(text),
-                    },
-                    (Status::No, None) => Outcome::Refused(refusal::imap(code.as_deref(), &text)),
-                    (other, None) => Outcome::Unverified(format!("{} {text}", other.as_str())),
-                };
-                self.state = State::Ready;
-                let next = match &outcome {
-                    Outcome::Ok(_) => Self::after_login,
-                    // A clear refusal leaves the connection usable for the next method.
-                    Outcome::Refused(_) => Self::next_attempt,
-                    Outcome::Unverified(_) => Self::finish_run,
-                };
-                self.out
-                    .event(Event::Attempt(Attempt { mechanism, outcome }));
-                next(self);
-            }
-            Err(e) => self.end_attempt(Outcome::Unverified(e.to_string())),
-        }
-    }
-
-    /// Ends the running attempt with `outcome`: the connection is not usable for more.
-    fn end_attempt(&mut self, outcome: Outcome) {
-        let mechanism = match &self.state {
-            State::Auth { mechanism, .. } => *mechanism,
-            _ => self
-                .login
-                .as_ref()
-                .and_then(|r| r.req.mechanisms.get(r.next.saturating_sub(1)).copied())
-                .unwrap_or(Mechanism::LoginCommand),
-        };
-        self.out
-            .event(Event::Attempt(Attempt { mechanism, outcome }));
-        self.state = State::Ready;
-        self.finish_run();
-    }
-
-    /// After a success: the capabilities (when the OK carried none and they are needed), the
-    /// quota and the folders (when asked for, once), pipelined; then goodbye, or the session
-    /// is kept. Commands that depend on the capabilities after login (GETQUOTAROOT needs
-    /// QUOTA, the LIST form SPECIAL-USE or XLIST) follow their answer when the OK carried
-    /// none: one more round trip, only for servers that don't send them with the OK.
-    fn after_login(&mut self) {
-        let (quota, list, keep) = match &mut self.login {
-            Some(run) => {
-                run.logged_in = true;
-                (
-                    std::mem::take(&mut run.req.quota),
-                    std::mem::take(&mut run.req.folders),
-                    run.req.keep,
-                )
-            }
-            None => (false, false, false),
-        };
-        // Servers announce more after login (Dovecot: QUOTA, SPECIAL-USE).
-        let caps = !self.caps_after_login && (keep || list || (quota && !has_quota(&self.caps)));
-        if !quota && !list && !caps {
-            return self.finish_kept(keep);
-        }
-        self.out.step(Step::Quota);
-        let mut after = AfterLogin {
-            end: String::new(),
-            quota: quota.then(QuotaFacts::default),
-            list: None,
-            list_pending: list,
-            quota_pending: quota,
-            keep,
-        };
-        let mut bytes = Vec::new();
-        if caps {
-            after.end = self.tags.next_tag();
-            bytes.extend(super::command(&after.end, "CAPABILITY"));
-        }
-        if quota {
-            after.end = self.tags.next_tag();
-            bytes.extend(super::command(&after.end, "STATUS INBOX (MESSAGES)"));
-        }
-        if caps {
-            self.out.send(Transmit::plain(bytes));
-            self.state = State::AfterLogin(Box::new(after));
-        } else {
-            self.second_stage(after, bytes);
-        }
-    }
-
-    /// The commands that depend on the capabilities after login, and the goodbye, appended
-    /// to `bytes` and sent; finishes at once when nothing is left to wait for.
-    fn second_stage(&mut self, mut after: AfterLogin, mut bytes: Vec<u8>) {
-        if std::mem::take(&mut after.quota_pending) && has_quota(&self.caps) {
-            after.end = self.tags.next_tag();
-            bytes.extend(super::command(&after.end, "GETQUOTAROOT INBOX"));
-        }
-        if std::mem::take(&mut after.list_pending) {
-            let form = ListForm::for_capabilities(&self.caps);
-            after.end = self.tags.next_tag();
-            bytes.extend(super::command(&after.end, form.command()));
-            after.list = Some((form, Vec::new()));
-        }
-        let logout = !after.keep;
-        if logout {
-            bytes.extend(super::command(&self.tags.next_tag(), "LOGOUT"));
-        }
-        if !bytes.is_empty() {
-            self.out.send(Transmit::plain(bytes));
-        }
-        if after.end.is_empty() {
-            // Nothing to wait for (LOGOUT's answer is not awaited).
-            return self.after_login_done(after);
-        }
-        self.state = State::AfterLogin(Box::new(after));
-    }
-
-    /// The post-login pipeline is answered: its facts, then the end (LOGOUT went with it).
-    fn after_login_done(&mut self, mut after: AfterLogin) {
-        if after.list_pending || after.quota_pending {
-            after.end = String::new();
-            return self.second_stage(after, Vec::new());
-        }
-        if let Some(q) = after.quota {
-            self.out.event(Event::Quota(q));
-        }
-        if let Some((form, entries)) = after.list {
-            self.out
-                .event(Event::Folders(Box::new(folders::choose(&entries, form))));
-        }
-        if after.keep {
-            self.finish_kept(true);
-        } else {
-            self.finish(false);
-        }
-    }
-
-    /// After a success: the session is kept (no LOGOUT), or the run ends.
-    fn finish_kept(&mut self, keep: bool) {
-        if !keep {
-            return self.finish_run();
-        }
-        let remaining = self.take_remaining();
-        self.state = State::Finished;
-        self.out.event(Event::Kept {
-            capabilities: self.caps.clone(),
-        });
-        self.out.event(Event::Finished { remaining });
     }
 
     /// The run ends: LOGOUT (unless the quota pipeline sent it), and what is left for a fresh
@@ -844,30 +459,6 @@ impl Client {
             starttls: None,
         };
     }
-}
-
-/// `TAG LOGIN {n}` user `{m}` password as three transmits, for names that can't be quoted
-/// (non-ASCII): with LITERAL+ they go out at once, otherwise each after a continuation.
-fn login_literals(tag: &str, user: &str, pass: &str, plus: bool) -> Vec<Transmit> {
-    let marker = |n: usize| {
-        if plus {
-            format!("{{{n}+}}")
-        } else {
-            format!("{{{n}}}")
-        }
-    };
-    let (user, pass) = (user.as_bytes(), pass.as_bytes());
-    vec![
-        Transmit::plain(format!("{tag} LOGIN {}\r\n", marker(user.len())).into_bytes()),
-        Transmit::secret(
-            Zeroizing::new([user, format!(" {}\r\n", marker(pass.len())).as_bytes()].concat()),
-            "<literal user name>",
-        ),
-        Transmit::secret(
-            Zeroizing::new([pass, b"\r\n"].concat()),
-            "<redacted literal>",
-        ),
-    ]
 }
 
 /// A response as the report shows it (the greeting).

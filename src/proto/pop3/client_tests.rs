@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::Secret;
+use crate::proto::client::Attempt;
 
 const PW: &str = "s3cret-pw";
 

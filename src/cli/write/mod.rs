@@ -1,4 +1,5 @@
 //! `mailsetup write CLIENT…` and `check --write`: account settings → client config files.
+//! Settings without a check come from `settings.rs`; the install plan is put in words by `plan.rs`.
 
 use std::path::PathBuf;
 
@@ -6,22 +7,31 @@ use anyhow::{bail, Context as _, Result};
 use clap::Args;
 
 use crate::app::files::{self, Destination};
-use crate::clients::{self, OutputFile, WriteOptions, CLIENTS};
-use crate::model::{
-    AccountSettings, Address, AuthMethod, Endpoint, Pop3Policy, Protocol, Secret, ServerSettings,
-};
+use crate::clients::{self, Client, OutputFile, WriteOptions, CLIENTS};
+use crate::model::{AccountSettings, Address, AuthMethod, Endpoint, Pop3Policy, Secret};
 use crate::report::escape::terminal_safe as safe;
-use crate::report::CheckReport;
 use crate::session::login::LoginOptions;
 
 use super::credentials::CredentialArgs;
 use super::{NetArgs, Prefer};
 
+mod plan;
+mod settings;
+
+use plan::indent;
+pub use plan::{describe_installed, describe_plan, plan_install, tilde};
+pub use settings::{settings_from_report, settings_from_servers};
+
 #[derive(Debug, Args)]
 pub struct WriteArgs {
     /// Mail clients to write for (see --list)
-    #[arg(value_name = "CLIENT", required_unless_present = "list")]
-    pub clients: Vec<String>,
+    #[arg(
+        value_name = "CLIENT",
+        required_unless_present = "list",
+        value_parser = super::client_arg::ClientParser,
+        hide_possible_values = true
+    )]
+    pub clients: Vec<Client>,
 
     /// List the supported mail clients (installed ones marked) and exit
     #[arg(long)]
@@ -65,11 +75,6 @@ pub fn command(args: WriteArgs, runtime: &tokio::runtime::Runtime) -> Result<i32
     if args.list {
         print!("{}", list());
         return Ok(0);
-    }
-    for c in &args.clients {
-        if clients::client_info(c).is_none() {
-            bail!("unknown mail client {c:?}; run `mailsetup write --list`");
-        }
     }
     let pop3 = args.target.pop3_policy();
     let explicit_pop3 =
@@ -263,102 +268,9 @@ pub fn on_path(binary: &str) -> bool {
     })
 }
 
-/// Account settings from `--server` URLs, without any network access.
-pub fn settings_from_servers(
-    address: &Address,
-    servers: &[Endpoint],
-    username: Option<&str>,
-    display_name: Option<String>,
-    pop3: Pop3Policy,
-) -> Result<AccountSettings> {
-    let username = username
-        .map(str::to_string)
-        .unwrap_or_else(|| address.to_string());
-    let pick = |incoming: bool| {
-        servers
-            .iter()
-            .find(|e| (e.protocol != Protocol::Smtp) == incoming)
-            .map(|e| ServerSettings {
-                endpoint: e.clone(),
-                username: username.clone(),
-                auth: AuthMethod::PasswordCleartext,
-                mechanism: None,
-            })
-    };
-    let incoming = pick(true)
-        .context("--server: give an incoming server (imaps://, imap://, pop3s:// or pop3://)")?;
-    let outgoing =
-        pick(false).context("--server: give an outgoing server (smtps:// or smtp://)")?;
-    Ok(AccountSettings {
-        address: address.to_string(),
-        display_name,
-        incoming,
-        outgoing,
-        pop3,
-        folders: Default::default(),
-    })
-}
-
-/// Account settings from a saved `check --json` report. A server the trust policy does not
-/// trust (the report's own record; for a report of an older version, a host outside the
-/// address's domain) is refused unless `--trust-host` names it: nothing is written.
-pub fn settings_from_report(
-    path: &std::path::Path,
-    pop3: Option<Pop3Policy>,
-    trust_hosts: &[String],
-) -> Result<AccountSettings> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("--from {}", path.display()))?;
-    let report: CheckReport = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "--from {}: not a `mailsetup check --json` report",
-            path.display()
-        )
-    })?;
-    let Some(rec) = report.recommended else {
-        bail!("--from {}: the check found no working incoming and outgoing server, so there is nothing to write; fix the problems it lists first", path.display());
-    };
-    if !rec.verified {
-        eprintln!("mailsetup: note: these settings were probed but the login was not verified (the check had no password)");
-    }
-    let address: Address = rec
-        .settings
-        .address
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--from {}: {e}", path.display()))?;
-    let policy = crate::app::trust::TrustPolicy::new(&address, trust_hosts, false);
-    for server in [&rec.settings.incoming, &rec.settings.outgoing] {
-        let recorded = report
-            .endpoints
-            .iter()
-            .find(|e| e.endpoint() == server.endpoint)
-            .and_then(|e| e.trust_reason);
-        let reason = policy.recorded(&server.endpoint.host, recorded);
-        if !reason.trusted() {
-            bail!(
-                "--from {}: {} is not trusted ({reason}): {}; nothing was written. If it is your \
-                 provider's server, add --trust-host {}",
-                path.display(),
-                server.endpoint,
-                match reason {
-                    crate::model::TrustReason::Unrecorded => "this report predates trust records and the host lies outside the address's domain",
-                    crate::model::TrustReason::MxUnconfirmed => "it was derived from the domain's MX record and never confirmed",
-                    _ => "it lies outside the address's domain and no trusted source vouched for it",
-                },
-                server.endpoint.host
-            );
-        }
-    }
-    let mut settings = rec.settings;
-    if let Some(p) = pop3 {
-        settings.pop3 = p;
-    }
-    Ok(settings)
-}
-
 /// Renders every client's files.
 pub fn render_all(
-    names: &[String],
+    clients: &[Client],
     settings: &AccountSettings,
     opts: &WriteOptions,
 ) -> Result<Vec<OutputFile>> {
@@ -368,10 +280,11 @@ pub fn render_all(
     if opts.oauth2_token_command.is_none() {
         opts.oauth2_token_command = Some(super::oauth2::token_command(&settings.address));
     }
-    for name in names {
-        let mut rendered =
-            clients::render(name, settings, &opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        if name == "mbsync" && settings.incoming.auth == crate::model::AuthMethod::OAuth2 {
+    for &client in clients {
+        let mut rendered = client
+            .render(settings, &opts)
+            .map_err(|e| anyhow::anyhow!("{client}: {e}"))?;
+        if client == Client::Mbsync && settings.incoming.auth == AuthMethod::OAuth2 {
             let note = super::oauth2::sasl_xoauth2_note();
             for f in &mut rendered {
                 f.notes.push(note.clone());
@@ -440,98 +353,6 @@ pub fn emit(files: Vec<OutputFile>, target: &OutputTargetArgs) -> Result<String>
         eprintln!("note: {}", safe(&n));
     }
     Ok(report)
-}
-
-/// The install plan for these files (files without a conventional place go below
-/// `~/.local/share/mailsetup/`).
-pub fn plan_install(files: &[OutputFile]) -> Result<files::InstallPlan> {
-    let env = files::InstallEnv::from_process()?;
-    let files: Vec<OutputFile> = files
-        .iter()
-        .filter(|f| {
-            // A spare file (Himalaya's v1 schema) stays out of the way when its client's main
-            // file is installed.
-            f.install_path.is_some()
-                || !files
-                    .iter()
-                    .any(|g| g.client == f.client && g.install_path.is_some())
-        })
-        .cloned()
-        .map(|mut f| {
-            if f.install_path.is_none() {
-                f.install_path = Some(format!("~/.local/share/mailsetup/{}", f.path.display()));
-                f.install = crate::clients::Install::File;
-            }
-            f
-        })
-        .collect();
-    Ok(files::plan_install(&files, &env)?)
-}
-
-/// `~/x` for paths below $HOME.
-pub fn tilde(p: &std::path::Path) -> String {
-    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-        if let Ok(rest) = p.strip_prefix(&home) {
-            return format!("~/{}", rest.display());
-        }
-    }
-    p.display().to_string()
-}
-
-/// What installing will do, with a diff for every existing file that changes.
-pub fn describe_plan(plan: &files::InstallPlan) -> String {
-    let mut out = String::new();
-    for c in &plan.changes {
-        let p = tilde(&c.path);
-        match (&c.old, c.changes_anything()) {
-            (None, _) => out.push_str(&format!("  create {p} ({}, mode {:o})\n", c.client, c.mode)),
-            (Some(_), true) => {
-                out.push_str(&format!(
-                    "  change {p} ({}; only its own block; the old file is kept as {p}.bak):\n",
-                    c.client
-                ));
-                out.push_str(&indent(&safe(&c.diff())));
-            }
-            (Some(_), false) => out.push_str(&format!(
-                "  keep   {p} ({}, already up to date)\n",
-                c.client
-            )),
-        }
-    }
-    for (d, maildir) in &plan.dirs {
-        if !d.is_dir() {
-            out.push_str(&format!(
-                "  make   {}/{}\n",
-                tilde(d),
-                if *maildir {
-                    " (a Maildir: cur, new, tmp)"
-                } else {
-                    ""
-                }
-            ));
-        }
-    }
-    out
-}
-
-/// What installing did.
-pub fn describe_installed(done: &[files::Installed]) -> String {
-    let mut out = String::new();
-    for i in done {
-        let p = tilde(&i.path);
-        match &i.backup {
-            Some(b) => out.push_str(&format!(
-                "changed {p} (previous version kept as {})\n",
-                tilde(b)
-            )),
-            None => out.push_str(&format!("created {p}\n")),
-        }
-    }
-    out
-}
-
-fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}\n")).collect()
 }
 
 /// The absolute path of this mailsetup binary (what configs run to read a stored password).
