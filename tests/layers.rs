@@ -24,7 +24,9 @@ const LAYERS: &[&[&str]] = &[
     &["net"],
     &["session"],
     &["discover"],
-    &["secrets", "oauth2"],
+    &["secrets"],
+    // OAuth2 keeps refresh tokens in the secret store (issue 14 item 1, issue 15 item 3).
+    &["oauth2"],
     &["clients"],
     &["report"],
     &["app"],
