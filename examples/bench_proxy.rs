@@ -2,11 +2,14 @@
 //! ports on 127.0.0.1, because netem is not available on the machines this runs on.
 //!
 //! ```text
-//! bench_proxy [--delay-ms MS] [--forward TARGET_PORT]... [--blackholes N] [--free-ports N]
+//! bench_proxy [--delay-ms MS] [--connect-delay-ms MS] [--forward TARGET_PORT]...
+//!             [--blackholes N] [--free-ports N]
 //! ```
 //!
-//! * `--forward P`: listen on a fresh 127.0.0.1 port; each accepted connection waits MS,
-//!   connects to 127.0.0.1:P, then relays both directions, every chunk delivered MS after it
+//! * `--forward P`: listen on a fresh 127.0.0.1 port; each accepted connection waits the
+//!   connect delay (default: MS, the connect's own round trip, roughly; 0 to measure only the
+//!   protocol's round trips, as issue 13's budgets are stated), connects to 127.0.0.1:P, then
+//!   relays both directions, every chunk delivered MS after it
 //!   was read (latency, not bandwidth: chunks are pipelined, order kept, half-close passed on).
 //!   So each direction gets MS added; a request/response round trip 2 × MS.
 //! * `--blackholes N`: N ports where a TCP connect hangs (listener with backlog 0 whose accept
@@ -30,6 +33,7 @@ const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 struct Options {
     delay: Duration,
+    connect_delay: Option<Duration>,
     forwards: Vec<u16>,
     blackholes: usize,
     free_ports: usize,
@@ -37,7 +41,7 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench_proxy [--delay-ms MS] [--forward TARGET_PORT]... [--blackholes N] [--free-ports N]"
+        "usage: bench_proxy [--delay-ms MS] [--connect-delay-ms MS] [--forward TARGET_PORT]... [--blackholes N] [--free-ports N]"
     );
     std::process::exit(2)
 }
@@ -45,6 +49,7 @@ fn usage() -> ! {
 fn options() -> Options {
     let mut o = Options {
         delay: Duration::from_millis(50),
+        connect_delay: None,
         forwards: Vec::new(),
         blackholes: 0,
         free_ports: 0,
@@ -57,6 +62,7 @@ fn options() -> Options {
         };
         match flag.as_str() {
             "--delay-ms" => o.delay = Duration::from_millis(value),
+            "--connect-delay-ms" => o.connect_delay = Some(Duration::from_millis(value)),
             "--forward" => o
                 .forwards
                 .push(u16::try_from(value).unwrap_or_else(|_| usage())),
@@ -102,9 +108,9 @@ async fn pipe(mut r: OwnedReadHalf, mut w: OwnedWriteHalf, delay: Duration) {
     let _ = writer.await;
 }
 
-async fn relay(client: TcpStream, target: SocketAddr, delay: Duration) {
-    // The connect's own round trip, roughly: the upstream connection starts MS later.
-    tokio::time::sleep(delay).await;
+async fn relay(client: TcpStream, target: SocketAddr, delay: Duration, connect_delay: Duration) {
+    // The connect's own round trip, roughly: the upstream connection starts that much later.
+    tokio::time::sleep(connect_delay).await;
     let Ok(upstream) = TcpStream::connect(target).await else {
         return;
     };
@@ -115,14 +121,14 @@ async fn relay(client: TcpStream, target: SocketAddr, delay: Duration) {
     tokio::join!(pipe(cr, uw, delay), pipe(ur, cw, delay));
 }
 
-async fn forward(target_port: u16, delay: Duration) -> io::Result<u16> {
+async fn forward(target_port: u16, delay: Duration, connect_delay: Duration) -> io::Result<u16> {
     let listener = TcpListener::bind((LOOPBACK, 0)).await?;
     let port = listener.local_addr()?.port();
     let target = SocketAddr::from((LOOPBACK, target_port));
     tokio::spawn(async move {
         loop {
             if let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(relay(client, target, delay));
+                tokio::spawn(relay(client, target, delay, connect_delay));
             }
         }
     });
@@ -169,7 +175,7 @@ async fn main() -> io::Result<()> {
     let o = options();
     let mut out = io::stdout().lock();
     for &target in &o.forwards {
-        let port = forward(target, o.delay).await?;
+        let port = forward(target, o.delay, o.connect_delay.unwrap_or(o.delay)).await?;
         writeln!(out, "forward {target} {port}")?;
     }
     let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
