@@ -3,6 +3,7 @@
 pub mod check;
 pub mod files;
 pub mod folders;
+pub mod plan;
 pub mod probe;
 pub mod progress;
 pub mod roundtrip;

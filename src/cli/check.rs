@@ -6,11 +6,12 @@ use clap::Args;
 use std::time::Instant;
 
 use super::credentials::CredentialArgs;
-use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET, DISCOVERY_GRACE};
+use super::discover::{DiscoveryArgs, CHECK_DISCOVERY_BUDGET};
 use super::live::Live;
 use super::write::OutputTargetArgs;
 use super::{write_stdout, Format, NetArgs, OutputArgs, Prefer};
 use crate::app::check::{CheckRequest, Target};
+use crate::app::plan::{discover_targets, Discovered, DiscoveryPlan};
 use crate::app::progress::{Event, Progress};
 use crate::app::roundtrip::RoundTripOptions;
 use crate::model::{Address, Endpoint, Pop3Policy, Protocol};
@@ -131,7 +132,7 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
         .into_iter()
         .filter(|p| plan.net.wants(*p))
         .collect();
-    let (targets, discovery, more) = if plan.servers.is_empty() {
+    let found = if plan.servers.is_empty() {
         // Discovery gets part of the deadline; the probes need the rest.
         let deadline = (Instant::now() + CHECK_DISCOVERY_BUDGET).min(cfg.deadline);
         let mut dcfg = plan
@@ -139,61 +140,38 @@ pub async fn run_check(plan: CheckPlan<'_>) -> Result<CheckReport> {
             .config(plan.net, cfg.tls.clone(), deadline, false);
         dcfg.on_attempt = Some(source_progress(&progress));
         dcfg.clock = cfg.clock;
-        let mut running = crate::discover::start(&plan.address, &dcfg);
-        let mut policy = plan.discovery.policy(&plan.address);
-        match (running.answered().await, plan.confirm_mx) {
-            // Progressive: what answered first is checked while the other sources run.
-            (Some(mut first), None) => {
-                policy.apply(&mut first);
-                let wanted = wanted.clone();
-                let more: crate::app::check::MoreTargets = Box::pin(async move {
-                    let mut found = running.settle(DISCOVERY_GRACE).await;
-                    policy.apply(&mut found);
-                    let targets = crate::app::check::targets_from(&found)
-                        .into_iter()
-                        .filter(|t| wanted.contains(&t.endpoint.protocol))
-                        .collect();
-                    (targets, found)
-                });
-                (crate::app::check::targets_from(&first), None, Some(more))
+        let discovery_plan = DiscoveryPlan {
+            address: &plan.address,
+            config: &dcfg,
+            trust_hosts: &plan.discovery.trust_host,
+            trust_mx: plan.discovery.trust_mx,
+            wanted: &wanted,
+            confirm_mx: plan.confirm_mx,
+        };
+        discover_targets(discovery_plan, || {
+            if let Some(l) = &live {
+                l.clear();
             }
-            (answered, confirm_mx) => {
-                let mut found = match answered {
-                    Some(_) => running.settle(DISCOVERY_GRACE).await,
-                    None => running.complete().await,
-                };
-                policy.apply(&mut found);
-                let unconfirmed = found
-                    .candidates
-                    .iter()
-                    .any(|c| c.trust_reason == Some(crate::model::TrustReason::MxUnconfirmed));
-                if let (true, Some(confirm)) = (unconfirmed, confirm_mx) {
-                    if let Some(l) = &live {
-                        l.clear();
-                    }
-                    if confirm(&found) {
-                        policy = crate::app::trust::TrustPolicy::new(
-                            &plan.address,
-                            &plan.discovery.trust_host,
-                            true,
-                        );
-                        policy.apply(&mut found);
-                    }
-                }
-                (crate::app::check::targets_from(&found), Some(found), None)
-            }
-        }
+        })
+        .await
     } else {
-        (
-            plan.servers.iter().cloned().map(Target::given).collect(),
-            None,
-            None,
-        )
+        Discovered {
+            targets: plan
+                .servers
+                .iter()
+                .filter(|e| wanted.contains(&e.protocol))
+                .cloned()
+                .map(Target::given)
+                .collect(),
+            discovery: None,
+            more: None,
+        }
     };
-    let targets: Vec<Target> = targets
-        .into_iter()
-        .filter(|t| wanted.contains(&t.endpoint.protocol))
-        .collect();
+    let Discovered {
+        targets,
+        discovery,
+        more,
+    } = found;
     if targets.is_empty() && discovery.is_none() && more.is_none() {
         bail!("no endpoint left to check after --protocols");
     }

@@ -94,9 +94,6 @@ struct DiscoverReport {
 
 /// Longest a discovery may take inside a `check`: the probes need the rest of the deadline.
 pub const CHECK_DISCOVERY_BUDGET: Duration = Duration::from_secs(8);
-/// How long `check` waits, from the first source's answer, for the sources still running
-/// while it verifies what that one found (progressive discovery; see `Running::settle`).
-pub const DISCOVERY_GRACE: Duration = Duration::from_secs(1);
 
 pub async fn command(args: DiscoverArgs) -> Result<i32> {
     let address: Address = args.email.parse().map_err(anyhow::Error::msg)?;
