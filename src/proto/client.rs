@@ -160,6 +160,9 @@ pub struct QuotaFacts {
 pub enum LoginImpossible {
     /// IMAP `LOGINDISABLED` on a connection without TLS: no credential of any form.
     LoginDisabledWithoutTls,
+    /// No TLS on this connection and the user did not allow plaintext for this (plain)
+    /// endpoint: no credential of any form.
+    PlaintextNotAllowed,
     /// IMAP `LOGINDISABLED` and no offered AUTHENTICATE mechanism usable with the credentials.
     LoginDisabled { offered: Vec<String> },
     /// No offered mechanism usable with the credentials.
@@ -258,6 +261,17 @@ pub struct LoginRequest {
     /// For OAUTHBEARER's host/port fields.
     pub host: String,
     pub port: u16,
+    /// `--allow-plaintext-login` for a plain endpoint. Without it a machine sends no
+    /// credential on a connection without TLS, whoever asks; a STARTTLS endpoint never does.
+    pub plaintext_allowed: bool,
+}
+
+impl LoginRequest {
+    /// Whether a credential may go on this connection: inside TLS, or on a plain endpoint
+    /// the user allowed plaintext for.
+    pub fn may_send(&self, security: Security, tls: bool) -> bool {
+        tls || (security == Security::Plain && self.plaintext_allowed)
+    }
 }
 
 impl std::fmt::Debug for LoginRequest {
@@ -270,6 +284,7 @@ impl std::fmt::Debug for LoginRequest {
             .field("quota", &self.quota)
             .field("folders", &self.folders)
             .field("keep", &self.keep)
+            .field("plaintext_allowed", &self.plaintext_allowed)
             .finish()
     }
 }

@@ -258,6 +258,10 @@ fn impossible_problem(why: &LoginImpossible, kind: CredentialKind) -> Problem {
         }
     };
     match why {
+        LoginImpossible::PlaintextNotAllowed => Problem::error(
+            Code::PlaintextLoginRefused,
+            "this connection has no TLS and plaintext login was not allowed; no credentials were sent",
+        ),
         LoginImpossible::LoginDisabledWithoutTls => Problem::error(
             Code::LoginDisabled,
             "the server advertises LOGINDISABLED on this connection without TLS; no credentials were sent",

@@ -333,6 +333,7 @@ pub async fn authenticated_stream(
         keep: true,
         host: endpoint.host.clone(),
         port: endpoint.port,
+        plaintext_allowed: allow_plaintext,
     };
     let stop = driver.login(request, &mut facts).await;
     let attempts: Vec<UserAttempt> = std::mem::take(&mut driver.attempts)

@@ -203,6 +203,8 @@ impl Run<'_> {
                 keep: self.cfg.keep.is_some() && !self.kept && !succeeded,
                 host: self.endpoint.host.clone(),
                 port: self.endpoint.port,
+                // Reached on a plain endpoint only with --allow-plaintext-login (see above).
+                plaintext_allowed: opts.allow_plaintext,
             };
             let target = scratch.as_mut().unwrap_or(facts);
             let stop = driver.login(request, target).await;

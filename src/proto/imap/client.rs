@@ -377,6 +377,11 @@ impl ClientMachine for Client {
         if !matches!(self.state, State::Ready) {
             return;
         }
+        if !req.may_send(self.setup.security, self.tls) {
+            self.out
+                .event(Event::LoginImpossible(LoginImpossible::PlaintextNotAllowed));
+            return self.logout();
+        }
         let disabled = login_disabled(&self.caps);
         if disabled && !self.tls {
             self.out.event(Event::LoginImpossible(

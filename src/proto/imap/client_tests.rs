@@ -44,6 +44,7 @@ fn request(mechanisms: &[Mechanism], quota: bool) -> LoginRequest {
         keep: false,
         host: "mail.example.test".into(),
         port: 993,
+        plaintext_allowed: false,
     }
 }
 
@@ -293,14 +294,18 @@ fn logindisabled_alone_sends_no_credential() {
             offered: vec!["GSSAPI".into()]
         })
     );
-    // Without TLS, LOGINDISABLED means nothing at all, whatever is offered.
+    // Without TLS, LOGINDISABLED means nothing at all, whatever is offered — even when the
+    // user allowed plaintext for this plain endpoint.
     let mut m = Client::new(setup(Security::Plain));
     exchange(&mut m, "* OK hi\r\n");
     exchange(
         &mut m,
         "* CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN\r\nA1 OK\r\n",
     );
-    m.login(request(&[Mechanism::Plain], false));
+    m.login(LoginRequest {
+        plaintext_allowed: true,
+        ..request(&[Mechanism::Plain], false)
+    });
     let (sent, ev) = drain(&mut m);
     assert!(
         !sent.contains("AUTHENTICATE") && !sent.contains(PW),
@@ -479,3 +484,29 @@ fn a_long_capability_line_before_tls_keeps_starttls() {
 // The post-login pipeline: quota, folders, kept sessions.
 #[path = "client_post_login_tests.rs"]
 mod post_login;
+
+#[test]
+fn no_credential_without_tls_unless_plaintext_was_allowed() {
+    let plain = || {
+        let mut m = Client::new(setup(Security::Plain));
+        exchange(&mut m, "* OK hi\r\n");
+        exchange(&mut m, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA1 OK\r\n");
+        m
+    };
+    let mut m = plain();
+    m.login(request(&[Mechanism::Plain, Mechanism::LoginCommand], false));
+    let (sent, ev) = drain(&mut m);
+    assert_eq!(sent, "A2 LOGOUT\r\n", "nothing but LOGOUT");
+    assert_eq!(
+        ev[0],
+        Event::LoginImpossible(LoginImpossible::PlaintextNotAllowed)
+    );
+    // With the user's consent (--allow-plaintext-login), a plain endpoint gets the login.
+    let mut m = plain();
+    m.login(LoginRequest {
+        plaintext_allowed: true,
+        ..request(&[Mechanism::Plain], false)
+    });
+    let (sent, _) = drain(&mut m);
+    assert!(sent.starts_with("A2 AUTHENTICATE PLAIN"), "{sent}");
+}

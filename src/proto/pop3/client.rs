@@ -420,6 +420,11 @@ impl ClientMachine for Client {
         if self.phase != Phase::Ready {
             return;
         }
+        if !req.may_send(self.setup.security, self.tls) {
+            self.out
+                .event(Event::LoginImpossible(LoginImpossible::PlaintextNotAllowed));
+            return self.quit(Vec::new());
+        }
         let caps = capabilities(&self.capa);
         let sasl = auth_mechanisms(&self.capa);
         let offered =

@@ -44,6 +44,7 @@ fn request(mechanisms: &[Mechanism], quota: bool) -> LoginRequest {
         keep: false,
         host: "mail.example.test".into(),
         port: 995,
+        plaintext_allowed: false,
     }
 }
 
@@ -289,6 +290,25 @@ fn an_interrupted_stat_is_never_handed_over() {
     assert_eq!(sent, "QUIT\r\n", "a session in an unknown state is closed");
     assert!(
         !ev.iter().any(|e| matches!(e, Event::Kept { .. })),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn no_credential_without_tls_unless_plaintext_was_allowed() {
+    let mut m = Client::new(setup(Security::Plain));
+    exchange(&mut m, "+OK ready\r\n");
+    exchange(&mut m, "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n");
+    m.login(request(&[Mechanism::Plain, Mechanism::User], false));
+    let (sent, ev) = drain(&mut m);
+    assert!(
+        !sent.contains(PW) && !sent.contains("USER") && !sent.contains("AUTH"),
+        "{sent}"
+    );
+    assert!(
+        ev.contains(&Event::LoginImpossible(
+            LoginImpossible::PlaintextNotAllowed
+        )),
         "{ev:?}"
     );
 }

@@ -415,6 +415,11 @@ impl ClientMachine for Client {
         if !matches!(self.state, State::Ready) {
             return;
         }
+        if !req.may_send(self.setup.security, self.tls) {
+            self.out
+                .event(Event::LoginImpossible(LoginImpossible::PlaintextNotAllowed));
+            return self.quit(Vec::new());
+        }
         let Some(ehlo) = &self.ehlo else { return };
         let sasl = auth_mechanisms(ehlo);
         let offered = offered_mechanisms(Protocol::Smtp, &ehlo_keywords(ehlo), &sasl, false);

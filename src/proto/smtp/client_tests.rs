@@ -41,6 +41,7 @@ fn request(mechanisms: &[Mechanism]) -> LoginRequest {
         keep: false,
         host: "mail.example.test".into(),
         port: 465,
+        plaintext_allowed: false,
     }
 }
 
@@ -210,6 +211,22 @@ fn a_kept_session_sends_no_quit_and_reports_the_ehlo_lines() {
         ev.contains(&Event::Kept {
             capabilities: vec!["AUTH PLAIN".into(), "SIZE 10240000".into()]
         }),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn no_credential_without_tls_unless_plaintext_was_allowed() {
+    let mut m = Client::new(setup(Security::Plain));
+    exchange(&mut m, "220 ready\r\n");
+    exchange(&mut m, "250-mail.example.test\r\n250 AUTH PLAIN LOGIN\r\n");
+    m.login(request(&[Mechanism::Plain, Mechanism::Login]));
+    let (sent, ev) = drain(&mut m);
+    assert!(!sent.contains("AUTH"), "{sent}");
+    assert!(
+        ev.contains(&Event::LoginImpossible(
+            LoginImpossible::PlaintextNotAllowed
+        )),
         "{ev:?}"
     );
 }
