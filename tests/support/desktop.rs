@@ -132,33 +132,52 @@ impl Desktop {
             .write_all(KEYRING_PASSWORD.as_bytes())
             .unwrap();
         self.pids.push(keyring.id());
-        // Ready when the Secret Service answers on the bus: "no such secret" (exit 3).
-        let deadline = Instant::now() + Duration::from_secs(15);
+        // Ready when a secret can be stored without a prompt: the daemon answers on the bus
+        // AND its default collection exists and is unlocked. (A lookup alone answers "no such
+        // secret" before the collection is there; a store at that moment asks for a prompt,
+        // which a headless session dismisses.) The probe secret is removed again.
+        let deadline = Instant::now() + Duration::from_secs(20);
         let bin = super::bin();
+        let probe = "probe@example.invalid";
         loop {
-            let probe = self
+            let mut set = self
                 .command(
                     bin.to_str().unwrap(),
-                    &[
-                        "password",
-                        "get",
-                        "--store",
-                        "keyring",
-                        "probe@example.invalid",
-                    ],
+                    &["password", "set", "--store", "keyring", probe],
                 )
-                .output()
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
                 .unwrap();
-            if probe.status.code() == Some(3) {
+            set.stdin
+                .take()
+                .unwrap()
+                .write_all(b"probe-secret\n")
+                .unwrap();
+            let out = set.wait_with_output().unwrap();
+            if out.status.success() {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
                 "the Secret Service did not come up: {}",
-                String::from_utf8_lossy(&probe.stderr)
+                String::from_utf8_lossy(&out.stderr)
             );
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(200));
         }
+        let deleted = self
+            .command(
+                bin.to_str().unwrap(),
+                &["password", "delete", "--store", "keyring", probe],
+            )
+            .output()
+            .unwrap();
+        assert!(
+            deleted.status.success(),
+            "the probe secret was not removed: {}",
+            String::from_utf8_lossy(&deleted.stderr)
+        );
         // gnome-keyring-daemon is reaped by the test process's exit; keep the Child around.
         std::mem::forget(keyring);
     }
