@@ -17,6 +17,32 @@ pub use super::refusal::Refusal;
 use super::{ProtoError, StartTlsRefusal};
 use crate::model::{AuthMethod, Mechanism, Protocol, Secret, Security};
 
+/// The STARTTLS buffer rule, one place for the three machines: while a machine waits for the
+/// TLS handshake after the server's positive STARTTLS reply, any byte already received was
+/// sent before TLS and would be read as if it came inside it — an injection: abort.
+pub(crate) fn bytes_before_tls(reader: &super::lines::LineReader) -> Option<Failure> {
+    let buffered = reader.buffered();
+    (buffered > 0).then_some(Failure::StartTls(StartTlsRefusal::Injection { buffered }))
+}
+
+/// The injection check's verdict (`--check-injection`): a reply inside TLS to the command
+/// pipelined in plaintext with STARTTLS (`pipelined`) means the server executed it.
+pub(crate) fn injection_reply(
+    reader: &mut super::lines::LineReader,
+    pipelined: &'static str,
+) -> Option<Failure> {
+    if reader.buffered() == 0 {
+        return None;
+    }
+    let reply = reader
+        .next_line()
+        .ok()
+        .flatten()
+        .map(|l| super::text(&l))
+        .unwrap_or_default();
+    Some(Failure::InjectionExecuted { pipelined, reply })
+}
+
 /// Bytes for the wire, and what the `-v` trace may show of them (secrets redacted).
 #[derive(Clone)]
 pub struct Transmit {

@@ -142,26 +142,15 @@ impl Client {
                 return;
             }
             if matches!(self.state, State::AwaitTls) {
-                if self.reader.buffered() > 0 {
-                    // Bytes after the positive STARTTLS reply, before the handshake.
-                    let buffered = self.reader.buffered();
-                    self.fail(Failure::StartTls(StartTlsRefusal::Injection { buffered }));
+                // Bytes after the positive STARTTLS reply, before the handshake.
+                if let Some(f) = crate::proto::client::bytes_before_tls(&self.reader) {
+                    self.fail(f);
                 }
                 return;
             }
             if matches!(self.state, State::InjectionWindow) {
-                if self.reader.buffered() > 0 {
-                    let reply = self
-                        .reader
-                        .next_line()
-                        .ok()
-                        .flatten()
-                        .map(|l| crate::proto::text(&l))
-                        .unwrap_or_default();
-                    self.fail(Failure::InjectionExecuted {
-                        pipelined: "NOOP",
-                        reply,
-                    });
+                if let Some(f) = crate::proto::client::injection_reply(&mut self.reader, "NOOP") {
+                    self.fail(f);
                 }
                 return;
             }

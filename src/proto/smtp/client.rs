@@ -90,25 +90,16 @@ impl Client {
             match self.state {
                 State::Finished | State::Ready => return,
                 State::AwaitTls => {
-                    if self.reader.buffered() > 0 {
-                        let buffered = self.reader.buffered();
-                        self.fail(Failure::StartTls(StartTlsRefusal::Injection { buffered }));
+                    // Bytes after the positive STARTTLS reply, before the handshake.
+                    if let Some(f) = crate::proto::client::bytes_before_tls(&self.reader) {
+                        self.fail(f);
                     }
                     return;
                 }
                 State::InjectionWindow => {
-                    if self.reader.buffered() > 0 {
-                        let reply = self
-                            .reader
-                            .next_line()
-                            .ok()
-                            .flatten()
-                            .map(|l| crate::proto::text(&l))
-                            .unwrap_or_default();
-                        self.fail(Failure::InjectionExecuted {
-                            pipelined: "RSET",
-                            reply,
-                        });
+                    if let Some(f) = crate::proto::client::injection_reply(&mut self.reader, "RSET")
+                    {
+                        self.fail(f);
                     }
                     return;
                 }
