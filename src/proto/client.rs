@@ -268,6 +268,18 @@ pub enum Wait {
     Nothing,
 }
 
+impl Wait {
+    /// What is awaited, in the words of an interruption's message ("… waiting for {words}").
+    pub fn words(self) -> &'static str {
+        match self {
+            Wait::Greeting => "the greeting",
+            Wait::Reply(w) => w,
+            Wait::InjectionWindow => "anything",
+            Wait::Nothing => "nothing",
+        }
+    }
+}
+
 /// Who logs in, with what, and how: given to [`ClientMachine::login`].
 pub struct LoginRequest {
     pub username: String,

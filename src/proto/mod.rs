@@ -9,6 +9,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod client;
+#[cfg(test)]
+pub(crate) mod client_test_support;
 pub mod folders;
 pub mod guard;
 pub mod imap;

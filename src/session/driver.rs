@@ -197,11 +197,7 @@ impl Driver {
                 // Nothing to wait for and nothing said: the machine is done.
                 Wait::Nothing => return Stop::Finished { remaining: vec![] },
             };
-            self.waiting_for = match self.machine.waiting() {
-                Wait::Greeting => "the greeting",
-                Wait::Reply(w) => w,
-                _ => "anything",
-            };
+            self.waiting_for = self.machine.waiting().words();
             self.read(deadline, window).await;
         }
     }

@@ -313,7 +313,7 @@ impl ClientMachine for Client {
     }
 
     fn interrupted(&mut self, why: Interruption) {
-        let waiting_for = self.waiting_words();
+        let waiting_for = self.waiting().words();
         match self.state {
             State::Finished => {}
             State::Auth { .. } => {
@@ -434,15 +434,6 @@ impl ClientMachine for Client {
 }
 
 impl Client {
-    fn waiting_words(&self) -> &'static str {
-        match self.waiting() {
-            Wait::Greeting => "the greeting",
-            Wait::Reply(w) => w,
-            Wait::InjectionWindow => "anything",
-            Wait::Nothing => "nothing",
-        }
-    }
-
     /// Inside TLS (or plain): CAPABILITY again.
     fn read_capabilities_again(&mut self) {
         self.out.step(Step::Capabilities);

@@ -2,50 +2,10 @@
 
 use super::*;
 use crate::model::Secret;
-
-const PW: &str = "s3cret-pw";
-
-fn setup(security: Security) -> Setup {
-    Setup {
-        security,
-        check_injection: false,
-        ehlo_name: String::new(),
-    }
-}
-
-/// Feeds `server` and returns everything sent since the last call (as text) and the events.
-fn exchange(m: &mut Client, server: &str) -> (String, Vec<Event>) {
-    m.feed(server.as_bytes());
-    drain(m)
-}
-
-fn drain(m: &mut Client) -> (String, Vec<Event>) {
-    let mut sent = String::new();
-    while let Some(t) = m.poll_transmit() {
-        sent.push_str(&String::from_utf8_lossy(&t.bytes));
-    }
-    let mut events = Vec::new();
-    while let Some(e) = m.poll_event() {
-        if !matches!(e, Event::Step(_)) {
-            events.push(e);
-        }
-    }
-    (sent, events)
-}
+use crate::proto::client_test_support::{drain, exchange, login_request, setup, PW};
 
 fn request(mechanisms: &[Mechanism], quota: bool) -> LoginRequest {
-    LoginRequest {
-        username: "demo@example.test".into(),
-        secret: Secret::new(PW.into()),
-        mechanisms: mechanisms.to_vec(),
-        all: false,
-        quota,
-        folders: false,
-        keep: false,
-        host: "mail.example.test".into(),
-        port: 993,
-        plaintext_allowed: false,
-    }
+    login_request(mechanisms, quota, 993)
 }
 
 fn attempts(events: &[Event]) -> Vec<(Mechanism, &Outcome)> {

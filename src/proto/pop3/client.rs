@@ -350,7 +350,7 @@ impl ClientMachine for Client {
     }
 
     fn interrupted(&mut self, why: Interruption) {
-        let waiting_for = self.waiting_words();
+        let waiting_for = self.waiting().words();
         if self.phase == Phase::Finished {
             return;
         }
@@ -474,15 +474,6 @@ impl ClientMachine for Client {
 }
 
 impl Client {
-    fn waiting_words(&self) -> &'static str {
-        match self.waiting() {
-            Wait::Greeting => "the greeting",
-            Wait::Reply(w) => w,
-            Wait::InjectionWindow => "anything",
-            Wait::Nothing => "nothing",
-        }
-    }
-
     fn capa_again(&mut self) {
         self.phase = Phase::Talking;
         self.out.step(Step::Capabilities);

@@ -351,12 +351,7 @@ impl ClientMachine for Client {
     }
 
     fn interrupted(&mut self, why: Interruption) {
-        let waiting_for = match self.waiting() {
-            Wait::Greeting => "the greeting",
-            Wait::Reply(w) => w,
-            Wait::InjectionWindow => "anything",
-            Wait::Nothing => "nothing",
-        };
+        let waiting_for = self.waiting().words();
         match self.state {
             State::Finished => {}
             State::Auth { .. } => {

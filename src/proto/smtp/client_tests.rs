@@ -1,48 +1,10 @@
 //! The SMTP machine byte by byte: exact server bytes in, exact client bytes and events out.
 
 use super::*;
-use crate::model::Secret;
-
-fn setup(security: Security) -> Setup {
-    Setup {
-        security,
-        check_injection: false,
-        ehlo_name: "mailsetup.invalid".into(),
-    }
-}
-
-fn exchange(m: &mut Client, server: &str) -> (String, Vec<Event>) {
-    m.feed(server.as_bytes());
-    drain(m)
-}
-
-fn drain(m: &mut Client) -> (String, Vec<Event>) {
-    let mut sent = String::new();
-    while let Some(t) = m.poll_transmit() {
-        sent.push_str(&String::from_utf8_lossy(&t.bytes));
-    }
-    let mut events = Vec::new();
-    while let Some(e) = m.poll_event() {
-        if !matches!(e, Event::Step(_)) {
-            events.push(e);
-        }
-    }
-    (sent, events)
-}
+use crate::proto::client_test_support::{drain, exchange, login_request, setup};
 
 fn request(mechanisms: &[Mechanism]) -> LoginRequest {
-    LoginRequest {
-        username: "demo@example.test".into(),
-        secret: Secret::new("s3cret-pw".into()),
-        mechanisms: mechanisms.to_vec(),
-        all: false,
-        quota: false,
-        folders: false,
-        keep: false,
-        host: "mail.example.test".into(),
-        port: 465,
-        plaintext_allowed: false,
-    }
+    login_request(mechanisms, false, 465)
 }
 
 fn ready(ehlo: &str) -> Client {
